@@ -1,0 +1,33 @@
+"""The one exception type for bad input, and its one-line message."""
+
+from __future__ import annotations
+
+__all__ = ["InputError"]
+
+
+class InputError(Exception):
+    """Bad input from a user: a scenario, network, profile or event file.
+
+    The message is one line: ``FILE: FIELD: what was wrong; expected WHAT``.
+    The command line prints it and exits with status 2.
+
+    Parameters
+    ----------
+    file : str
+        The file the bad input came from (or ``<scenario>`` when built in code).
+    field : str
+        The path of the field, e.g. ``time.step`` or ``events[2].target``;
+        empty when the whole file is wrong.
+    message : str
+        What was given and what was expected.
+    """
+
+    def __init__(self, file: str, field: str, message: str) -> None:
+        self.file = str(file)
+        self.field = field
+        self.message = " ".join(str(message).split())
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.field}" if self.field else self.file
+        return f"{where}: {self.message}"

@@ -1,0 +1,266 @@
+"""The one place where pandapower (MW, kV, degrees) meets power-grid-model (W, V, radians).
+
+:class:`PgmAdapter` converts a pandapower net to power-grid-model input once
+(with ``power_grid_model_io``'s ``PandaPowerConverter``), adds what that
+converter leaves out (storage units, one injection per bus for external
+components), and then translates each step's :class:`~gridtwin.grid.state.GridState`
+into an update dataset and each power-flow output back into a
+:class:`~gridtwin.grid.engine.PowerFlowResult`.
+
+The external grid is an ideal slack (``sk`` very large) so that both engines
+solve the same equations; pandapower's reference runs use ``trafo_model='pi'``
+for the same reason (power-grid-model's transformer is a pi model).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import logging
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandapower as pp
+from power_grid_model import ComponentType, DatasetType, LoadGenType, initialize_array
+
+from gridtwin.grid.engine import PowerFlowResult
+from gridtwin.grid.state import GridState, Injections
+from gridtwin.grid.topology import SwitchMap
+
+__all__ = ["MW_TO_W", "PgmAdapter"]
+
+MW_TO_W = 1e6
+"""W per MW (and var per Mvar)."""
+_KA_PER_A = 1e-3
+_IDEAL_SLACK_SK_VA = 1e15
+
+CT = ComponentType
+
+
+def _load_fractions(net: pp.pandapowerNet) -> np.ndarray:
+    """Shares of each load that are constant power, impedance and current.
+
+    Returns
+    -------
+    ndarray, shape (3, 2, n_load)
+        ``[kind, p_or_q, load]`` with kind 0 = const power, 1 = const
+        impedance, 2 = const current [-].
+    """
+    load = net.load
+    n = len(load)
+
+    def pct(*names: str) -> np.ndarray:
+        for name in names:
+            if name in load:
+                return load[name].fillna(0).to_numpy(dtype=float) / 100.0
+        return np.zeros(n)
+
+    z_p, i_p = pct("const_z_p_percent", "const_z_percent"), pct("const_i_p_percent", "const_i_percent")
+    z_q, i_q = pct("const_z_q_percent", "const_z_percent"), pct("const_i_q_percent", "const_i_percent")
+    out = np.empty((3, 2, n))
+    out[0, 0], out[0, 1] = 1 - z_p - i_p, 1 - z_q - i_q
+    out[1, 0], out[1, 1] = z_p, z_q
+    out[2, 0], out[2, 1] = i_p, i_q
+    return out
+
+
+@dataclass(slots=True)
+class _Ids:
+    node: np.ndarray
+    line: np.ndarray
+    trafo: np.ndarray
+    load: np.ndarray  # shape (3, n_load): const power, impedance, current
+    sgen: np.ndarray
+    storage: np.ndarray
+    bus_gen: np.ndarray
+    link: np.ndarray  # per bus-bus switch
+    source: np.ndarray
+
+
+class PgmAdapter:
+    """Converts between a pandapower net and a power-grid-model dataset.
+
+    Parameters
+    ----------
+    net : pandapowerNet
+        A net normalized by :func:`gridtwin.grid.sources.normalize_net`.
+    """
+
+    def __init__(self, net: pp.pandapowerNet) -> None:
+        self.sizes = {
+            t: len(net[t]) for t in ("bus", "line", "trafo", "load", "sgen", "storage", "ext_grid")
+        }
+        self.switches = SwitchMap.from_net(net)
+        self._fractions = _load_fractions(net)
+        self.input_data, self.ids = self._convert(net)
+        self._sym_load_ids = np.concatenate([self.ids.load.ravel(), self.ids.storage])
+        self._sym_gen_ids = np.concatenate([self.ids.sgen, self.ids.bus_gen])
+        self._load_update = initialize_array(DatasetType.update, CT.sym_load, len(self._sym_load_ids))
+        self._load_update["id"] = self._sym_load_ids
+        self._gen_update = initialize_array(DatasetType.update, CT.sym_gen, len(self._sym_gen_ids))
+        self._gen_update["id"] = self._sym_gen_ids
+        self._node_pos = self._positions(CT.node, self.ids.node)
+        self._line_pos = self._positions(CT.line, self.ids.line)
+        self._trafo_pos = self._positions(CT.transformer, self.ids.trafo)
+        self._load_pos = self._positions(CT.sym_load, self.ids.load.ravel()).reshape(
+            self.ids.load.shape
+        )
+        self._storage_pos = self._positions(CT.sym_load, self.ids.storage)
+        self._sgen_pos = self._positions(CT.sym_gen, self.ids.sgen)
+        self._source_pos = self._positions(CT.source, self.ids.source)
+        self._bus_of_load = net.bus.index.get_indexer(net.load["bus"])
+
+    # --- conversion, once ---------------------------------------------------------------
+
+    def _convert(self, net: pp.pandapowerNet) -> tuple[dict, _Ids]:
+        from power_grid_model_io.converters import PandaPowerConverter
+
+        base = copy.deepcopy(net)
+        storage = base.storage.copy()
+        base.storage = base.storage.iloc[0:0]
+        converter = PandaPowerConverter()
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            logging.getLogger("power_grid_model_io").setLevel(logging.ERROR)
+            data, _extra = converter.load_input_data(base, make_extra_info=False)
+        data = {CT(k): v for k, v in data.items()}
+        idx = converter.idx
+
+        def ids(key: tuple[str, str | None], index: object) -> np.ndarray:
+            if key not in idx:
+                return np.zeros(0, dtype=np.int32)
+            return idx[key].loc[index].to_numpy(dtype=np.int32)
+
+        load_ids = np.stack(
+            [ids(("load", k), net.load.index) for k in ("const_power", "const_impedance", "const_current")]
+        ) if len(net.load) else np.zeros((3, 0), dtype=np.int32)
+        b2b = net.switch.index[net.switch["et"].to_numpy() == "b"]
+        next_id = int(max(int(v.max()) for v in idx.values() if len(v)) + 1)
+
+        node_ids = ids(("bus", None), net.bus.index)
+        # storage: one constant-power sym_load each (charging positive, as in pandapower)
+        st = initialize_array(DatasetType.input, CT.sym_load, len(storage))
+        st["id"] = np.arange(next_id, next_id + len(storage))
+        next_id += len(storage)
+        st["node"] = node_ids[net.bus.index.get_indexer(storage["bus"])] if len(storage) else []
+        st["status"] = storage["in_service"].to_numpy(dtype=int) if len(storage) else []
+        st["type"] = LoadGenType.const_power
+        st["p_specified"] = 0.0
+        st["q_specified"] = 0.0
+        # one sym_gen per bus for injections from external (mosaik) components
+        bg = initialize_array(DatasetType.input, CT.sym_gen, len(net.bus))
+        bg["id"] = np.arange(next_id, next_id + len(net.bus))
+        bg["node"] = node_ids
+        bg["status"] = 1
+        bg["type"] = LoadGenType.const_power
+        bg["p_specified"] = 0.0
+        bg["q_specified"] = 0.0
+        data[CT.sym_load] = np.concatenate([data.get(CT.sym_load, st[:0]), st])
+        data[CT.sym_gen] = np.concatenate([data.get(CT.sym_gen, bg[:0]), bg])
+        if CT.source in data:
+            data[CT.source]["sk"] = _IDEAL_SLACK_SK_VA
+        return data, _Ids(
+            node=node_ids,
+            line=ids(("line", None), net.line.index),
+            trafo=ids(("trafo", None), net.trafo.index),
+            load=load_ids,
+            sgen=ids(("sgen", None), net.sgen.index),
+            storage=st["id"].astype(np.int32),
+            bus_gen=bg["id"].astype(np.int32),
+            link=ids(("switch", "b2b_switches"), b2b),
+            source=ids(("ext_grid", None), net.ext_grid.index),
+        )
+
+    def _positions(self, component: ComponentType, wanted: np.ndarray) -> np.ndarray:
+        have = self.input_data[component]["id"] if component in self.input_data else np.zeros(0)
+        order = np.argsort(have)
+        return order[np.searchsorted(have, wanted, sorter=order)] if len(wanted) else (
+            np.zeros(0, dtype=np.int64)
+        )
+
+    # --- per step: state -> update dataset (MW -> W) ----------------------------------
+
+    def power_update(self, inj: Injections) -> dict[ComponentType, np.ndarray]:
+        """Update arrays for loads, storage, sgens and bus injections [W, var]."""
+        frac = self._fractions
+        n_load = frac.shape[2]
+        p = np.empty(len(self._sym_load_ids))
+        q = np.empty(len(self._sym_load_ids))
+        p[: 3 * n_load] = (frac[:, 0, :] * inj.load_p_mw).ravel()
+        q[: 3 * n_load] = (frac[:, 1, :] * inj.load_q_mvar).ravel()
+        p[3 * n_load :] = inj.storage_p_mw
+        q[3 * n_load :] = inj.storage_q_mvar
+        self._load_update["p_specified"] = p * MW_TO_W
+        self._load_update["q_specified"] = q * MW_TO_W
+        self._gen_update["p_specified"] = np.concatenate([inj.sgen_p_mw, inj.bus_p_inj_mw]) * MW_TO_W
+        self._gen_update["q_specified"] = (
+            np.concatenate([inj.sgen_q_mvar, inj.bus_q_inj_mvar]) * MW_TO_W
+        )
+        return {CT.sym_load: self._load_update, CT.sym_gen: self._gen_update}
+
+    def topology_update(self, state: GridState) -> dict[ComponentType, np.ndarray]:
+        """Update arrays for branch statuses (from switches and outages) and taps."""
+        out: dict[ComponentType, np.ndarray] = {}
+        f, t = self.switches.line_status(state.switch_closed, state.line_in_service)
+        line = initialize_array(DatasetType.update, CT.line, len(self.ids.line))
+        line["id"], line["from_status"], line["to_status"] = self.ids.line, f, t
+        out[CT.line] = line
+        if len(self.ids.trafo):
+            hv, lv = self.switches.trafo_status(state.switch_closed, state.trafo_in_service)
+            tr = initialize_array(DatasetType.update, CT.transformer, len(self.ids.trafo))
+            tr["id"], tr["from_status"], tr["to_status"] = self.ids.trafo, hv, lv
+            tr["tap_pos"] = state.trafo_tap_pos
+            out[CT.transformer] = tr
+        if len(self.ids.link):
+            closed = state.switch_closed[self.switches.bus_bus_sw]
+            link = initialize_array(DatasetType.update, CT.link, len(self.ids.link))
+            link["id"], link["from_status"], link["to_status"] = self.ids.link, closed, closed
+            out[CT.link] = link
+        return out
+
+    # --- per step: output -> result (W -> MW) ------------------------------------------
+
+    def result(self, out: dict) -> PowerFlowResult:
+        """Convert a power-grid-model output dataset to a :class:`PowerFlowResult`."""
+        node = out[CT.node][self._node_pos]
+        line = out[CT.line][self._line_pos]
+        trafo = out[CT.transformer][self._trafo_pos] if len(self._trafo_pos) else None
+        loads = out[CT.sym_load]
+        gens = out[CT.sym_gen]
+        source = out[CT.source][self._source_pos]
+        energized = node["energized"].astype(bool)
+        load_p = loads["p"][self._load_pos].sum(axis=0) / MW_TO_W
+        load_q = loads["q"][self._load_pos].sum(axis=0) / MW_TO_W
+        line_loss = line["p_from"] + line["p_to"]
+        trafo_loss = (trafo["p_from"] + trafo["p_to"]) if trafo is not None else np.zeros(0)
+        empty = np.zeros(0)
+        return PowerFlowResult(
+            converged=True,
+            bus_vm_pu=node["u_pu"].copy(),
+            bus_va_degree=np.degrees(node["u_angle"]),
+            bus_p_mw=-node["p"] / MW_TO_W,
+            bus_q_mvar=-node["q"] / MW_TO_W,
+            bus_energized=energized,
+            line_p_from_mw=line["p_from"] / MW_TO_W,
+            line_q_from_mvar=line["q_from"] / MW_TO_W,
+            line_p_to_mw=line["p_to"] / MW_TO_W,
+            line_q_to_mvar=line["q_to"] / MW_TO_W,
+            line_i_from_ka=line["i_from"] * _KA_PER_A,
+            line_i_to_ka=line["i_to"] * _KA_PER_A,
+            line_loading_percent=line["loading"] * 100.0,
+            trafo_p_hv_mw=trafo["p_from"] / MW_TO_W if trafo is not None else empty,
+            trafo_q_hv_mvar=trafo["q_from"] / MW_TO_W if trafo is not None else empty,
+            trafo_p_lv_mw=trafo["p_to"] / MW_TO_W if trafo is not None else empty,
+            trafo_q_lv_mvar=trafo["q_to"] / MW_TO_W if trafo is not None else empty,
+            trafo_loading_percent=trafo["loading"] * 100.0 if trafo is not None else empty,
+            load_p_mw=load_p,
+            load_q_mvar=load_q,
+            sgen_p_mw=gens["p"][self._sgen_pos] / MW_TO_W,
+            sgen_q_mvar=gens["q"][self._sgen_pos] / MW_TO_W,
+            storage_p_mw=loads["p"][self._storage_pos] / MW_TO_W,
+            ext_grid_p_mw=source["p"] / MW_TO_W,
+            ext_grid_q_mvar=source["q"] / MW_TO_W,
+            losses_mw=float(line_loss.sum() + trafo_loss.sum()) / MW_TO_W,
+        )

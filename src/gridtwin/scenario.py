@@ -1,0 +1,478 @@
+"""Scenario schema and loading: every check on a scenario file lives here.
+
+A scenario is a YAML file with the sections ``time``, ``grid``, ``profiles``,
+``events`` and ``recording`` (see the README for a commented example). Loading
+goes in two stages:
+
+1. :func:`load_scenario` parses the YAML and checks it against the strict
+   schema (unknown keys rejected with the nearest valid key suggested).
+2. :func:`check_against_net` checks what needs the network: that event
+   targets exist and that event times fall inside the run on a step.
+
+Both raise :class:`gridtwin.errors.InputError` with a one-line message naming
+the file, the field path and what was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from gridtwin.errors import InputError
+from gridtwin.timeparse import format_duration, parse_duration_s, parse_instant
+
+__all__ = [
+    "Engine",
+    "EventSpec",
+    "GridSpec",
+    "Interpolation",
+    "ProfileFileSpec",
+    "ProfilesSpec",
+    "RecordingSpec",
+    "Scenario",
+    "TimeSpec",
+    "check_against_net",
+    "dump_scenario",
+    "load_scenario",
+    "scenario_from_dict",
+]
+
+
+def _duration(value: Any) -> int:
+    return parse_duration_s(value)
+
+
+def _instant(value: Any) -> datetime:
+    return parse_instant(value)
+
+
+DurationS = Annotated[int, BeforeValidator(_duration), PlainSerializer(format_duration)]
+"""A duration [s], written in scenario files as ``15min``, ``1d``, ..."""
+
+Instant = Annotated[
+    datetime, BeforeValidator(_instant), PlainSerializer(lambda v: v.isoformat())
+]
+
+
+class Engine(StrEnum):
+    """Power-flow engine: power-grid-model (default, fast) or pandapower (reference)."""
+
+    POWER_GRID_MODEL = "power-grid-model"
+    PANDAPOWER = "pandapower"
+
+
+class Interpolation(StrEnum):
+    """How a profile is brought to the scenario's step.
+
+    ``hold`` keeps each profile value for its interval, ``linear`` interpolates
+    between profile points, ``mean`` averages the profile over each step.
+    """
+
+    HOLD = "hold"
+    LINEAR = "linear"
+    MEAN = "mean"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, use_enum_values=False)
+
+
+class TimeSpec(_Strict):
+    """When the run starts, how long it lasts and its step."""
+
+    start: Instant = Field(description="ISO 8601 start with UTC offset")
+    duration: DurationS = Field(description="length of the run, e.g. 1d or 365d")
+    step: DurationS = Field(default=900, description="simulation step, e.g. 15min")
+    real_time_factor: float | None = Field(
+        default=None, gt=0, description="run in wall-clock time: 1.0 = real time, 0.1 = 10x faster"
+    )
+
+    @field_validator("step")
+    @classmethod
+    def _step_positive(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("expected a step longer than zero, e.g. 15min")
+        return value
+
+    @model_validator(mode="after")
+    def _duration_multiple_of_step(self) -> TimeSpec:
+        if self.duration <= 0:
+            raise ValueError("duration: expected a duration longer than zero, e.g. 1d")
+        if self.duration % self.step:
+            raise ValueError(
+                f"duration: {format_duration(self.duration)} is not a whole number of "
+                f"steps of {format_duration(self.step)}; expected a multiple of time.step"
+            )
+        return self
+
+    @property
+    def n_steps(self) -> int:
+        """Number of simulation steps."""
+        return self.duration // self.step
+
+
+class GridSpec(_Strict):
+    """Where the network comes from: exactly one of ``simbench``, ``pandapower``, ``file``."""
+
+    simbench: str | None = Field(default=None, description="SimBench code")
+    pandapower: str | None = Field(default=None, description="pandapower.networks function")
+    file: str | None = Field(default=None, description="pandapower JSON file")
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="keyword arguments of the pandapower network function"
+    )
+    engine: Engine = Engine.POWER_GRID_MODEL
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> GridSpec:
+        given = [k for k in ("simbench", "pandapower", "file") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                f"got {', '.join(given) or 'no source'}; expected exactly one of "
+                "simbench, pandapower, file"
+            )
+        if self.options and not self.pandapower:
+            raise ValueError("options: only a pandapower network function takes options")
+        return self
+
+
+class ProfileFileSpec(_Strict):
+    """One CSV profile file: a ``time`` column and one column per element."""
+
+    path: str
+    element: Literal["load", "sgen", "storage"]
+    quantity: Literal["p_mw", "q_mvar", "scaling"] = Field(
+        description="p_mw [MW], q_mvar [MVAr] or scaling [pu] of the element's rated values"
+    )
+
+
+class ProfilesSpec(_Strict):
+    """Load, generation and storage profiles."""
+
+    source: Literal["simbench", "csv", "none"] | None = Field(
+        default=None, description="default: simbench for SimBench grids, else none"
+    )
+    files: list[ProfileFileSpec] = Field(default_factory=list)
+    interpolation: Interpolation = Interpolation.HOLD
+    load_scale: float = Field(default=1.0, ge=0, description="factor on every load [-]")
+    sgen_scale: float = Field(default=1.0, ge=0, description="factor on every sgen [-]")
+
+    @model_validator(mode="after")
+    def _files_only_for_csv(self) -> ProfilesSpec:
+        if self.source == "csv" and not self.files:
+            raise ValueError("files: expected at least one CSV file when source is csv")
+        if self.files and self.source not in ("csv", None):
+            raise ValueError(f"files: given, but source is {self.source}; expected source: csv")
+        if self.files:
+            self.source = "csv"
+        return self
+
+
+class EventSpec(BaseModel):
+    """One scheduled event; parameters beyond these depend on ``type``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    at: str | int = Field(description="offset from start (6h) or ISO 8601 instant")
+    type: str
+    target: str | int = Field(description="element name or index, or 'all'")
+    duration: DurationS | None = Field(default=None, description="undo the event after this")
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        from gridtwin.events import EVENT_TYPES
+
+        if value not in EVENT_TYPES:
+            hint = difflib.get_close_matches(value, list(EVENT_TYPES), n=1)
+            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise ValueError(
+                f"unknown event type{extra}; expected one of {', '.join(sorted(EVENT_TYPES))}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check_params(self) -> EventSpec:
+        from gridtwin.events import EVENT_TYPES
+
+        kind = EVENT_TYPES.get(self.type)
+        if kind is None:
+            return self
+        extra = dict(self.model_extra or {})
+        for name in extra:
+            if name not in kind.params:
+                valid = ["at", "type", "target", "duration", *kind.params]
+                hint = difflib.get_close_matches(name, valid, n=1)
+                raise ValueError(
+                    f"{name}: not a parameter of {self.type}"
+                    + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                    + f"; expected {', '.join(valid)}"
+                )
+        for name, param in kind.params.items():
+            if name not in extra:
+                if param.required:
+                    raise ValueError(f"{name}: missing; {self.type} needs {param.description}")
+                continue
+            try:
+                value = float(extra[name])
+            except (TypeError, ValueError):
+                raise ValueError(f"{name}: got {extra[name]!r}; expected a number") from None
+            if not param.low <= value <= param.high:
+                raise ValueError(
+                    f"{name}: got {value}; expected {param.description} "
+                    f"in [{param.low}, {param.high}]"
+                )
+            setattr(self, name, value)
+        if self.duration is not None and kind.inverse is None:
+            raise ValueError(f"duration: {self.type} cannot be undone; remove duration")
+        return self
+
+    def params(self) -> dict[str, float]:
+        """The type-specific parameters with their values."""
+        return {k: float(v) for k, v in (self.model_extra or {}).items()}
+
+
+class RecordingSpec(_Strict):
+    """What the run store keeps and how often it writes to disk."""
+
+    flush_every_steps: int = Field(
+        default=960, gt=0, description="steps held in memory before a Parquet part is written"
+    )
+    tables: list[Literal["grid", "bus", "line", "trafo", "load", "sgen", "storage", "switch"]] = (
+        Field(
+            default_factory=lambda: [
+                "grid", "bus", "line", "trafo", "load", "sgen", "storage", "switch"
+            ]
+        )
+    )
+
+
+class Scenario(_Strict):
+    """A whole scenario: grid, period, profiles, events and recording."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="used in run ids")
+    description: str = ""
+    seed: int = Field(default=0, ge=0)
+    time: TimeSpec
+    grid: GridSpec
+    profiles: ProfilesSpec = Field(default_factory=ProfilesSpec)
+    events: list[EventSpec] = Field(default_factory=list)
+    recording: RecordingSpec = Field(default_factory=RecordingSpec)
+
+    @model_validator(mode="after")
+    def _default_profile_source(self) -> Scenario:
+        if self.profiles.source is None:
+            self.profiles.source = "simbench" if self.grid.simbench else "none"
+        if self.profiles.source == "simbench" and not self.grid.simbench:
+            raise ValueError(
+                "profiles.source: simbench profiles need a SimBench grid; "
+                "expected csv or none for this grid"
+            )
+        return self
+
+    @property
+    def n_steps(self) -> int:
+        """Number of simulation steps."""
+        return self.time.n_steps
+
+    @property
+    def source_file(self) -> str:
+        """The file this scenario came from (``<scenario>`` if built in code)."""
+        return getattr(self, "_source_file", "<scenario>")
+
+
+# --- loading and error messages -------------------------------------------------------
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file.
+
+    Relative paths inside it (network and profile files) are resolved against
+    the scenario file's folder.
+
+    Raises
+    ------
+    InputError
+        One line naming the file, the field and what was expected.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(str(path), "", "no such file; expected a scenario YAML file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        raise InputError(str(path), where, f"not valid YAML ({getattr(exc, 'problem', exc)})")
+    except UnicodeDecodeError:
+        raise InputError(str(path), "", "not a text file; expected UTF-8 YAML") from None
+    return scenario_from_dict(data, source=str(path), base_dir=path.parent)
+
+
+def scenario_from_dict(
+    data: Any, *, source: str = "<scenario>", base_dir: str | Path = "."
+) -> Scenario:
+    """Validate a scenario given as a dictionary (as parsed from YAML)."""
+    if not isinstance(data, dict):
+        raise InputError(source, "", f"got {type(data).__name__}; expected a YAML mapping")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _to_input_error(exc, source) from None
+    base = Path(base_dir)
+    if scenario.grid.file:
+        scenario.grid.file = str((base / scenario.grid.file).resolve())
+    for spec in scenario.profiles.files:
+        spec.path = str((base / spec.path).resolve())
+    object.__setattr__(scenario, "_source_file", source)
+    return scenario
+
+
+def dump_scenario(scenario: Scenario) -> str:
+    """The scenario as YAML with every default filled in."""
+    data = scenario.model_dump(mode="json")
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _loc_to_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith(("function-", "tagged-union")):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model that owns the field at ``loc`` (for key suggestions)."""
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _expected(msg: str) -> str:
+    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if msg.startswith("Input should be "):
+        return "expected " + msg.removeprefix("Input should be ")
+    return msg
+
+
+def _to_input_error(exc: ValidationError, source: str) -> InputError:
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(err.get("loc", ()))
+    if err["type"] == "extra_forbidden":
+        key = str(loc[-1])
+        owner = _model_at(loc[:-1])
+        valid = list(owner.model_fields) if owner else []
+        hint = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+        suggestion = f"did you mean {hint[0]!r}? " if hint else ""
+        return InputError(
+            source,
+            _loc_to_path(loc),
+            f"unknown key; {suggestion}expected one of {', '.join(valid)}",
+        )
+    if err["type"] == "missing":
+        return InputError(source, _loc_to_path(loc), "missing; this field is required")
+    msg = _expected(err["msg"])
+    field = _loc_to_path(loc)
+    # Errors raised in model validators name their sub-field as "field: ..."
+    head, sep, rest = msg.partition(": ")
+    if sep and head.replace("_", "").isalnum() and " " not in head:
+        field = f"{field}.{head}" if field else head
+        msg = rest
+    given = err.get("input")
+    if not isinstance(given, dict | list) and "got " not in msg and given is not None:
+        msg = f"got {given!r}; {msg}"
+    return InputError(source, field, msg)
+
+
+# --- checks that need the network -----------------------------------------------------
+
+
+def event_offset_s(scenario: Scenario, index: int) -> int:
+    """The time of ``scenario.events[index]`` as seconds after the start."""
+    event = scenario.events[index]
+    field = f"events[{index}].at"
+    if isinstance(event.at, int) or not any(c in str(event.at) for c in "T:"):
+        try:
+            return parse_duration_s(event.at)
+        except ValueError as exc:
+            raise InputError(scenario.source_file, field, f"got {event.at!r}; {exc}") from None
+    try:
+        instant = parse_instant(event.at)
+    except ValueError as exc:
+        raise InputError(scenario.source_file, field, f"got {event.at!r}; {exc}") from None
+    return int((instant - scenario.time.start).total_seconds())
+
+
+def check_against_net(scenario: Scenario, net: Any) -> None:
+    """Check the parts of a scenario that depend on the network.
+
+    Event targets must name existing elements (by name or index) and event
+    times must fall on a step inside the run.
+
+    Raises
+    ------
+    InputError
+        On the first problem found.
+    """
+    from gridtwin.events import EVENT_TYPES, resolve_target
+
+    source = scenario.source_file
+    for i, event in enumerate(scenario.events):
+        at_s = event_offset_s(scenario, i)
+        if not 0 <= at_s < scenario.time.duration:
+            raise InputError(
+                source,
+                f"events[{i}].at",
+                f"got {event.at!r}, outside the run; expected a time in "
+                f"[0, {format_duration(scenario.time.duration)}) after time.start",
+            )
+        if at_s % scenario.time.step:
+            raise InputError(
+                source,
+                f"events[{i}].at",
+                f"got {event.at!r}; expected a multiple of time.step "
+                f"({format_duration(scenario.time.step)})",
+            )
+        kind = EVENT_TYPES[event.type]
+        try:
+            resolve_target(net, kind.element, event.target, allow_all=kind.allow_all)
+        except LookupError as exc:
+            raise InputError(source, f"events[{i}].target", str(exc)) from None
