@@ -111,6 +111,10 @@ class PgmAdapter:
         self._sgen_pos = self._positions(CT.sym_gen, self.ids.sgen)
         self._source_pos = self._positions(CT.source, self.ids.source)
         self._bus_of_load = net.bus.index.get_indexer(net.load["bus"])
+        self._bus_of_sgen = net.bus.index.get_indexer(net.sgen["bus"])
+        self._bus_of_storage = net.bus.index.get_indexer(net.storage["bus"])
+        self.constant_power_only = bool(np.allclose(self._fractions[0], 1.0))
+        self._last_inj: Injections | None = None
 
     # --- conversion, once ---------------------------------------------------------------
 
@@ -198,6 +202,7 @@ class PgmAdapter:
         self._gen_update["q_specified"] = (
             np.concatenate([inj.sgen_q_mvar, inj.bus_q_inj_mvar]) * MW_TO_W
         )
+        self._last_inj = inj
         return {CT.sym_load: self._load_update, CT.sym_gen: self._gen_update}
 
     def topology_update(self, state: GridState) -> dict[ComponentType, np.ndarray]:
@@ -227,12 +232,23 @@ class PgmAdapter:
         node = out[CT.node][self._node_pos]
         line = out[CT.line][self._line_pos]
         trafo = out[CT.transformer][self._trafo_pos] if len(self._trafo_pos) else None
-        loads = out[CT.sym_load]
-        gens = out[CT.sym_gen]
         source = out[CT.source][self._source_pos]
         energized = node["energized"].astype(bool)
-        load_p = loads["p"][self._load_pos].sum(axis=0) / MW_TO_W
-        load_q = loads["q"][self._load_pos].sum(axis=0) / MW_TO_W
+        if CT.sym_load in out:
+            loads, gens = out[CT.sym_load], out[CT.sym_gen]
+            load_p = loads["p"][self._load_pos].sum(axis=0) / MW_TO_W
+            load_q = loads["q"][self._load_pos].sum(axis=0) / MW_TO_W
+            sgen_p = gens["p"][self._sgen_pos] / MW_TO_W
+            sgen_q = gens["q"][self._sgen_pos] / MW_TO_W
+            storage_p = loads["p"][self._storage_pos] / MW_TO_W
+        else:  # constant-power appliances deliver their set-point wherever energized
+            inj = self._last_inj
+            assert inj is not None
+            on_load = energized[self._bus_of_load]
+            on_sgen = energized[self._bus_of_sgen]
+            load_p, load_q = inj.load_p_mw * on_load, inj.load_q_mvar * on_load
+            sgen_p, sgen_q = inj.sgen_p_mw * on_sgen, inj.sgen_q_mvar * on_sgen
+            storage_p = inj.storage_p_mw * energized[self._bus_of_storage]
         line_loss = line["p_from"] + line["p_to"]
         trafo_loss = (trafo["p_from"] + trafo["p_to"]) if trafo is not None else np.zeros(0)
         empty = np.zeros(0)
@@ -257,9 +273,9 @@ class PgmAdapter:
             trafo_loading_percent=trafo["loading"] * 100.0 if trafo is not None else empty,
             load_p_mw=load_p,
             load_q_mvar=load_q,
-            sgen_p_mw=gens["p"][self._sgen_pos] / MW_TO_W,
-            sgen_q_mvar=gens["q"][self._sgen_pos] / MW_TO_W,
-            storage_p_mw=loads["p"][self._storage_pos] / MW_TO_W,
+            sgen_p_mw=sgen_p,
+            sgen_q_mvar=sgen_q,
+            storage_p_mw=storage_p,
             ext_grid_p_mw=source["p"] / MW_TO_W,
             ext_grid_q_mvar=source["q"] / MW_TO_W,
             losses_mw=float(line_loss.sum() + trafo_loss.sum()) / MW_TO_W,

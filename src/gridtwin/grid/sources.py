@@ -11,6 +11,9 @@ import contextlib
 import difflib
 import io
 import json
+import os
+import pickle
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -77,12 +80,43 @@ def _get_simbench(code: str, source: str) -> pp.pandapowerNet:
             f"got {code!r}; expected a SimBench code"
             + (f" (did you mean {hint[0]!r}?)" if hint else ", e.g. 1-MV-rural--0-sw"),
         )
+    cached = _cache_path(code, getattr(simbench, "__version__", "0"))
+    if cached is not None and cached.is_file():
+        try:
+            with cached.open("rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # a stale or broken cache entry: rebuild it
+            cached.unlink(missing_ok=True)
     try:
-        return _quiet_call(simbench.get_simbench_net, code)
+        net = _quiet_call(simbench.get_simbench_net, code)
     except Exception as exc:
         raise InputError(
             source, "grid.simbench", f"got {code!r}; SimBench could not build it ({exc})"
         ) from None
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(net, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(cached)
+        except OSError:
+            pass
+    return net
+
+
+def _cache_path(code: str, version: str) -> Path | None:
+    """Where a built SimBench net is kept (``$GRIDTWIN_CACHE`` or ~/.cache/gridtwin).
+
+    Building a SimBench net from its CSV files takes seconds; the cache makes a
+    second run start at once. ``GRIDTWIN_CACHE=off`` disables it.
+    """
+    root = os.environ.get("GRIDTWIN_CACHE")
+    if root == "off":
+        return None
+    base = Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gridtwin"
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", code)
+    return base / "simbench" / f"{safe}-simbench{version}-pandapower{pp.__version__}.pkl"
 
 
 def _get_pandapower(name: str, options: dict[str, Any], source: str) -> pp.pandapowerNet:

@@ -1,0 +1,123 @@
+"""Load, generation and storage profiles aligned to a scenario's steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandapower as pp
+
+from gridtwin.errors import InputError
+from gridtwin.profiles.align import align_profile
+from gridtwin.profiles.csv import read_profile_csv
+from gridtwin.profiles.simbench import SIMBENCH_FIRST, SIMBENCH_RESOLUTION_S, simbench_profiles
+
+__all__ = ["QUANTITIES", "Profiles", "build_profiles"]
+
+QUANTITIES = (
+    ("load", "p_mw"),
+    ("load", "q_mvar"),
+    ("sgen", "p_mw"),
+    ("sgen", "q_mvar"),
+    ("storage", "p_mw"),
+)
+
+
+@dataclass(slots=True)
+class Profiles:
+    """Per-step element powers for a whole run.
+
+    ``series[(element, quantity)]`` has shape ``(n_steps, n_elements)``, or
+    ``(1, n_elements)`` for a quantity that stays at its rated value.
+    """
+
+    series: dict[tuple[str, str], np.ndarray]
+    n_steps: int
+
+    def at(self, element: str, quantity: str, step: int) -> np.ndarray:
+        """Values of one quantity at step ``step`` [MW or MVAr]."""
+        arr = self.series[(element, quantity)]
+        return arr[step if arr.shape[0] > 1 else 0]
+
+
+def _nominal(net: pp.pandapowerNet, element: str, quantity: str) -> np.ndarray:
+    frame = net[element]
+    if quantity not in frame or len(frame) == 0:
+        return np.zeros(len(frame))
+    scaling = frame["scaling"].fillna(1.0).to_numpy(float) if "scaling" in frame else 1.0
+    return frame[quantity].fillna(0.0).to_numpy(float) * scaling
+
+
+def build_profiles(scenario: object, net: pp.pandapowerNet) -> Profiles:
+    """Build the per-step profiles a scenario asks for.
+
+    Elements without a profile keep their rated (nominal) power; the
+    scenario's ``load_scale`` and ``sgen_scale`` apply on top.
+
+    Raises
+    ------
+    InputError
+        If a profile does not cover the run, or a CSV file is bad.
+    """
+    spec = scenario.profiles  # type: ignore[attr-defined]
+    time = scenario.time  # type: ignore[attr-defined]
+    n_steps = time.n_steps
+    start_s = int(time.start.timestamp())
+    method = str(spec.interpolation)
+    series = {(e, q): _nominal(net, e, q)[None, :] for e, q in QUANTITIES}
+
+    if spec.source == "simbench":
+        first_s = int(SIMBENCH_FIRST.timestamp())
+        for key, values in simbench_profiles(net).items():
+            if key not in series:
+                continue
+            try:
+                series[key] = align_profile(
+                    values, first_s=first_s, resolution_s=SIMBENCH_RESOLUTION_S,
+                    start_s=start_s, step_s=time.step, n_steps=n_steps, method=method,
+                )
+            except ValueError:
+                raise InputError(
+                    scenario.source_file,  # type: ignore[attr-defined]
+                    "time.start",
+                    "the run is outside the SimBench profiles; expected a period within "
+                    "2016-01-01T00:00:00+01:00 .. 2017-01-01T00:00:00+01:00",
+                ) from None
+    elif spec.source == "csv":
+        offset_s = int(time.start.utcoffset().total_seconds())
+        for fspec in spec.files:
+            prof = read_profile_csv(
+                fspec.path, element=fspec.element, quantity=fspec.quantity, net=net,
+                utc_offset_s=offset_s,
+            )
+            try:
+                aligned = align_profile(
+                    prof.values, first_s=prof.first_s, resolution_s=prof.resolution_s,
+                    start_s=start_s, step_s=time.step, n_steps=n_steps, method=method,
+                )
+            except ValueError:
+                raise InputError(
+                    fspec.path, "time",
+                    "the file does not cover the run; expected rows from time.start to "
+                    "time.start + time.duration",
+                ) from None
+            targets = ["p_mw", "q_mvar"] if fspec.quantity == "scaling" else [fspec.quantity]
+            for quantity in targets:
+                key = (fspec.element, quantity)
+                if key not in series:
+                    continue
+                full = np.repeat(series[key], n_steps, axis=0) if series[key].shape[0] == 1 else (
+                    series[key]
+                )
+                if fspec.quantity == "scaling":
+                    full[:, prof.positions] = aligned * _nominal(net, fspec.element, quantity)[
+                        prof.positions
+                    ]
+                else:
+                    full[:, prof.positions] = aligned
+                series[key] = full
+    for (element, quantity), arr in series.items():
+        factor = {"load": spec.load_scale, "sgen": spec.sgen_scale}.get(element, 1.0)
+        if factor != 1.0:
+            series[(element, quantity)] = arr * factor
+    return Profiles(series=series, n_steps=n_steps)

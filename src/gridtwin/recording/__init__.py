@@ -1,0 +1,1 @@
+"""Recording: the recorder simulator and the run stores."""

@@ -1,0 +1,128 @@
+"""The embedded run store: Parquet datasets written as the run goes.
+
+Each table is a folder ``<table>.parquet/`` of part files
+(``part-00000.parquet``, ...), one per flush, so a run stopped halfway leaves
+every flushed step readable. ``pandas.read_parquet(run_dir / "bus.parquet")``
+reads a whole table in one call.
+
+Long format, one row per element and step: ``time`` (UTC), ``sim_time_s``,
+``element`` (name), then the fields with units in their names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+__all__ = ["ParquetStore", "TableSpec"]
+
+
+@dataclass(slots=True)
+class TableSpec:
+    """A per-step, per-element table: element names and field dtypes."""
+
+    elements: list[str]
+    fields: dict[str, np.dtype]
+
+
+@dataclass(slots=True)
+class _Buffer:
+    spec: TableSpec
+    capacity: int
+    times: np.ndarray = field(init=False)
+    data: dict[str, np.ndarray] = field(init=False)
+    n: int = 0
+
+    def __post_init__(self) -> None:
+        self.times = np.zeros(self.capacity, dtype=np.int64)
+        n_el = len(self.spec.elements)
+        self.data = {
+            name: np.zeros((self.capacity, n_el), dtype=dtype)
+            for name, dtype in self.spec.fields.items()
+        }
+
+
+class ParquetStore:
+    """Buffers per-step arrays and writes them as Parquet parts.
+
+    Parameters
+    ----------
+    run_dir : Path
+        The run directory.
+    start : datetime
+        The scenario's start; ``time`` = start + ``sim_time_s``.
+    tables : dict
+        ``name -> TableSpec`` for per-step tables (one row per element).
+    flush_every_steps : int
+        Steps buffered before a part is written.
+    """
+
+    def __init__(
+        self, run_dir: Path, start: datetime, tables: dict[str, TableSpec], flush_every_steps: int
+    ) -> None:
+        self.run_dir = Path(run_dir)
+        self.start_s = int(start.timestamp())
+        self.flush_every = flush_every_steps
+        self._buffers = {name: _Buffer(spec, flush_every_steps) for name, spec in tables.items()}
+        self._rows: dict[str, list[dict]] = {}
+        self._parts: dict[str, int] = {}
+        self.rows_written: dict[str, int] = {}
+
+    def append(self, table: str, sim_time_s: int, values: dict[str, np.ndarray]) -> None:
+        """Add one step of ``table``; writes a part when the buffer is full."""
+        buf = self._buffers[table]
+        buf.times[buf.n] = sim_time_s
+        for name, arr in buf.data.items():
+            arr[buf.n] = values[name]
+        buf.n += 1
+        if buf.n == buf.capacity:
+            self._flush_table(table)
+
+    def append_rows(self, table: str, rows: list[dict]) -> None:
+        """Add free-form rows (events, switch changes); written at the next flush."""
+        self._rows.setdefault(table, []).extend(rows)
+
+    def flush(self) -> None:
+        """Write everything buffered."""
+        for table in self._buffers:
+            self._flush_table(table)
+        for table, rows in self._rows.items():
+            if rows:
+                self._write(table, pa.Table.from_pylist(rows))
+                rows.clear()
+
+    close = flush
+
+    def _flush_table(self, table: str) -> None:
+        buf = self._buffers[table]
+        if buf.n == 0:
+            return
+        n, n_el = buf.n, len(buf.spec.elements)
+        times = np.repeat(buf.times[:n], n_el)
+        columns = {
+            "time": pa.array((times + self.start_s).astype("datetime64[s]"), pa.timestamp("s", "UTC")),
+            "sim_time_s": pa.array(times),
+            "element": pa.DictionaryArray.from_arrays(
+                pa.array(np.tile(np.arange(n_el, dtype=np.int32), n)),
+                pa.array(buf.spec.elements, pa.string()),
+            ),
+        }
+        for name, arr in buf.data.items():
+            columns[name] = pa.array(arr[:n].reshape(-1))
+        self._write(table, pa.table(columns))
+        buf.n = 0
+
+    def _write(self, table: str, data: pa.Table) -> None:
+        folder = self.run_dir / f"{table}.parquet"
+        folder.mkdir(parents=True, exist_ok=True)
+        part = self._parts.get(table, 0)
+        tmp = folder / f".part-{part:05d}.parquet.tmp"
+        pq.write_table(data, tmp, compression="snappy")
+        tmp.rename(folder / f"part-{part:05d}.parquet")  # atomic: readers never see half a part
+        self._parts[table] = part + 1
+        self.rows_written[table] = self.rows_written.get(table, 0) + data.num_rows

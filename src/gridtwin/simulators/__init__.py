@@ -1,0 +1,1 @@
+"""mosaik simulators of the physical world: profiles, events and the grid."""

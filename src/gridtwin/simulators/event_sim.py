@@ -1,0 +1,53 @@
+"""mosaik simulator that emits scheduled events at exactly their time.
+
+Event-based: it steps only at event times. Its one entity ``Events`` has the
+output ``events``: the list of :class:`~gridtwin.events.ScheduledEvent` due now.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mosaik_api_v3
+
+from gridtwin.events import ScheduledEvent
+
+__all__ = ["EventSimulator"]
+
+META = {
+    "api_version": "3.0",
+    "type": "event-based",
+    "models": {"Events": {"public": True, "params": [], "attrs": ["events"]}},
+}
+
+
+class EventSimulator(mosaik_api_v3.Simulator):
+    """Replays a schedule of events (in-process only)."""
+
+    def __init__(self) -> None:
+        super().__init__(META)
+        self.schedule: list[ScheduledEvent] = []
+        self._next = 0
+        self._due: list[ScheduledEvent] = []
+
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+        self.schedule = sorted(sim_params.get("schedule", []))
+        return self.meta
+
+    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+        return [{"eid": "events", "type": model}]
+
+    def step(self, time: int, inputs: dict, max_advance: int) -> int | None:
+        due = []
+        while self._next < len(self.schedule) and self.schedule[self._next].time_s <= time:
+            due.append(self.schedule[self._next])
+            self._next += 1
+        self._due = due
+        if self._next < len(self.schedule):
+            return self.schedule[self._next].time_s
+        return None
+
+    def get_data(self, outputs: dict) -> dict:
+        if not self._due:
+            return {}
+        return {eid: {"events": list(self._due)} for eid in outputs}

@@ -1,0 +1,205 @@
+"""Build and run the mosaik world of a scenario.
+
+::
+
+    Profiles ──► Grid ──► Recorder ──► run store (Parquet), kpis.json
+    Events ───►  ▲  └───────► ▲
+                 └────────────┘ (events are recorded too)
+
+All simulators run in-process; their data flows as numpy arrays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import re
+import time as wallclock
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandapower as pp
+
+from gridtwin.errors import InputError
+from gridtwin.events import ScheduledEvent, build_schedule
+from gridtwin.grid.engine import PowerFlowEngine, make_engine
+from gridtwin.grid.sources import load_net
+from gridtwin.grid.topology import element_names
+from gridtwin.profiles import Profiles, build_profiles
+from gridtwin.recording.recorder_sim import TABLE_FIELDS
+from gridtwin.recording.store import ParquetStore, TableSpec
+from gridtwin.report.kpis import GridKpis
+from gridtwin.scenario import Scenario, check_against_net, dump_scenario
+
+__all__ = ["Prepared", "RunResult", "prepare", "run_scenario"]
+
+log = logging.getLogger("gridtwin")
+CACHE = False  # mosaik's output cache grows without bound next to an idle event simulator
+
+SIM_CONFIG = {
+    "Profiles": {"python": "gridtwin.simulators.profile_sim:ProfileSimulator"},
+    "Events": {"python": "gridtwin.simulators.event_sim:EventSimulator"},
+    "Grid": {"python": "gridtwin.simulators.grid_sim:GridSimulator"},
+    "Recorder": {"python": "gridtwin.recording.recorder_sim:RecorderSimulator"},
+}
+
+
+@dataclass(slots=True)
+class Prepared:
+    """Everything a run needs, checked: the net, its profiles and the event schedule."""
+
+    scenario: Scenario
+    net: pp.pandapowerNet
+    profiles: Profiles
+    schedule: list[ScheduledEvent]
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What a finished run leaves: its directory and its KPIs."""
+
+    run_dir: Path
+    kpis: dict[str, dict[str, Any]]
+    rows_written: dict[str, int] = field(default_factory=dict)
+
+
+def prepare(scenario: Scenario) -> Prepared:
+    """Load the network, check the scenario against it, build profiles and events.
+
+    Raises
+    ------
+    InputError
+        On any problem with the scenario, the network or a profile file.
+    """
+    net = load_net(scenario.grid, scenario.source_file)
+    check_against_net(scenario, net)
+    profiles = build_profiles(scenario, net)
+    schedule = build_schedule(scenario, net)
+    return Prepared(scenario, net, profiles, schedule)
+
+
+def new_run_dir(base: Path, scenario: Scenario) -> Path:
+    """A fresh ``<base>/<scenario>-<YYYYmmdd-HHMMSS>[-n]`` directory."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", scenario.name)
+    candidate = base / f"{name}-{stamp}"
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = base / f"{name}-{stamp}-{n}"
+    candidate.mkdir(parents=True)
+    return candidate
+
+
+def _setup_logging(run_dir: Path) -> logging.Handler:
+    handler = logging.FileHandler(run_dir / "run.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        from loguru import logger as mosaik_logger
+
+        mosaik_logger.remove()
+        mosaik_logger.add(run_dir / "run.log", level="WARNING", format="{time} {level} mosaik: {message}")
+    except ImportError:  # pragma: no cover - mosaik always brings loguru
+        pass
+    return handler
+
+
+def _build_engine(scenario: Scenario, net: pp.pandapowerNet) -> PowerFlowEngine:
+    try:
+        return make_engine(str(scenario.grid.engine), net)
+    except ValueError as exc:
+        raise InputError(scenario.source_file, "grid.engine", str(exc)) from None
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    out_dir: str | Path | None = None,
+    runs_root: str | Path = "runs",
+    prepared: Prepared | None = None,
+    on_step: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Run a scenario and leave its run directory.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+    out_dir : path, optional
+        The run directory; default a new ``runs/<name>-<timestamp>``.
+    prepared : Prepared, optional
+        The result of :func:`prepare`, if the caller already has it.
+    on_step : callable, optional
+        Called with the number of steps done after each step (progress bars).
+    """
+    import mosaik
+
+    t0 = wallclock.perf_counter()
+    prep = prepared or prepare(scenario)
+    net = prep.net
+    engine = _build_engine(scenario, net)
+    if out_dir is None:
+        run_dir = new_run_dir(Path(runs_root), scenario)
+    else:
+        run_dir = Path(out_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "scenario.yaml").write_text(dump_scenario(scenario), encoding="utf-8")
+    handler = _setup_logging(run_dir)
+    log.info("run %s: %d steps of %d s on %s (%s)", scenario.name, scenario.n_steps,
+             scenario.time.step, scenario.grid.simbench or scenario.grid.pandapower
+             or scenario.grid.file, engine.name)
+
+    tables = {
+        name: TableSpec(element_names(net, name) if name != "grid" else ["grid"], TABLE_FIELDS[name])
+        for name in scenario.recording.tables
+        if name in TABLE_FIELDS and (name == "grid" or len(net[name]))
+    }
+    store = ParquetStore(run_dir, scenario.time.start, tables, scenario.recording.flush_every_steps)
+    kpis = GridKpis(step_s=scenario.time.step)
+    step_s = scenario.time.step
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # mosaik prints a banner
+            world = mosaik.World(SIM_CONFIG, time_resolution=1.0, debug=False, cache=CACHE, skip_greetings=True)
+        profiles_sim = world.start("Profiles", profiles=prep.profiles, step_s=step_s)
+        grid_sim = world.start("Grid", net=net, engine=engine, step_s=step_s)
+        recorder_sim = world.start(
+            "Recorder", store=store, kpis=kpis, step_s=step_s,
+            tables=list(tables) + (["switch"] if "switch" in scenario.recording.tables else []),
+            switch_names=element_names(net, "switch"),
+            start_s=int(scenario.time.start.timestamp()), on_step=on_step,
+        )
+        profiles = profiles_sim.Profiles()
+        grid = grid_sim.Grid()
+        recorder = recorder_sim.Recorder()
+        world.connect(profiles, grid, "load_p_mw", "load_q_mvar", "sgen_p_mw", "sgen_q_mvar",
+                      "storage_p_mw")
+        if prep.schedule:
+            events_sim = world.start("Events", schedule=prep.schedule)
+            events = events_sim.Events()
+            world.connect(events, grid, "events")
+            world.connect(events, recorder, "events")
+            world.set_initial_event(events_sim.sid, prep.schedule[0].time_s)
+        world.connect(grid, recorder, "result", "load_demand_p_mw", "switch_closed",
+                      "line_in_service", "trafo_tap_pos")
+        world.run(
+            until=scenario.time.duration,
+            rt_factor=scenario.time.real_time_factor,
+            print_progress=False,
+        )
+    finally:
+        store.close()
+        wall_s = wallclock.perf_counter() - t0
+        sections = kpis.sections(wall_s=wall_s, sim_seconds=kpis.steps * step_s)
+        sections["run"]["completed"] = kpis.steps == scenario.n_steps
+        (run_dir / "kpis.json").write_text(json.dumps(sections, indent=2) + "\n", encoding="utf-8")
+        log.info("done: %d steps in %.2f s, %d not converged", kpis.steps, wall_s, kpis.nonconverged)
+        log.removeHandler(handler)
+        handler.close()
+    return RunResult(run_dir=run_dir, kpis=sections, rows_written=dict(store.rows_written))
