@@ -390,6 +390,8 @@ def _expected(msg: str) -> str:
     msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if msg.startswith("Input should be "):
         return "expected " + msg.removeprefix("Input should be ")
+    if msg.startswith("String should match pattern "):
+        return "expected letters, digits, '_', '.' or '-' only (" + msg.lower() + ")"
     return msg
 
 

@@ -53,6 +53,7 @@ class PandapowerEngine:
         if len(self.net.storage):
             self.net.storage["scaling"] = 1.0
         self._init = "dc"
+        self._topology_key: tuple | None = None
         self._numba = _numba_available()
 
     def solve(self, state: GridState) -> PowerFlowResult:
@@ -72,25 +73,34 @@ class PandapowerEngine:
         if len(net.trafo):
             net.trafo["in_service"] = state.trafo_in_service
             net.trafo["tap_pos"] = state.trafo_tap_pos
-        try:
-            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-                warnings.simplefilter("ignore")
-                pp.runpp(
-                    net,
-                    algorithm="nr",
-                    calculate_voltage_angles=True,
-                    init=self._init,
-                    tolerance_mva=self.tolerance_mva,
-                    max_iteration=30,
-                    trafo_model="pi",
-                    trafo_loading="power",
-                    numba=self._numba,
-                )
-        except (pp.LoadflowNotConverged, np.linalg.LinAlgError, FloatingPointError):
-            self._init = "dc"
-            return PowerFlowResult.failed(self.sizes)
-        self._init = "results"
-        return self._result()
+        key = state.topology_key()
+        if key != self._topology_key:  # a new topology: start from a DC power flow
+            self._init, self._topology_key = "dc", key
+        inits = [self._init] if self._init == "dc" else [self._init, "dc"]
+        for init in inits:
+            try:
+                self._runpp(init)
+            except (pp.LoadflowNotConverged, np.linalg.LinAlgError, FloatingPointError):
+                continue
+            self._init = "results"
+            return self._result()
+        self._init = "dc"
+        return PowerFlowResult.failed(self.sizes)
+
+    def _runpp(self, init: str) -> None:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            pp.runpp(
+                self.net,
+                algorithm="nr",
+                calculate_voltage_angles=True,
+                init=init,
+                tolerance_mva=self.tolerance_mva,
+                max_iteration=30,
+                trafo_model="pi",
+                trafo_loading="power",
+                numba=self._numba,
+            )
 
     def _result(self) -> PowerFlowResult:
         net = self.net

@@ -49,8 +49,14 @@ def align_profile(
     """
     n_points = values.shape[0]
     t = start_s + step_s * np.arange(n_steps, dtype=np.int64)
-    end_needed = int(t[-1]) + (step_s if method == "mean" else 0)
-    if start_s < first_s or end_needed > covered_until_s(first_s, resolution_s, n_points, method):
+    covered = covered_until_s(first_s, resolution_s, n_points, method)
+    last = int(t[-1])
+    inside = {
+        "hold": last < covered,
+        "linear": last <= covered,
+        "mean": last + step_s <= covered,
+    }.get(method, True)
+    if start_s < first_s or not inside:
         raise ValueError("the profile does not cover the simulation period")
     offset = (t - first_s).astype(np.float64) / resolution_s
     if method == "hold":

@@ -73,7 +73,7 @@ def read_profile_csv(
     if not Path(path).is_file():
         raise InputError(src, "", "no such file; expected a profile CSV file")
     try:
-        frame = pd.read_csv(path, dtype=str, skipinitialspace=True)
+        frame = pd.read_csv(path, dtype=str, skipinitialspace=True, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(src, "", f"not a readable CSV file ({exc})") from None
     if "time" not in frame.columns:

@@ -1,0 +1,110 @@
+"""Malformed scenarios: each gives one line naming file, field and expectation."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+
+import pytest
+
+from gridtwin.errors import InputError
+from gridtwin.scenario import load_scenario
+from gridtwin.world import prepare
+from tests.conftest import base_scenario
+
+
+def _with(path: str, value):
+    data = base_scenario()
+    node = data
+    keys = path.split(".")
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    if value is _DELETE:
+        del node[keys[-1]]
+    else:
+        node[keys[-1]] = value
+    return data
+
+
+_DELETE = object()
+
+# (scenario dict, expected fragment of the one-line message)
+CASES = [
+    (_with("time.stepp", "15min"), "time.stepp: unknown key; did you mean 'step'?"),
+    (_with("tme", {}), "tme: unknown key; did you mean 'time'?"),
+    (_with("time.step", "15 minutes"), "time.step: got '15 minutes'; expected a duration"),
+    (_with("time.step", "0s"), "time.step: got '0s'; expected a step longer than zero"),
+    (_with("time.duration", "1h10min"), "time.duration: 70min is not a whole number of steps of 15min"),
+    (_with("time.start", "2016-06-21T00:00:00"), "time.start: got '2016-06-21T00:00:00'; expected a time zone"),
+    (_with("time.start", "yesterday"), "time.start: got 'yesterday'; expected an ISO 8601"),
+    (_with("time.start", _DELETE), "time.start: missing"),
+    (_with("grid", {}), "grid: got no source; expected exactly one of simbench, pandapower, file"),
+    (_with("grid", {"pandapower": "case33bw", "simbench": "1-MV-rural--0-sw"}), "expected exactly one of"),
+    (_with("grid.engine", "matpower"), "grid.engine: got 'matpower'; expected 'power-grid-model' or 'pandapower'"),
+    (_with("grid.pandapower", "case33"), "grid.pandapower: got 'case33'; expected a pandapower.networks function (did you mean"),
+    (_with("grid", {"simbench": "1-MV-rural--9-sw"}), "grid.simbench: got '1-MV-rural--9-sw'; expected a SimBench code (did you mean"),
+    (_with("profiles.interpolation", "cubic"), "profiles.interpolation: got 'cubic'; expected 'hold', 'linear' or 'mean'"),
+    (_with("profiles.load_scale", -1), "profiles.load_scale: got -1; expected greater than or equal to 0"),
+    (_with("profiles.source", "simbench"), "profiles.source: simbench profiles need a SimBench grid"),
+    (_with("seed", "abc"), "seed: got 'abc'; expected a valid integer"),
+    (_with("name", "has space"), "name: got 'has space'; expected letters, digits"),
+    (_with("events", [{"at": "1h", "type": "switch_opn", "target": 0}]), "events[0].type: got 'switch_opn'; unknown event type (did you mean 'switch_open'?)"),
+    (_with("events", [{"at": "1h", "type": "load_scale", "target": 0}]), "events[0].factor: missing; load_scale needs a scaling factor"),
+    (_with("events", [{"at": "1h", "type": "load_scale", "target": 0, "factr": 2}]), "events[0].factr: not a parameter of load_scale (did you mean 'factor'?)"),
+    (_with("events", [{"at": "1h", "type": "line_outage", "target": 999}]), "events[0].target: got 999; no line has index 999"),
+    (_with("events", [{"at": "1h", "type": "line_outage", "target": "Line X"}]), "events[0].target: got 'Line X'; no line of that name"),
+    (_with("events", [{"at": "5h", "type": "line_outage", "target": 3}]), "events[0].at: got '5h', outside the run"),
+    (_with("events", [{"at": "10min", "type": "line_outage", "target": 3}]), "events[0].at: got '10min'; expected a multiple of time.step"),
+    (_with("events", [{"at": "1h", "type": "switch_open", "target": "all"}]), "events[0].target: got 'all'; expected one switch"),
+    (_with("recording.flush_every_steps", 0), "recording.flush_every_steps: got 0; expected greater than 0"),
+]
+
+
+@pytest.mark.parametrize(("data", "fragment"), CASES, ids=[c[1][:40] for c in CASES])
+def test_malformed_scenario_message(write_scenario, data, fragment):
+    path = write_scenario(copy.deepcopy(data))
+    with pytest.raises(InputError) as info:
+        prepare(load_scenario(path))
+    message = str(info.value)
+    assert message.startswith(str(path)), message
+    assert fragment in message, message
+    assert "\n" not in message
+
+
+def test_not_yaml(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("time: [unclosed\n", encoding="utf-8")
+    with pytest.raises(InputError, match="not valid YAML"):
+        load_scenario(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        load_scenario(tmp_path / "nope.yaml")
+
+
+def test_cli_validate_exit_2_one_line(write_scenario):
+    path = write_scenario(_with("time.stepp", "15min"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "gridtwin", "validate", str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert lines[0] == (
+        f"error: {path}: time.stepp: unknown key; did you mean 'step'? expected one of "
+        "start, duration, step, real_time_factor"
+    )
+
+
+def test_defaults_filled_in_dump(write_scenario):
+    from gridtwin.scenario import dump_scenario
+
+    text = dump_scenario(load_scenario(write_scenario(base_scenario())))
+    assert "interpolation: hold" in text
+    assert "engine: power-grid-model" in text
+    assert "source: none" in text
+    assert "step: 15min" in text
