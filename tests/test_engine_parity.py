@@ -25,19 +25,31 @@ GRIDS = {
 def _profiles(name: str, net) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """50 steps of load p, load q and sgen p [MW, MVAr]."""
     if name == "mv-rural":
-        scenario = scenario_from_dict({
-            "name": "p", "grid": {"simbench": "1-MV-rural--0-sw"},
-            "time": {"start": "2016-06-21T06:00:00+01:00", "duration": f"{N_STEPS * 15}min",
-                     "step": "15min"},
-        })
+        scenario = scenario_from_dict(
+            {
+                "name": "p",
+                "grid": {"simbench": "1-MV-rural--0-sw"},
+                "time": {
+                    "start": "2016-06-21T06:00:00+01:00",
+                    "duration": f"{N_STEPS * 15}min",
+                    "step": "15min",
+                },
+            }
+        )
         prof = build_profiles(scenario, net)
-        return (prof.series[("load", "p_mw")], prof.series[("load", "q_mvar")],
-                prof.series[("sgen", "p_mw")])
+        return (
+            prof.series[("load", "p_mw")],
+            prof.series[("load", "q_mvar")],
+            prof.series[("sgen", "p_mw")],
+        )
     rng = np.random.default_rng(7)
     f_load = rng.uniform(0.3, 1.2, (N_STEPS, len(net.load)))
     f_sgen = rng.uniform(0.0, 1.0, (N_STEPS, len(net.sgen)))
-    return (f_load * net.load.p_mw.to_numpy(), f_load * net.load.q_mvar.to_numpy(),
-            f_sgen * net.sgen.p_mw.to_numpy())
+    return (
+        f_load * net.load.p_mw.to_numpy(),
+        f_load * net.load.q_mvar.to_numpy(),
+        f_sgen * net.sgen.p_mw.to_numpy(),
+    )
 
 
 @pytest.mark.parametrize("name", list(GRIDS))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandapower as pp
 import pytest
-from power_grid_model import ComponentType as CT
+from power_grid_model import ComponentType as CT  # noqa: N817
 
 from gridtwin.grid import GridState
 from gridtwin.grid.pgm_adapter import PgmAdapter
@@ -19,8 +19,9 @@ def _two_bus_net() -> pp.pandapowerNet:
     b0 = pp.create_bus(net, 20.0)
     b1 = pp.create_bus(net, 20.0)
     pp.create_ext_grid(net, b0, vm_pu=1.0)
-    pp.create_line_from_parameters(net, b0, b1, 1.0, r_ohm_per_km=0.2, x_ohm_per_km=0.1,
-                                   c_nf_per_km=0.0, max_i_ka=0.4)
+    pp.create_line_from_parameters(
+        net, b0, b1, 1.0, r_ohm_per_km=0.2, x_ohm_per_km=0.1, c_nf_per_km=0.0, max_i_ka=0.4
+    )
     pp.create_load(net, b1, p_mw=2.0, q_mvar=1.0)
     pp.create_sgen(net, b1, p_mw=0.5)
     pp.create_storage(net, b1, p_mw=0.25, max_e_mwh=1.0)
@@ -46,8 +47,12 @@ def test_result_is_in_mw_ka_degree():
     assert result.load_p_mw[0] == pytest.approx(2.0)
     assert result.storage_p_mw[0] == pytest.approx(0.25)
     # line current ~ |S| / (sqrt(3) U) = sqrt(1.75² + 1²) MVA / (sqrt(3) 20 kV) = 0.058 kA
-    assert result.line_i_to_ka[0] == pytest.approx(np.hypot(1.75, 1.0) / (np.sqrt(3) * 20 * result.bus_vm_pu[1]), rel=1e-6)
-    assert result.line_loading_percent[0] == pytest.approx(100 * result.line_i_from_ka[0] / 0.4, rel=1e-6)
+    assert result.line_i_to_ka[0] == pytest.approx(
+        np.hypot(1.75, 1.0) / (np.sqrt(3) * 20 * result.bus_vm_pu[1]), rel=1e-6
+    )
+    assert result.line_loading_percent[0] == pytest.approx(
+        100 * result.line_i_from_ka[0] / 0.4, rel=1e-6
+    )
     # losses = 3 I² R
     assert result.losses_mw == pytest.approx(3 * result.line_i_to_ka[0] ** 2 * 0.2, rel=1e-6)
     assert result.ext_grid_p_mw[0] == pytest.approx(1.75 + result.losses_mw, rel=1e-9)

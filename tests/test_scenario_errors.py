@@ -35,29 +35,83 @@ CASES = [
     (_with("tme", {}), "tme: unknown key; did you mean 'time'?"),
     (_with("time.step", "15 minutes"), "time.step: got '15 minutes'; expected a duration"),
     (_with("time.step", "0s"), "time.step: got '0s'; expected a step longer than zero"),
-    (_with("time.duration", "1h10min"), "time.duration: 70min is not a whole number of steps of 15min"),
-    (_with("time.start", "2016-06-21T00:00:00"), "time.start: got '2016-06-21T00:00:00'; expected a time zone"),
+    (
+        _with("time.duration", "1h10min"),
+        "time.duration: 70min is not a whole number of steps of 15min",
+    ),
+    (
+        _with("time.start", "2016-06-21T00:00:00"),
+        "time.start: got '2016-06-21T00:00:00'; expected a time zone",
+    ),
     (_with("time.start", "yesterday"), "time.start: got 'yesterday'; expected an ISO 8601"),
     (_with("time.start", _DELETE), "time.start: missing"),
     (_with("grid", {}), "grid: got no source; expected exactly one of simbench, pandapower, file"),
-    (_with("grid", {"pandapower": "case33bw", "simbench": "1-MV-rural--0-sw"}), "expected exactly one of"),
-    (_with("grid.engine", "matpower"), "grid.engine: got 'matpower'; expected 'power-grid-model' or 'pandapower'"),
-    (_with("grid.pandapower", "case33"), "grid.pandapower: got 'case33'; expected a pandapower.networks function (did you mean"),
-    (_with("grid", {"simbench": "1-MV-rural--9-sw"}), "grid.simbench: got '1-MV-rural--9-sw'; expected a SimBench code (did you mean"),
-    (_with("profiles.interpolation", "cubic"), "profiles.interpolation: got 'cubic'; expected 'hold', 'linear' or 'mean'"),
-    (_with("profiles.load_scale", -1), "profiles.load_scale: got -1; expected greater than or equal to 0"),
-    (_with("profiles.source", "simbench"), "profiles.source: simbench profiles need a SimBench grid"),
+    (
+        _with("grid", {"pandapower": "case33bw", "simbench": "1-MV-rural--0-sw"}),
+        "expected exactly one of",
+    ),
+    (
+        _with("grid.engine", "matpower"),
+        "grid.engine: got 'matpower'; expected 'power-grid-model' or 'pandapower'",
+    ),
+    (
+        _with("grid.pandapower", "case33"),
+        "grid.pandapower: got 'case33'; expected a pandapower.networks function (did you mean",
+    ),
+    (
+        _with("grid", {"simbench": "1-MV-rural--9-sw"}),
+        "grid.simbench: got '1-MV-rural--9-sw'; expected a SimBench code (did you mean",
+    ),
+    (
+        _with("profiles.interpolation", "cubic"),
+        "profiles.interpolation: got 'cubic'; expected 'hold', 'linear' or 'mean'",
+    ),
+    (
+        _with("profiles.load_scale", -1),
+        "profiles.load_scale: got -1; expected greater than or equal to 0",
+    ),
+    (
+        _with("profiles.source", "simbench"),
+        "profiles.source: simbench profiles need a SimBench grid",
+    ),
     (_with("seed", "abc"), "seed: got 'abc'; expected a valid integer"),
     (_with("name", "has space"), "name: got 'has space'; expected letters, digits"),
-    (_with("events", [{"at": "1h", "type": "switch_opn", "target": 0}]), "events[0].type: got 'switch_opn'; unknown event type (did you mean 'switch_open'?)"),
-    (_with("events", [{"at": "1h", "type": "load_scale", "target": 0}]), "events[0].factor: missing; load_scale needs a scaling factor"),
-    (_with("events", [{"at": "1h", "type": "load_scale", "target": 0, "factr": 2}]), "events[0].factr: not a parameter of load_scale (did you mean 'factor'?)"),
-    (_with("events", [{"at": "1h", "type": "line_outage", "target": 999}]), "events[0].target: got 999; no line has index 999"),
-    (_with("events", [{"at": "1h", "type": "line_outage", "target": "Line X"}]), "events[0].target: got 'Line X'; no line of that name"),
-    (_with("events", [{"at": "5h", "type": "line_outage", "target": 3}]), "events[0].at: got '5h', outside the run"),
-    (_with("events", [{"at": "10min", "type": "line_outage", "target": 3}]), "events[0].at: got '10min'; expected a multiple of time.step"),
-    (_with("events", [{"at": "1h", "type": "switch_open", "target": "all"}]), "events[0].target: got 'all'; expected one switch"),
-    (_with("recording.flush_every_steps", 0), "recording.flush_every_steps: got 0; expected greater than 0"),
+    (
+        _with("events", [{"at": "1h", "type": "switch_opn", "target": 0}]),
+        "events[0].type: got 'switch_opn'; unknown event type (did you mean 'switch_open'?)",
+    ),
+    (
+        _with("events", [{"at": "1h", "type": "load_scale", "target": 0}]),
+        "events[0].factor: missing; load_scale needs a scaling factor",
+    ),
+    (
+        _with("events", [{"at": "1h", "type": "load_scale", "target": 0, "factr": 2}]),
+        "events[0].factr: not a parameter of load_scale (did you mean 'factor'?)",
+    ),
+    (
+        _with("events", [{"at": "1h", "type": "line_outage", "target": 999}]),
+        "events[0].target: got 999; no line has index 999",
+    ),
+    (
+        _with("events", [{"at": "1h", "type": "line_outage", "target": "Line X"}]),
+        "events[0].target: got 'Line X'; no line of that name",
+    ),
+    (
+        _with("events", [{"at": "5h", "type": "line_outage", "target": 3}]),
+        "events[0].at: got '5h', outside the run",
+    ),
+    (
+        _with("events", [{"at": "10min", "type": "line_outage", "target": 3}]),
+        "events[0].at: got '10min'; expected a multiple of time.step",
+    ),
+    (
+        _with("events", [{"at": "1h", "type": "switch_open", "target": "all"}]),
+        "events[0].target: got 'all'; expected one switch",
+    ),
+    (
+        _with("recording.flush_every_steps", 0),
+        "recording.flush_every_steps: got 0; expected greater than 0",
+    ),
 ]
 
 
@@ -88,7 +142,9 @@ def test_cli_validate_exit_2_one_line(write_scenario):
     path = write_scenario(_with("time.stepp", "15min"))
     proc = subprocess.run(
         [sys.executable, "-m", "gridtwin", "validate", str(path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()

@@ -63,7 +63,9 @@ def test_network_with_dangling_bus_reference(tmp_path):
     net.load.loc[net.load.index[0], "bus"] = 999
     path = tmp_path / "net.json"
     pp.to_json(net, str(path))
-    with pytest.raises(InputError, match=r"load\[0\]\.bus: refers to bus 999, which does not exist"):
+    with pytest.raises(
+        InputError, match=r"load\[0\]\.bus: refers to bus 999, which does not exist"
+    ):
         read_net_json(path)
 
 

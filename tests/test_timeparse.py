@@ -9,8 +9,17 @@ from gridtwin.timeparse import format_duration, parse_duration_s, parse_instant
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("15min", 900), ("1d", 86400), ("365d", 31_536_000), ("1h30min", 5400), ("90s", 90),
-     ("900", 900), (600, 600), ("1w", 604800), ("0.5h", 1800)],
+    [
+        ("15min", 900),
+        ("1d", 86400),
+        ("365d", 31_536_000),
+        ("1h30min", 5400),
+        ("90s", 90),
+        ("900", 900),
+        (600, 600),
+        ("1w", 604800),
+        ("0.5h", 1800),
+    ],
 )
 def test_parse_duration(text, seconds):
     assert parse_duration_s(text) == seconds

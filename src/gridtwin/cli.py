@@ -93,7 +93,9 @@ def run(
     ] = None,
     until: Annotated[
         str | None,
-        typer.Option(help="Stop after this much simulated time (e.g. 6h, 7d); overrides time.duration."),
+        typer.Option(
+            help="Stop after this much simulated time (e.g. 6h, 7d); overrides time.duration."
+        ),
     ] = None,
     engine: Annotated[
         str | None,
@@ -227,7 +229,9 @@ def show(
     path = run_dir / "kpis.json"
     try:
         if not path.is_file():
-            raise InputError(str(run_dir), "", "no kpis.json here; expected a gridtwin run directory")
+            raise InputError(
+                str(run_dir), "", "no kpis.json here; expected a gridtwin run directory"
+            )
         try:
             kpis = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:

@@ -16,7 +16,14 @@ import pandapower as pp
 
 from gridtwin.grid.state import GridState
 
-__all__ = ["EVENT_TYPES", "EventType", "Param", "ScheduledEvent", "build_schedule", "resolve_target"]
+__all__ = [
+    "EVENT_TYPES",
+    "EventType",
+    "Param",
+    "ScheduledEvent",
+    "build_schedule",
+    "resolve_target",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,28 +67,44 @@ _FACTOR = {"factor": Param("a scaling factor [-]", low=0.0, high=1e4)}
 
 EVENT_TYPES: dict[str, EventType] = {
     "switch_open": EventType(
-        "switch", _set("switch_closed", False), inverse=("switch_close", {}),
+        "switch",
+        _set("switch_closed", False),
+        inverse=("switch_close", {}),
         description="open a switch",
     ),
     "switch_close": EventType(
-        "switch", _set("switch_closed", True), inverse=("switch_open", {}),
+        "switch",
+        _set("switch_closed", True),
+        inverse=("switch_open", {}),
         description="close a switch",
     ),
     "line_outage": EventType(
-        "line", _set("line_in_service", False), inverse=("line_restore", {}),
+        "line",
+        _set("line_in_service", False),
+        inverse=("line_restore", {}),
         description="take a line out of service",
     ),
     "line_restore": EventType(
-        "line", _set("line_in_service", True), inverse=("line_outage", {}),
+        "line",
+        _set("line_in_service", True),
+        inverse=("line_outage", {}),
         description="put a line back in service",
     ),
     "load_scale": EventType(
-        "load", _scale("load_scale"), params=_FACTOR, inverse=("load_scale", {"factor": 1.0}),
-        allow_all=True, description="multiply a load's (or all loads') demand by factor",
+        "load",
+        _scale("load_scale"),
+        params=_FACTOR,
+        inverse=("load_scale", {"factor": 1.0}),
+        allow_all=True,
+        description="multiply a load's (or all loads') demand by factor",
     ),
     "sgen_scale": EventType(
-        "sgen", _scale("sgen_scale"), params=_FACTOR, inverse=("sgen_scale", {"factor": 1.0}),
-        allow_all=True, description="multiply an sgen's (or all sgens') power by factor",
+        "sgen",
+        _scale("sgen_scale"),
+        params=_FACTOR,
+        inverse=("sgen_scale", {"factor": 1.0}),
+        allow_all=True,
+        description="multiply an sgen's (or all sgens') power by factor",
     ),
 }
 """Every event type gridtwin knows, by name."""
@@ -144,7 +167,9 @@ class ScheduledEvent:
 
     def apply(self, state: GridState) -> None:
         """Apply this event to ``state`` in place."""
-        EVENT_TYPES[self.type].apply(state, np.asarray(self.positions, dtype=np.int64), dict(self.params))
+        EVENT_TYPES[self.type].apply(
+            state, np.asarray(self.positions, dtype=np.int64), dict(self.params)
+        )
 
 
 def build_schedule(scenario: object, net: pp.pandapowerNet) -> list[ScheduledEvent]:
@@ -160,14 +185,20 @@ def build_schedule(scenario: object, net: pp.pandapowerNet) -> list[ScheduledEve
         positions = resolve_target(net, kind.element, spec.target, allow_all=kind.allow_all)
         at_s = event_offset_s(scenario, i)  # type: ignore[arg-type]
         params = tuple(sorted(spec.params().items()))
-        out.append(ScheduledEvent(at_s, 2 * i, spec.type, str(spec.target), tuple(positions), params))
+        out.append(
+            ScheduledEvent(at_s, 2 * i, spec.type, str(spec.target), tuple(positions), params)
+        )
         if spec.duration is not None and kind.inverse is not None:
             end = at_s + spec.duration
             if end < scenario.time.duration:  # type: ignore[attr-defined]
                 inv_type, inv_params = kind.inverse
                 out.append(
                     ScheduledEvent(
-                        end, 2 * i + 1, inv_type, str(spec.target), tuple(positions),
+                        end,
+                        2 * i + 1,
+                        inv_type,
+                        str(spec.target),
+                        tuple(positions),
                         tuple(sorted(inv_params.items())),
                     )
                 )

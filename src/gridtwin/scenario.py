@@ -65,9 +65,7 @@ def _instant(value: Any) -> datetime:
 DurationS = Annotated[int, BeforeValidator(_duration), PlainSerializer(format_duration)]
 """A duration [s], written in scenario files as ``15min``, ``1d``, ..."""
 
-Instant = Annotated[
-    datetime, BeforeValidator(_instant), PlainSerializer(lambda v: v.isoformat())
-]
+Instant = Annotated[datetime, BeforeValidator(_instant), PlainSerializer(lambda v: v.isoformat())]
 
 
 class Engine(StrEnum):
@@ -256,7 +254,14 @@ class RecordingSpec(_Strict):
     tables: list[Literal["grid", "bus", "line", "trafo", "load", "sgen", "storage", "switch"]] = (
         Field(
             default_factory=lambda: [
-                "grid", "bus", "line", "trafo", "load", "sgen", "storage", "switch"
+                "grid",
+                "bus",
+                "line",
+                "trafo",
+                "load",
+                "sgen",
+                "storage",
+                "switch",
             ]
         )
     )
@@ -318,7 +323,8 @@ def load_scenario(path: str | Path) -> Scenario:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""
-        raise InputError(str(path), where, f"not valid YAML ({getattr(exc, 'problem', exc)})")
+        problem = getattr(exc, "problem", exc)
+        raise InputError(str(path), where, f"not valid YAML ({problem})") from None
     except UnicodeDecodeError:
         raise InputError(str(path), "", "not a text file; expected UTF-8 YAML") from None
     return scenario_from_dict(data, source=str(path), base_dir=path.parent)

@@ -84,7 +84,5 @@ def parse_instant(text: str | datetime) -> datetime:
                 "expected an ISO 8601 date-time with UTC offset, e.g. 2016-06-01T00:00:00+01:00"
             ) from None
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(
-            "expected a time zone: add a UTC offset, e.g. 2016-06-01T00:00:00+01:00"
-        )
+        raise ValueError("expected a time zone: add a UTC offset, e.g. 2016-06-01T00:00:00+01:00")
     return value

@@ -105,7 +105,9 @@ def _setup_logging(run_dir: Path) -> logging.Handler:
         from loguru import logger as mosaik_logger
 
         mosaik_logger.remove()
-        mosaik_logger.add(run_dir / "run.log", level="WARNING", format="{time} {level} mosaik: {message}")
+        mosaik_logger.add(
+            run_dir / "run.log", level="WARNING", format="{time} {level} mosaik: {message}"
+        )
     except ImportError:  # pragma: no cover - mosaik always brings loguru
         pass
     return handler
@@ -152,12 +154,19 @@ def run_scenario(
         run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "scenario.yaml").write_text(dump_scenario(scenario), encoding="utf-8")
     handler = _setup_logging(run_dir)
-    log.info("run %s: %d steps of %d s on %s (%s)", scenario.name, scenario.n_steps,
-             scenario.time.step, scenario.grid.simbench or scenario.grid.pandapower
-             or scenario.grid.file, engine.name)
+    log.info(
+        "run %s: %d steps of %d s on %s (%s)",
+        scenario.name,
+        scenario.n_steps,
+        scenario.time.step,
+        scenario.grid.simbench or scenario.grid.pandapower or scenario.grid.file,
+        engine.name,
+    )
 
     tables = {
-        name: TableSpec(element_names(net, name) if name != "grid" else ["grid"], TABLE_FIELDS[name])
+        name: TableSpec(
+            element_names(net, name) if name != "grid" else ["grid"], TABLE_FIELDS[name]
+        )
         for name in scenario.recording.tables
         if name in TABLE_FIELDS and (name == "grid" or len(net[name]))
     }
@@ -166,28 +175,42 @@ def run_scenario(
     step_s = scenario.time.step
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # mosaik prints a banner
-            world = mosaik.World(SIM_CONFIG, time_resolution=1.0, debug=False, cache=CACHE, skip_greetings=True)
+            world = mosaik.World(
+                SIM_CONFIG, time_resolution=1.0, debug=False, cache=CACHE, skip_greetings=True
+            )
         profiles_sim = world.start("Profiles", profiles=prep.profiles, step_s=step_s)
         grid_sim = world.start("Grid", net=net, engine=engine, step_s=step_s)
         recorder_sim = world.start(
-            "Recorder", store=store, kpis=kpis, step_s=step_s,
+            "Recorder",
+            store=store,
+            kpis=kpis,
+            step_s=step_s,
             tables=list(tables) + (["switch"] if "switch" in scenario.recording.tables else []),
             switch_names=element_names(net, "switch"),
-            start_s=int(scenario.time.start.timestamp()), on_step=on_step,
+            start_s=int(scenario.time.start.timestamp()),
+            on_step=on_step,
         )
         profiles = profiles_sim.Profiles()
         grid = grid_sim.Grid()
         recorder = recorder_sim.Recorder()
-        world.connect(profiles, grid, "load_p_mw", "load_q_mvar", "sgen_p_mw", "sgen_q_mvar",
-                      "storage_p_mw")
+        world.connect(
+            profiles, grid, "load_p_mw", "load_q_mvar", "sgen_p_mw", "sgen_q_mvar", "storage_p_mw"
+        )
         if prep.schedule:
             events_sim = world.start("Events", schedule=prep.schedule)
             events = events_sim.Events()
             world.connect(events, grid, "events")
             world.connect(events, recorder, "events")
-            world.set_initial_event(events_sim.sid, prep.schedule[0].time_s)
-        world.connect(grid, recorder, "result", "load_demand_p_mw", "switch_closed",
-                      "line_in_service", "trafo_tap_pos")
+            world.set_initial_event(events_sim._sid, prep.schedule[0].time_s)
+        world.connect(
+            grid,
+            recorder,
+            "result",
+            "load_demand_p_mw",
+            "switch_closed",
+            "line_in_service",
+            "trafo_tap_pos",
+        )
         world.run(
             until=scenario.time.duration,
             rt_factor=scenario.time.real_time_factor,
@@ -199,7 +222,9 @@ def run_scenario(
         sections = kpis.sections(wall_s=wall_s, sim_seconds=kpis.steps * step_s)
         sections["run"]["completed"] = kpis.steps == scenario.n_steps
         (run_dir / "kpis.json").write_text(json.dumps(sections, indent=2) + "\n", encoding="utf-8")
-        log.info("done: %d steps in %.2f s, %d not converged", kpis.steps, wall_s, kpis.nonconverged)
+        log.info(
+            "done: %d steps in %.2f s, %d not converged", kpis.steps, wall_s, kpis.nonconverged
+        )
         log.removeHandler(handler)
         handler.close()
     return RunResult(run_dir=run_dir, kpis=sections, rows_written=dict(store.rows_written))

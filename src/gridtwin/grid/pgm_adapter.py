@@ -57,8 +57,14 @@ def _load_fractions(net: pp.pandapowerNet) -> np.ndarray:
                 return load[name].fillna(0).to_numpy(dtype=float) / 100.0
         return np.zeros(n)
 
-    z_p, i_p = pct("const_z_p_percent", "const_z_percent"), pct("const_i_p_percent", "const_i_percent")
-    z_q, i_q = pct("const_z_q_percent", "const_z_percent"), pct("const_i_q_percent", "const_i_percent")
+    z_p, i_p = (
+        pct("const_z_p_percent", "const_z_percent"),
+        pct("const_i_p_percent", "const_i_percent"),
+    )
+    z_q, i_q = (
+        pct("const_z_q_percent", "const_z_percent"),
+        pct("const_i_q_percent", "const_i_percent"),
+    )
     out = np.empty((3, 2, n))
     out[0, 0], out[0, 1] = 1 - z_p - i_p, 1 - z_q - i_q
     out[1, 0], out[1, 1] = z_p, z_q
@@ -97,7 +103,9 @@ class PgmAdapter:
         self.input_data, self.ids = self._convert(net)
         self._sym_load_ids = np.concatenate([self.ids.load.ravel(), self.ids.storage])
         self._sym_gen_ids = np.concatenate([self.ids.sgen, self.ids.bus_gen])
-        self._load_update = initialize_array(DatasetType.update, CT.sym_load, len(self._sym_load_ids))
+        self._load_update = initialize_array(
+            DatasetType.update, CT.sym_load, len(self._sym_load_ids)
+        )
         self._load_update["id"] = self._sym_load_ids
         self._gen_update = initialize_array(DatasetType.update, CT.sym_gen, len(self._sym_gen_ids))
         self._gen_update["id"] = self._sym_gen_ids
@@ -137,9 +145,16 @@ class PgmAdapter:
                 return np.zeros(0, dtype=np.int32)
             return idx[key].loc[index].to_numpy(dtype=np.int32)
 
-        load_ids = np.stack(
-            [ids(("load", k), net.load.index) for k in ("const_power", "const_impedance", "const_current")]
-        ) if len(net.load) else np.zeros((3, 0), dtype=np.int32)
+        load_ids = (
+            np.stack(
+                [
+                    ids(("load", k), net.load.index)
+                    for k in ("const_power", "const_impedance", "const_current")
+                ]
+            )
+            if len(net.load)
+            else np.zeros((3, 0), dtype=np.int32)
+        )
         b2b = net.switch.index[net.switch["et"].to_numpy() == "b"]
         next_id = int(max(int(v.max()) for v in idx.values() if len(v)) + 1)
 
@@ -180,8 +195,10 @@ class PgmAdapter:
     def _positions(self, component: ComponentType, wanted: np.ndarray) -> np.ndarray:
         have = self.input_data[component]["id"] if component in self.input_data else np.zeros(0)
         order = np.argsort(have)
-        return order[np.searchsorted(have, wanted, sorter=order)] if len(wanted) else (
-            np.zeros(0, dtype=np.int64)
+        return (
+            order[np.searchsorted(have, wanted, sorter=order)]
+            if len(wanted)
+            else (np.zeros(0, dtype=np.int64))
         )
 
     # --- per step: state -> update dataset (MW -> W) ----------------------------------
@@ -198,7 +215,9 @@ class PgmAdapter:
         q[3 * n_load :] = inj.storage_q_mvar
         self._load_update["p_specified"] = p * MW_TO_W
         self._load_update["q_specified"] = q * MW_TO_W
-        self._gen_update["p_specified"] = np.concatenate([inj.sgen_p_mw, inj.bus_p_inj_mw]) * MW_TO_W
+        self._gen_update["p_specified"] = (
+            np.concatenate([inj.sgen_p_mw, inj.bus_p_inj_mw]) * MW_TO_W
+        )
         self._gen_update["q_specified"] = (
             np.concatenate([inj.sgen_q_mvar, inj.bus_q_inj_mvar]) * MW_TO_W
         )

@@ -58,7 +58,9 @@ class PgmEngine:
         self._taps: np.ndarray | None = None
         outputs = [c for c in _OUTPUTS if c in self.adapter.input_data]
         if self.adapter.constant_power_only:  # appliance powers follow from energized nodes
-            outputs = [c for c in outputs if c not in (ComponentType.sym_load, ComponentType.sym_gen)]
+            outputs = [
+                c for c in outputs if c not in (ComponentType.sym_load, ComponentType.sym_gen)
+            ]
         self._outputs = outputs
 
     def solve(self, state: GridState) -> PowerFlowResult:

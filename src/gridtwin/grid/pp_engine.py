@@ -112,9 +112,7 @@ class PandapowerEngine:
             values = values[:n] if n is not None else values
             return np.nan_to_num(values, nan=0.0)
 
-        bus_of = {
-            t: net.bus.index.get_indexer(net[t]["bus"]) for t in ("load", "storage")
-        }
+        bus_of = {t: net.bus.index.get_indexer(net[t]["bus"]) for t in ("load", "storage")}
         load_on = energized[bus_of["load"]]
         storage_on = energized[bus_of["storage"]] if len(net.storage) else np.zeros(0, bool)
         sgen_on = energized[net.bus.index.get_indexer(net.sgen["bus"])][: self._n_sgen]

@@ -114,7 +114,11 @@ def _cache_path(code: str, version: str) -> Path | None:
     root = os.environ.get("GRIDTWIN_CACHE")
     if root == "off":
         return None
-    base = Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gridtwin"
+    base = (
+        Path(root)
+        if root
+        else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gridtwin"
+    )
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", code)
     return base / "simbench" / f"{safe}-simbench{version}-pandapower{pp.__version__}.pkl"
 
@@ -137,7 +141,9 @@ def _get_pandapower(name: str, options: dict[str, Any], source: str) -> pp.panda
     try:
         net = _quiet_call(func, **options)
     except TypeError as exc:
-        raise InputError(source, "grid.options", f"{exc}; expected options {name} accepts") from None
+        raise InputError(
+            source, "grid.options", f"{exc}; expected options {name} accepts"
+        ) from None
     except Exception as exc:
         raise InputError(source, "grid.options", f"{name}{options} failed: {exc}") from None
     if not isinstance(net, pp.pandapowerNet):
@@ -160,7 +166,9 @@ def read_net_json(path: str | Path) -> pp.pandapowerNet:
         text = path.read_text(encoding="utf-8")
         json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(str(path), "", f"not valid JSON ({exc}); expected a pandapower network")
+        raise InputError(
+            str(path), "", f"not valid JSON ({exc}); expected a pandapower network"
+        ) from None
     try:
         net = _quiet_call(pp.from_json_string, text)
     except Exception as exc:
@@ -211,7 +219,7 @@ def normalize_net(net: pp.pandapowerNet, source: str = "<scenario>") -> pp.panda
       (power-grid-model needs it; only the clock matters for symmetric flows).
     """
     net = _check_structure(net, source)
-    for table in _REQUIRED_TABLES + ("storage",):
+    for table in (*_REQUIRED_TABLES, "storage"):
         if table not in net:
             net[table] = pp.create_empty_network()[table]
     if len(net.trafo):
@@ -226,7 +234,7 @@ def normalize_net(net: pp.pandapowerNet, source: str = "<scenario>") -> pp.panda
             trafo["vector_group"] = None
         missing = trafo["vector_group"].isna()
         if missing.any():
-            clock = (np.round(trafo["shift_degree"].fillna(0) / 30).astype(int) % 12)
+            clock = np.round(trafo["shift_degree"].fillna(0) / 30).astype(int) % 12
             groups = np.where(clock % 2 == 1, "YNd" + clock.astype(str), "YNyn" + clock.astype(str))
             trafo.loc[missing, "vector_group"] = groups[missing.to_numpy()]
     if "gen" in net and len(net.gen):

@@ -93,8 +93,10 @@ class GridState:
         load_scaling = col("load", "scaling", 1.0)
         sgen_scaling = col("sgen", "scaling", 1.0)
         storage_scaling = col("storage", "scaling", 1.0)
-        tap = net.trafo["tap_pos"].fillna(0).to_numpy(dtype=np.int64) if len(net.trafo) else (
-            np.zeros(0, dtype=np.int64)
+        tap = (
+            net.trafo["tap_pos"].fillna(0).to_numpy(dtype=np.int64)
+            if len(net.trafo)
+            else (np.zeros(0, dtype=np.int64))
         )
         return cls(
             load_p_mw=col("load", "p_mw") * load_scaling,
@@ -105,9 +107,11 @@ class GridState:
             sgen_scale=(col("sgen", "in_service", 1.0) > 0).astype(float),
             sgen_p_limit_mw=np.full(n_sgen, np.inf),
             sgen_q_set_mvar=np.full(n_sgen, np.nan),
-            storage_p_mw=col("storage", "p_mw") * storage_scaling
+            storage_p_mw=col("storage", "p_mw")
+            * storage_scaling
             * (col("storage", "in_service", 1.0) > 0),
-            storage_q_mvar=col("storage", "q_mvar") * storage_scaling
+            storage_q_mvar=col("storage", "q_mvar")
+            * storage_scaling
             * (col("storage", "in_service", 1.0) > 0),
             switch_closed=net.switch["closed"].to_numpy(dtype=bool).copy(),
             line_in_service=net.line["in_service"].to_numpy(dtype=bool).copy(),
@@ -121,7 +125,8 @@ class GridState:
         """Effective powers after scaling, curtailment and set-points."""
         sgen_p = np.minimum(self.sgen_p_mw * self.sgen_scale, self.sgen_p_limit_mw)
         sgen_q = np.where(
-            np.isnan(self.sgen_q_set_mvar), self.sgen_q_mvar * self.sgen_scale,
+            np.isnan(self.sgen_q_set_mvar),
+            self.sgen_q_mvar * self.sgen_scale,
             self.sgen_q_set_mvar,
         )
         return Injections(

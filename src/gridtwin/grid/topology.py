@@ -44,14 +44,18 @@ class SwitchMap:
         is_line = et == "l"
         l_sw = positions[is_line]
         l_pos = np.array([line_pos[e] for e in element[is_line]], dtype=np.int64)
-        l_from = net.line["from_bus"].to_numpy()[l_pos] == bus[is_line] if len(l_pos) else (
-            np.zeros(0, dtype=bool)
+        l_from = (
+            net.line["from_bus"].to_numpy()[l_pos] == bus[is_line]
+            if len(l_pos)
+            else (np.zeros(0, dtype=bool))
         )
         is_trafo = et == "t"
         t_sw = positions[is_trafo]
         t_pos = np.array([trafo_pos[e] for e in element[is_trafo]], dtype=np.int64)
-        t_hv = net.trafo["hv_bus"].to_numpy()[t_pos] == bus[is_trafo] if len(t_pos) else (
-            np.zeros(0, dtype=bool)
+        t_hv = (
+            net.trafo["hv_bus"].to_numpy()[t_pos] == bus[is_trafo]
+            if len(t_pos)
+            else (np.zeros(0, dtype=bool))
         )
         return cls(
             line_from_sw=l_sw[l_from],
@@ -68,17 +72,23 @@ class SwitchMap:
         )
 
     @staticmethod
-    def _end_closed(sw_pos: np.ndarray, br_pos: np.ndarray, closed: np.ndarray, n: int) -> np.ndarray:
+    def _end_closed(
+        sw_pos: np.ndarray, br_pos: np.ndarray, closed: np.ndarray, n: int
+    ) -> np.ndarray:
         open_here = ~closed[sw_pos]
         return np.bincount(br_pos[open_here], minlength=n) == 0
 
-    def line_status(self, closed: np.ndarray, in_service: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def line_status(
+        self, closed: np.ndarray, in_service: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(from end, to end) connected, per line."""
         f = self._end_closed(self.line_from_sw, self.line_from_pos, closed, self.n_line)
         t = self._end_closed(self.line_to_sw, self.line_to_pos, closed, self.n_line)
         return f & in_service, t & in_service
 
-    def trafo_status(self, closed: np.ndarray, in_service: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def trafo_status(
+        self, closed: np.ndarray, in_service: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(hv end, lv end) connected, per transformer."""
         h = self._end_closed(self.trafo_hv_sw, self.trafo_hv_pos, closed, self.n_trafo)
         lv = self._end_closed(self.trafo_lv_sw, self.trafo_lv_pos, closed, self.n_trafo)

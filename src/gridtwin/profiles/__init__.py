@@ -73,8 +73,13 @@ def build_profiles(scenario: object, net: pp.pandapowerNet) -> Profiles:
                 continue
             try:
                 series[key] = align_profile(
-                    values, first_s=first_s, resolution_s=SIMBENCH_RESOLUTION_S,
-                    start_s=start_s, step_s=time.step, n_steps=n_steps, method=method,
+                    values,
+                    first_s=first_s,
+                    resolution_s=SIMBENCH_RESOLUTION_S,
+                    start_s=start_s,
+                    step_s=time.step,
+                    n_steps=n_steps,
+                    method=method,
                 )
             except ValueError:
                 raise InputError(
@@ -87,17 +92,26 @@ def build_profiles(scenario: object, net: pp.pandapowerNet) -> Profiles:
         offset_s = int(time.start.utcoffset().total_seconds())
         for fspec in spec.files:
             prof = read_profile_csv(
-                fspec.path, element=fspec.element, quantity=fspec.quantity, net=net,
+                fspec.path,
+                element=fspec.element,
+                quantity=fspec.quantity,
+                net=net,
                 utc_offset_s=offset_s,
             )
             try:
                 aligned = align_profile(
-                    prof.values, first_s=prof.first_s, resolution_s=prof.resolution_s,
-                    start_s=start_s, step_s=time.step, n_steps=n_steps, method=method,
+                    prof.values,
+                    first_s=prof.first_s,
+                    resolution_s=prof.resolution_s,
+                    start_s=start_s,
+                    step_s=time.step,
+                    n_steps=n_steps,
+                    method=method,
                 )
             except ValueError:
                 raise InputError(
-                    fspec.path, "time",
+                    fspec.path,
+                    "time",
                     "the file does not cover the run; expected rows from time.start to "
                     "time.start + time.duration",
                 ) from None
@@ -106,13 +120,15 @@ def build_profiles(scenario: object, net: pp.pandapowerNet) -> Profiles:
                 key = (fspec.element, quantity)
                 if key not in series:
                     continue
-                full = np.repeat(series[key], n_steps, axis=0) if series[key].shape[0] == 1 else (
-                    series[key]
+                full = (
+                    np.repeat(series[key], n_steps, axis=0)
+                    if series[key].shape[0] == 1
+                    else (series[key])
                 )
                 if fspec.quantity == "scaling":
-                    full[:, prof.positions] = aligned * _nominal(net, fspec.element, quantity)[
-                        prof.positions
-                    ]
+                    full[:, prof.positions] = (
+                        aligned * _nominal(net, fspec.element, quantity)[prof.positions]
+                    )
                 else:
                     full[:, prof.positions] = aligned
                 series[key] = full

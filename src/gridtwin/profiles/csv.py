@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pandapower as pp
+import pandas as pd
 
 from gridtwin.errors import InputError
 
-__all__ = ["CsvProfile", "UNITS", "read_profile_csv"]
+__all__ = ["UNITS", "CsvProfile", "read_profile_csv"]
 
 UNITS = {"p_mw": "MW", "q_mvar": "MVAr", "scaling": "pu"}
 """The unit each quantity's columns must carry."""
@@ -83,7 +83,9 @@ def read_profile_csv(
     first_s, resolution_s = _check_times(frame["time"], src, utc_offset_s)
     columns = [c for c in frame.columns if c != "time"]
     if not columns:
-        raise InputError(src, "", f"no element columns; expected 'NAME [{UNITS[quantity]}]' columns")
+        raise InputError(
+            src, "", f"no element columns; expected 'NAME [{UNITS[quantity]}]' columns"
+        )
     positions = np.array(
         [_column_position(c, element, quantity, net, src) for c in columns], dtype=np.int64
     )
@@ -148,14 +150,18 @@ def _format_offset(seconds: int) -> str:
     return f"{sign}{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
 
-def _column_position(column: str, element: str, quantity: str, net: pp.pandapowerNet, src: str) -> int:
+def _column_position(
+    column: str, element: str, quantity: str, net: pp.pandapowerNet, src: str
+) -> int:
     match = _HEADER.match(column)
     want = UNITS[quantity]
     if not match:
         raise InputError(src, column, f"no unit in the header; expected '{column} [{want}]'")
     name, unit = match.group("name"), match.group("unit").strip()
     if unit.lower() != want.lower():
-        raise InputError(src, column, f"unit mismatch: got [{unit}], expected [{want}] for {quantity}")
+        raise InputError(
+            src, column, f"unit mismatch: got [{unit}], expected [{want}] for {quantity}"
+        )
     table = net[element]
     if name.isdigit() and int(name) in table.index:
         return int(table.index.get_loc(int(name)))

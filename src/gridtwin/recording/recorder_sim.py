@@ -8,8 +8,8 @@ One entity ``Recorder`` with inputs ``result`` (a PowerFlowResult),
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import mosaik_api_v3
@@ -19,7 +19,7 @@ from gridtwin.grid.engine import PowerFlowResult
 from gridtwin.recording.store import ParquetStore
 from gridtwin.report.kpis import GridKpis
 
-__all__ = ["RecorderSimulator", "TABLE_FIELDS"]
+__all__ = ["TABLE_FIELDS", "RecorderSimulator"]
 
 META = {
     "api_version": "3.0",
@@ -29,8 +29,12 @@ META = {
             "public": True,
             "params": [],
             "attrs": [
-                "result", "load_demand_p_mw", "switch_closed", "line_in_service",
-                "trafo_tap_pos", "events",
+                "result",
+                "load_demand_p_mw",
+                "switch_closed",
+                "line_in_service",
+                "trafo_tap_pos",
+                "events",
             ],
         }
     },
@@ -39,18 +43,36 @@ META = {
 F8, B1, I8 = np.dtype("f8"), np.dtype("bool"), np.dtype("i8")
 TABLE_FIELDS: dict[str, dict[str, np.dtype]] = {
     "grid": {
-        "converged": B1, "losses_mw": F8, "load_p_mw": F8, "load_demand_p_mw": F8,
-        "sgen_p_mw": F8, "ext_grid_p_mw": F8, "ext_grid_q_mvar": F8, "vm_min_pu": F8,
-        "vm_max_pu": F8, "line_loading_max_percent": F8, "deenergized_buses": I8,
+        "converged": B1,
+        "losses_mw": F8,
+        "load_p_mw": F8,
+        "load_demand_p_mw": F8,
+        "sgen_p_mw": F8,
+        "ext_grid_p_mw": F8,
+        "ext_grid_q_mvar": F8,
+        "vm_min_pu": F8,
+        "vm_max_pu": F8,
+        "line_loading_max_percent": F8,
+        "deenergized_buses": I8,
     },
     "bus": {"vm_pu": F8, "va_degree": F8, "p_mw": F8, "q_mvar": F8, "energized": B1},
     "line": {
-        "p_from_mw": F8, "q_from_mvar": F8, "p_to_mw": F8, "q_to_mvar": F8,
-        "i_from_ka": F8, "i_to_ka": F8, "loading_percent": F8, "in_service": B1,
+        "p_from_mw": F8,
+        "q_from_mvar": F8,
+        "p_to_mw": F8,
+        "q_to_mvar": F8,
+        "i_from_ka": F8,
+        "i_to_ka": F8,
+        "loading_percent": F8,
+        "in_service": B1,
     },
     "trafo": {
-        "p_hv_mw": F8, "q_hv_mvar": F8, "p_lv_mw": F8, "q_lv_mvar": F8,
-        "loading_percent": F8, "tap_pos": I8,
+        "p_hv_mw": F8,
+        "q_hv_mvar": F8,
+        "p_lv_mw": F8,
+        "q_lv_mvar": F8,
+        "loading_percent": F8,
+        "tap_pos": I8,
     },
     "load": {"p_mw": F8, "q_mvar": F8, "demand_p_mw": F8},
     "sgen": {"p_mw": F8, "q_mvar": F8},
@@ -101,8 +123,9 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
         def one(name: str) -> Any:
             return next(iter(attrs[name].values())) if name in attrs else None
 
-        for events in attrs.get("events", {}).values():
-            self._record_events(time, events)
+        for at_s, events in attrs.get("events", {}).values():
+            if at_s == time:
+                self._record_events(time, events)
         result: PowerFlowResult | None = one("result")
         if result is not None:
             demand = one("load_demand_p_mw")
@@ -119,39 +142,77 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
         live = r.bus_energized
         want = self.tables
         if "grid" in want:
-            store.append("grid", time, {
-                "converged": r.converged, "losses_mw": r.losses_mw,
-                "load_p_mw": r.load_p_mw.sum(), "load_demand_p_mw": demand.sum(),
-                "sgen_p_mw": r.sgen_p_mw.sum(), "ext_grid_p_mw": r.ext_grid_p_mw.sum(),
-                "ext_grid_q_mvar": r.ext_grid_q_mvar.sum(),
-                "vm_min_pu": _nanmin(r.bus_vm_pu, live), "vm_max_pu": _nanmax(r.bus_vm_pu, live),
-                "line_loading_max_percent": (
-                    float(r.line_loading_percent.max()) if r.line_loading_percent.size else np.nan
-                ),
-                "deenergized_buses": int(live.size - live.sum()) if r.converged else 0,
-            })
+            store.append(
+                "grid",
+                time,
+                {
+                    "converged": r.converged,
+                    "losses_mw": r.losses_mw,
+                    "load_p_mw": r.load_p_mw.sum(),
+                    "load_demand_p_mw": demand.sum(),
+                    "sgen_p_mw": r.sgen_p_mw.sum(),
+                    "ext_grid_p_mw": r.ext_grid_p_mw.sum(),
+                    "ext_grid_q_mvar": r.ext_grid_q_mvar.sum(),
+                    "vm_min_pu": _nanmin(r.bus_vm_pu, live),
+                    "vm_max_pu": _nanmax(r.bus_vm_pu, live),
+                    "line_loading_max_percent": (
+                        float(r.line_loading_percent.max())
+                        if r.line_loading_percent.size
+                        else np.nan
+                    ),
+                    "deenergized_buses": int(live.size - live.sum()) if r.converged else 0,
+                },
+            )
         if "bus" in want:
-            store.append("bus", time, {
-                "vm_pu": r.bus_vm_pu, "va_degree": r.bus_va_degree, "p_mw": r.bus_p_mw,
-                "q_mvar": r.bus_q_mvar, "energized": live,
-            })
+            store.append(
+                "bus",
+                time,
+                {
+                    "vm_pu": r.bus_vm_pu,
+                    "va_degree": r.bus_va_degree,
+                    "p_mw": r.bus_p_mw,
+                    "q_mvar": r.bus_q_mvar,
+                    "energized": live,
+                },
+            )
         if "line" in want:
-            store.append("line", time, {
-                "p_from_mw": r.line_p_from_mw, "q_from_mvar": r.line_q_from_mvar,
-                "p_to_mw": r.line_p_to_mw, "q_to_mvar": r.line_q_to_mvar,
-                "i_from_ka": r.line_i_from_ka, "i_to_ka": r.line_i_to_ka,
-                "loading_percent": r.line_loading_percent, "in_service": one("line_in_service"),
-            })
+            store.append(
+                "line",
+                time,
+                {
+                    "p_from_mw": r.line_p_from_mw,
+                    "q_from_mvar": r.line_q_from_mvar,
+                    "p_to_mw": r.line_p_to_mw,
+                    "q_to_mvar": r.line_q_to_mvar,
+                    "i_from_ka": r.line_i_from_ka,
+                    "i_to_ka": r.line_i_to_ka,
+                    "loading_percent": r.line_loading_percent,
+                    "in_service": one("line_in_service"),
+                },
+            )
         if "trafo" in want and r.trafo_loading_percent.size:
-            store.append("trafo", time, {
-                "p_hv_mw": r.trafo_p_hv_mw, "q_hv_mvar": r.trafo_q_hv_mvar,
-                "p_lv_mw": r.trafo_p_lv_mw, "q_lv_mvar": r.trafo_q_lv_mvar,
-                "loading_percent": r.trafo_loading_percent, "tap_pos": one("trafo_tap_pos"),
-            })
+            store.append(
+                "trafo",
+                time,
+                {
+                    "p_hv_mw": r.trafo_p_hv_mw,
+                    "q_hv_mvar": r.trafo_q_hv_mvar,
+                    "p_lv_mw": r.trafo_p_lv_mw,
+                    "q_lv_mvar": r.trafo_q_lv_mvar,
+                    "loading_percent": r.trafo_loading_percent,
+                    "tap_pos": one("trafo_tap_pos"),
+                },
+            )
         if "load" in want and r.load_p_mw.size:
-            store.append("load", time, {
-                "p_mw": r.load_p_mw, "q_mvar": r.load_q_mvar, "demand_p_mw": demand,
-            })
+            store.append(
+                "load",
+                time,
+                {
+                    "p_mw": r.load_p_mw,
+                    "q_mvar": r.load_q_mvar,
+                    "demand_p_mw": demand,
+                },
+            )
         if "sgen" in want and r.sgen_p_mw.size:
             store.append("sgen", time, {"p_mw": r.sgen_p_mw, "q_mvar": r.sgen_q_mvar})
         if "storage" in want and r.storage_p_mw.size:
@@ -169,19 +230,34 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
         self._last_switch = closed.copy()
         if len(changed):
             assert self.store is not None
-            self.store.append_rows("switch", [
-                {"time": self._stamp(time), "sim_time_s": time, "element": self.switch_names[i],
-                 "closed": bool(closed[i])}
-                for i in changed
-            ])
+            self.store.append_rows(
+                "switch",
+                [
+                    {
+                        "time": self._stamp(time),
+                        "sim_time_s": time,
+                        "element": self.switch_names[i],
+                        "closed": bool(closed[i]),
+                    }
+                    for i in changed
+                ],
+            )
 
     def _record_events(self, time: int, events: list) -> None:
         assert self.store is not None
-        self.store.append_rows("events", [
-            {"time": self._stamp(time), "sim_time_s": time, "type": e.type, "target": e.target,
-             "params": json.dumps(dict(e.params), sort_keys=True)}
-            for e in events
-        ])
+        self.store.append_rows(
+            "events",
+            [
+                {
+                    "time": self._stamp(time),
+                    "sim_time_s": time,
+                    "type": e.type,
+                    "target": e.target,
+                    "params": json.dumps(dict(e.params), sort_keys=True),
+                }
+                for e in events
+            ],
+        )
 
     def _stamp(self, time: int) -> Any:
         return datetime.fromtimestamp(self.start_s + time, tz=UTC)

@@ -105,7 +105,9 @@ class ParquetStore:
         n, n_el = buf.n, len(buf.spec.elements)
         times = np.repeat(buf.times[:n], n_el)
         columns = {
-            "time": pa.array((times + self.start_s).astype("datetime64[s]"), pa.timestamp("s", "UTC")),
+            "time": pa.array(
+                (times + self.start_s).astype("datetime64[s]"), pa.timestamp("s", "UTC")
+            ),
             "sim_time_s": pa.array(times),
             "element": pa.DictionaryArray.from_arrays(
                 pa.array(np.tile(np.arange(n_el, dtype=np.int32), n)),

@@ -1,7 +1,9 @@
 """mosaik simulator that emits scheduled events at exactly their time.
 
 Event-based: it steps only at event times. Its one entity ``Events`` has the
-output ``events``: the list of :class:`~gridtwin.events.ScheduledEvent` due now.
+output ``events``: ``(time_s, [ScheduledEvent, ...])``, the events due at
+``time_s``. Receivers apply them only at that time: mosaik may hand the same
+output to a later step of a time-based receiver.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class EventSimulator(mosaik_api_v3.Simulator):
         self.schedule: list[ScheduledEvent] = []
         self._next = 0
         self._due: list[ScheduledEvent] = []
+        self._due_time = -1
 
     def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
         self.schedule = sorted(sim_params.get("schedule", []))
@@ -43,6 +46,7 @@ class EventSimulator(mosaik_api_v3.Simulator):
             due.append(self.schedule[self._next])
             self._next += 1
         self._due = due
+        self._due_time = time
         if self._next < len(self.schedule):
             return self.schedule[self._next].time_s
         return None
@@ -50,4 +54,4 @@ class EventSimulator(mosaik_api_v3.Simulator):
     def get_data(self, outputs: dict) -> dict:
         if not self._due:
             return {}
-        return {eid: {"events": list(self._due)} for eid in outputs}
+        return {eid: {"events": (self._due_time, list(self._due))} for eid in outputs}

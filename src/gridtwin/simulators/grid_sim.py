@@ -68,19 +68,29 @@ _STATE_OUTPUTS = ["switch_closed", "line_in_service", "trafo_tap_pos", "load_dem
 # per-element entity: (model, pandapower table, {output attr: (result field or state field, sign)})
 _ELEMENT_OUTPUTS: dict[str, dict[str, str]] = {
     "Bus": {
-        "P[MW]": "bus_p_mw", "Q[MVar]": "bus_q_mvar", "Vm[pu]": "bus_vm_pu",
-        "Va[deg]": "bus_va_degree", "energized": "bus_energized",
+        "P[MW]": "bus_p_mw",
+        "Q[MVar]": "bus_q_mvar",
+        "Vm[pu]": "bus_vm_pu",
+        "Va[deg]": "bus_va_degree",
+        "energized": "bus_energized",
     },
     "Line": {
-        "P_from[MW]": "line_p_from_mw", "Q_from[MVar]": "line_q_from_mvar",
-        "P_to[MW]": "line_p_to_mw", "Q_to[MVar]": "line_q_to_mvar",
-        "I_from[kA]": "line_i_from_ka", "I_to[kA]": "line_i_to_ka",
-        "loading[%]": "line_loading_percent", "in_service": "state:line_in_service",
+        "P_from[MW]": "line_p_from_mw",
+        "Q_from[MVar]": "line_q_from_mvar",
+        "P_to[MW]": "line_p_to_mw",
+        "Q_to[MVar]": "line_q_to_mvar",
+        "I_from[kA]": "line_i_from_ka",
+        "I_to[kA]": "line_i_to_ka",
+        "loading[%]": "line_loading_percent",
+        "in_service": "state:line_in_service",
     },
     "Trafo": {
-        "P_hv[MW]": "trafo_p_hv_mw", "Q_hv[MVar]": "trafo_q_hv_mvar",
-        "P_lv[MW]": "trafo_p_lv_mw", "Q_lv[MVar]": "trafo_q_lv_mvar",
-        "loading[%]": "trafo_loading_percent", "tap_pos": "state:trafo_tap_pos",
+        "P_hv[MW]": "trafo_p_hv_mw",
+        "Q_hv[MVar]": "trafo_q_hv_mvar",
+        "P_lv[MW]": "trafo_p_lv_mw",
+        "Q_lv[MVar]": "trafo_q_lv_mvar",
+        "loading[%]": "trafo_loading_percent",
+        "tap_pos": "state:trafo_tap_pos",
     },
     "Load": {"P[MW]": "load_p_mw", "Q[MVar]": "load_q_mvar"},
     "Sgen": {"P[MW]": "sgen_p_mw", "Q[MVar]": "sgen_q_mvar"},
@@ -97,8 +107,13 @@ _ELEMENT_INPUTS = {
     "Switch": ["closed"],
 }
 _TABLE = {
-    "Bus": "bus", "Line": "line", "Trafo": "trafo", "Load": "load",
-    "Sgen": "sgen", "Storage": "storage", "Switch": "switch",
+    "Bus": "bus",
+    "Line": "line",
+    "Trafo": "trafo",
+    "Load": "load",
+    "Sgen": "sgen",
+    "Storage": "storage",
+    "Switch": "switch",
 }
 
 
@@ -108,8 +123,11 @@ def _meta() -> dict:
             "public": True,
             "params": [],
             "attrs": sorted(
-                set(_RESULT_FIELDS) | set(_PROFILE_INPUTS) | set(_CONTROL_INPUTS)
-                | set(_STATE_OUTPUTS) | {"events", "result"}
+                set(_RESULT_FIELDS)
+                | set(_PROFILE_INPUTS)
+                | set(_CONTROL_INPUTS)
+                | set(_STATE_OUTPUTS)
+                | {"events", "result"}
             ),
         }
     }
@@ -152,7 +170,9 @@ class GridSimulator(mosaik_api_v3.Simulator):
             for pos, name in enumerate(element_names(self.net, table)):
                 eid = f"{table}-{pos}"
                 self._eid_pos[eid] = (child_model, pos)
-                children.append({"eid": eid, "type": child_model, "rel": [], "extra_info": {"name": name}})
+                children.append(
+                    {"eid": eid, "type": child_model, "rel": [], "extra_info": {"name": name}}
+                )
         return [{"eid": "grid", "type": "Grid", "rel": [], "children": children}]
 
     # --- stepping ----------------------------------------------------------------------
@@ -171,9 +191,10 @@ class GridSimulator(mosaik_api_v3.Simulator):
             if eid != "grid":
                 self._element_input(eid, attrs)
         self._load_demand = state.load_p_mw * state.load_scale
-        for events in grid_inputs.get("events", {}).values():
-            for event in events:
-                event.apply(state)
+        for at_s, events in grid_inputs.get("events", {}).values():
+            if at_s == time:
+                for event in events:
+                    event.apply(state)
         for attr, field in _CONTROL_INPUTS.items():
             if attr in grid_inputs:
                 value = next(iter(grid_inputs[attr].values()))

@@ -1,0 +1,103 @@
+"""The command line end to end, as a user runs it (subprocesses, real files)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+
+
+def gridtwin(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "gridtwin", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
+
+
+def test_demo_scenario_end_to_end(repo, tmp_path):
+    out = tmp_path / "demo"
+    proc = gridtwin("run", str(repo / "scenarios" / "mv-rural-day.yaml"), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "96/96" in proc.stderr  # the progress bar reached the end
+    for figure in (
+        "steps",
+        "wall time",
+        "min bus voltage",
+        "max bus voltage",
+        "max line loading",
+        "energy losses",
+    ):
+        assert figure in proc.stdout
+    kpis = json.loads((out / "kpis.json").read_text())
+    assert kpis["run"]["steps"] == 96
+    assert kpis["grid"]["pf_nonconverged_steps"] == 0
+    assert 0.9 < kpis["grid"]["vm_min_pu"] < kpis["grid"]["vm_max_pu"] < 1.1
+    assert len(pd.read_parquet(out / "bus.parquet")) == 96 * 97
+    shown = gridtwin("show", str(out))
+    assert shown.returncode == 0 and "grid.losses_mwh" in shown.stdout
+    as_json = gridtwin("show", str(out), "--json")
+    assert json.loads(as_json.stdout) == kpis
+
+
+def test_run_by_name_with_until_and_seed(tmp_path):
+    out = tmp_path / "short"
+    proc = gridtwin("run", "mv-rural-day", "--until", "1h", "--seed", "3", "--out", str(out), "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((out / "kpis.json").read_text())["run"]["steps"] == 4
+    assert "seed: 3" in (out / "scenario.yaml").read_text()
+    assert "duration: 1h" in (out / "scenario.yaml").read_text()
+
+
+def test_default_run_dir_under_runs(tmp_path, repo):
+    proc = gridtwin(
+        "run", str(repo / "scenarios" / "mv-rural-day.yaml"), "--until", "30min", "-q", cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert run_dir.name.startswith("mv-rural-day-")
+    assert (run_dir / "kpis.json").is_file()
+
+
+def test_bad_input_exit_2_one_line(tmp_path):
+    cases = [
+        (["run", str(tmp_path / "missing.yaml")], "missing.yaml: no such file"),
+        (
+            ["run", "mv-rural-day", "--until", "7min"],
+            "--until: got '7min'; expected a positive multiple",
+        ),
+        (["run", "mv-rural-day", "--engine", "matpower"], "--engine: got 'matpower'"),
+        (["show", str(tmp_path)], "no kpis.json here"),
+    ]
+    for args, fragment in cases:
+        proc = gridtwin(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert fragment in proc.stderr
+
+
+def test_scenarios_lists_shipped_ones():
+    proc = gridtwin("scenarios")
+    assert proc.returncode == 0
+    assert "mv-rural-day" in proc.stdout and "mv-rural-year" in proc.stdout
+
+
+def test_validate_ok(repo):
+    proc = gridtwin("validate", str(repo / "scenarios" / "mv-rural-year.yaml"))
+    assert proc.returncode == 0, proc.stderr
+    assert "ok: mv-rural-year: 35136 steps" in proc.stdout
+
+
+def test_help_explains_every_command():
+    for cmd in ("run", "validate", "scenarios", "show"):
+        proc = gridtwin(cmd, "--help")
+        assert proc.returncode == 0
+        assert "Usage" in proc.stdout
+    run_help = gridtwin("run", "--help").stdout
+    for option in ("--out", "--seed", "--until", "--engine"):
+        assert option in run_help
