@@ -34,6 +34,7 @@ UNITS = {"p_mw": "MW", "q_mvar": "MVAr", "scaling": "pu"}
 
 _HEADER = re.compile(r"^(?P<name>.*?)\s*\[(?P<unit>[^\]]*)\]\s*$")
 _OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
+_HAS_OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +107,7 @@ def read_profile_csv(
 
 def _check_times(times: pd.Series, src: str, utc_offset_s: int) -> tuple[int, int]:
     text = times.fillna("").astype(str).str.strip()
-    has_offset = text.str.contains(_OFFSET)
+    has_offset = text.str.contains(_HAS_OFFSET)
     if not has_offset.all():
         row = int(np.flatnonzero(~has_offset.to_numpy())[0])
         raise InputError(
