@@ -249,7 +249,3 @@ def show(
             shown = f"{value:.6g}" if isinstance(value, float) else str(value)
             table.add_row(f"{section}.{key}", shown)
     out.print(table)
-
-
-def main() -> None:  # pragma: no cover - console entry
-    app()

@@ -8,7 +8,7 @@ power.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandapower as pp
@@ -77,7 +77,6 @@ class GridState:
     trafo_tap_pos: np.ndarray
     bus_p_inj_mw: np.ndarray
     bus_q_inj_mvar: np.ndarray
-    topology_version: int = field(default=0)
 
     @classmethod
     def from_net(cls, net: pp.pandapowerNet) -> GridState:

@@ -66,28 +66,38 @@ def build_profiles(scenario: object, net: pp.pandapowerNet) -> Profiles:
     method = str(spec.interpolation)
     series = {(e, q): _nominal(net, e, q)[None, :] for e, q in QUANTITIES}
 
+    def aligned(
+        values: np.ndarray, first_s: int, resolution_s: int, error: InputError
+    ) -> np.ndarray:
+        try:
+            return align_profile(
+                values,
+                first_s=first_s,
+                resolution_s=resolution_s,
+                start_s=start_s,
+                step_s=time.step,
+                n_steps=n_steps,
+                method=method,
+            )
+        except ValueError:
+            raise error from None
+
     if spec.source == "simbench":
         first_s = int(SIMBENCH_FIRST.timestamp())
         for key, values in simbench_profiles(net).items():
             if key not in series:
                 continue
-            try:
-                series[key] = align_profile(
-                    values,
-                    first_s=first_s,
-                    resolution_s=SIMBENCH_RESOLUTION_S,
-                    start_s=start_s,
-                    step_s=time.step,
-                    n_steps=n_steps,
-                    method=method,
-                )
-            except ValueError:
-                raise InputError(
+            series[key] = aligned(
+                values,
+                first_s,
+                SIMBENCH_RESOLUTION_S,
+                InputError(
                     scenario.source_file,  # type: ignore[attr-defined]
                     "time.start",
                     "the run is outside the SimBench profiles; expected a period within "
                     "2016-01-01T00:00:00+01:00 .. 2017-01-01T00:00:00+01:00",
-                ) from None
+                ),
+            )
     elif spec.source == "csv":
         offset_s = int(time.start.utcoffset().total_seconds())
         for fspec in spec.files:
@@ -98,23 +108,17 @@ def build_profiles(scenario: object, net: pp.pandapowerNet) -> Profiles:
                 net=net,
                 utc_offset_s=offset_s,
             )
-            try:
-                aligned = align_profile(
-                    prof.values,
-                    first_s=prof.first_s,
-                    resolution_s=prof.resolution_s,
-                    start_s=start_s,
-                    step_s=time.step,
-                    n_steps=n_steps,
-                    method=method,
-                )
-            except ValueError:
-                raise InputError(
+            values = aligned(
+                prof.values,
+                prof.first_s,
+                prof.resolution_s,
+                InputError(
                     fspec.path,
                     "time",
                     "the file does not cover the run; expected rows from time.start to "
                     "time.start + time.duration",
-                ) from None
+                ),
+            )
             targets = ["p_mw", "q_mvar"] if fspec.quantity == "scaling" else [fspec.quantity]
             for quantity in targets:
                 key = (fspec.element, quantity)
@@ -127,10 +131,10 @@ def build_profiles(scenario: object, net: pp.pandapowerNet) -> Profiles:
                 )
                 if fspec.quantity == "scaling":
                     full[:, prof.positions] = (
-                        aligned * _nominal(net, fspec.element, quantity)[prof.positions]
+                        values * _nominal(net, fspec.element, quantity)[prof.positions]
                     )
                 else:
-                    full[:, prof.positions] = aligned
+                    full[:, prof.positions] = values
                 series[key] = full
     for (element, quantity), arr in series.items():
         factor = {"load": spec.load_scale, "sgen": spec.sgen_scale}.get(element, 1.0)
