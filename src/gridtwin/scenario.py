@@ -38,10 +38,15 @@ from gridtwin.errors import InputError
 from gridtwin.timeparse import format_duration, parse_duration_s, parse_instant
 
 __all__ = [
+    "DeviceClass",
+    "DeviceClassSpec",
     "Engine",
+    "EstimationSpec",
     "EventSpec",
     "GridSpec",
     "Interpolation",
+    "MeasurementsSpec",
+    "PlanEntry",
     "ProfileFileSpec",
     "ProfilesSpec",
     "RecordingSpec",
@@ -267,6 +272,97 @@ class RecordingSpec(_Strict):
     )
 
 
+class DeviceClass(StrEnum):
+    """Measurement device classes."""
+
+    SCADA = "scada"
+    PMU = "pmu"
+    SMART_METER = "smart_meter"
+    PSEUDO = "pseudo"
+
+
+class DeviceClassSpec(_Strict):
+    """Accuracy, availability and timing of one device class (unset fields keep the defaults).
+
+    ``accuracy_percent`` is SOGNO's convention: the error bound at 3 sigma in
+    percent of the measured value, so sigma = accuracy_percent / 300 * |value|.
+    ``sigma_abs`` instead gives an absolute standard deviation in the
+    quantity's unit (pu for voltages, MW/MVAr for powers).
+    """
+
+    accuracy_percent: float | None = Field(default=None, gt=0, description="3-sigma error [%]")
+    sigma_abs: float | None = Field(default=None, gt=0, description="absolute sigma [pu, MW]")
+    dropout_probability: float | None = Field(
+        default=None, ge=0, le=1, description="chance a reading is lost, per step [-]"
+    )
+    latency_s: DurationS | None = Field(default=None, description="delay until delivered")
+    interval_s: DurationS | None = Field(
+        default=None, description="averaging interval (smart meters)"
+    )
+
+    @field_validator("latency_s", "interval_s")
+    @classmethod
+    def _non_negative(cls, value: int | None) -> int | None:
+        if value is not None and value < 0:
+            raise ValueError("expected a duration of zero or more, e.g. 15min")
+        return value
+
+
+class PlanEntry(_Strict):
+    """One line of a measurement plan: a device class placed at a set of elements.
+
+    ``at`` chooses where: ``substation`` (voltage at the substation busbars and
+    the transformer flows), ``feeder_heads`` (flows of the lines leaving the
+    substation busbars), ``all_buses``, ``every_nth_bus`` (with ``n``),
+    ``loads`` / ``sgens`` (with ``share``, a seeded random choice), ``rest``
+    (every load and sgen without a smart meter; pseudo-measurements) or
+    ``names`` (with ``element`` and ``names``).
+    """
+
+    device: DeviceClass
+    at: Literal[
+        "substation", "feeder_heads", "all_buses", "every_nth_bus", "loads", "sgens", "rest",
+        "names",
+    ]
+    n: int = Field(default=1, gt=0, description="every n-th bus")
+    share: float = Field(default=1.0, gt=0, le=1, description="share of loads/sgens [-]")
+    element: Literal["bus", "line", "load", "sgen"] | None = None
+    names: list[str | int] = Field(default_factory=list)
+    active_from: DurationS = Field(default=0, description="offset from start when it starts")
+    active_until: DurationS | None = Field(default=None, description="offset when it stops")
+
+    @model_validator(mode="after")
+    def _names_need_element(self) -> PlanEntry:
+        if self.at == "names" and (self.element is None or not self.names):
+            raise ValueError("names: at: names needs element (bus, line, load, sgen) and names")
+        if self.at != "names" and self.names:
+            raise ValueError("names: given, but at is not names; expected at: names")
+        return self
+
+
+class MeasurementsSpec(_Strict):
+    """What the control centre measures: device classes and the measurement plan."""
+
+    seed: int | None = Field(default=None, ge=0, description="noise seed; default: scenario seed")
+    classes: dict[DeviceClass, DeviceClassSpec] = Field(default_factory=dict)
+    plan: list[PlanEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _plan_not_empty(self) -> MeasurementsSpec:
+        if not self.plan:
+            raise ValueError("plan: expected at least one entry, e.g. {device: scada, at: substation}")
+        return self
+
+
+class EstimationSpec(_Strict):
+    """The state estimator under test."""
+
+    engine: Literal["power-grid-model", "pandapower"] = "power-grid-model"
+    chi2_confidence: float = Field(default=0.95, gt=0, lt=1, description="chi-square test level")
+    lnr_threshold: float = Field(default=3.0, gt=0, description="normalized residual limit")
+    max_bad_data_removals: int = Field(default=5, ge=0, description="removals per step")
+
+
 class Scenario(_Strict):
     """A whole scenario: grid, period, profiles, events and recording."""
 
@@ -278,6 +374,8 @@ class Scenario(_Strict):
     profiles: ProfilesSpec = Field(default_factory=ProfilesSpec)
     events: list[EventSpec] = Field(default_factory=list)
     recording: RecordingSpec = Field(default_factory=RecordingSpec)
+    measurements: MeasurementsSpec | None = None
+    estimation: EstimationSpec | None = None
 
     @model_validator(mode="after")
     def _default_profile_source(self) -> Scenario:
@@ -287,6 +385,14 @@ class Scenario(_Strict):
             raise ValueError(
                 "profiles.source: simbench profiles need a SimBench grid; "
                 "expected csv or none for this grid"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _estimation_needs_measurements(self) -> Scenario:
+        if self.estimation is not None and self.measurements is None:
+            raise ValueError(
+                "estimation: needs a measurements section (the estimator sees only measurements)"
             )
         return self
 

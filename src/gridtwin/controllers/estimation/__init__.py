@@ -1,0 +1,1 @@
+"""State estimation: weighted least squares with bad-data processing."""
