@@ -485,7 +485,7 @@ class Problem:
     # --- configurations <-> pandapower ----------------------------------------------------------
 
     def line_in_service(self, closed: np.ndarray) -> np.ndarray:
-        """``net.line.in_service`` for a configuration (all-lines-switchable nets), shape (n_line,)."""
+        """``net.line.in_service`` for a configuration (all-lines-switchable nets), (n_line,)."""
         out = self.net.line["in_service"].to_numpy(dtype=bool).copy()
         out[self.line_pos] = closed
         return out
