@@ -47,6 +47,7 @@ class EventType:
     inverse: tuple[str, dict[str, float]] | None = None
     allow_all: bool = False
     description: str = ""
+    domain: str = "grid"  # "grid": acts on the grid state; "sensors": on the sensor model
 
 
 def _set(attr: str, value: bool) -> Callable[[GridState, np.ndarray, dict[str, float]], None]:
@@ -64,6 +65,22 @@ def _scale(attr: str) -> Callable[[GridState, np.ndarray, dict[str, float]], Non
 
 
 _FACTOR = {"factor": Param("a scaling factor [-]", low=0.0, high=1e4)}
+
+
+def _no_grid_effect(state: GridState, positions: np.ndarray, params: dict[str, float]) -> None:
+    """Sensor events leave the grid alone; the sensor simulator applies them."""
+
+
+def _bad_data(mode: str, params: dict[str, Param] | None = None) -> EventType:
+    return EventType(
+        "measurement",
+        _no_grid_effect,
+        params=params or {},
+        inverse=("bad_data_clear", {}),
+        description=f"measurement reports bad data ({mode})",
+        domain="sensors",
+    )
+
 
 EVENT_TYPES: dict[str, EventType] = {
     "switch_open": EventType(
@@ -106,8 +123,27 @@ EVENT_TYPES: dict[str, EventType] = {
         allow_all=True,
         description="multiply an sgen's (or all sgens') power by factor",
     ),
+    "bad_data": _bad_data(
+        "gross error of k_sigma standard deviations",
+        {
+            "k_sigma": Param(
+                "the gross error [sigma]", low=-1e6, high=1e6, required=False, default=20.0
+            )
+        },
+    ),
+    "bad_data_stuck": _bad_data("stuck at its last value"),
+    "bad_data_sign_flip": _bad_data("sign flipped"),
+    "bad_data_clear": EventType(
+        "measurement",
+        _no_grid_effect,
+        description="end bad data on a measurement",
+        domain="sensors",
+    ),
 }
 """Every event type gridtwin knows, by name."""
+
+SENSOR_MODES = {"bad_data": "gross", "bad_data_stuck": "stuck", "bad_data_sign_flip": "sign_flip"}
+"""Bad-data event types and the sensor model's mode for each."""
 
 
 def resolve_target(
@@ -165,6 +201,11 @@ class ScheduledEvent:
     positions: tuple[int, ...]
     params: tuple[tuple[str, float], ...] = ()
 
+    @property
+    def domain(self) -> str:
+        """``grid`` or ``sensors``: which simulator applies this event."""
+        return EVENT_TYPES[self.type].domain
+
     def apply(self, state: GridState) -> None:
         """Apply this event to ``state`` in place."""
         EVENT_TYPES[self.type].apply(
@@ -172,17 +213,24 @@ class ScheduledEvent:
         )
 
 
-def build_schedule(scenario: object, net: pp.pandapowerNet) -> list[ScheduledEvent]:
+def build_schedule(
+    scenario: object, net: pp.pandapowerNet, plan: object | None = None
+) -> list[ScheduledEvent]:
     """All events of a scenario with their undo events, sorted by time then file order.
 
-    Expects a scenario already checked by :func:`gridtwin.scenario.check_against_net`.
+    Expects a scenario already checked by :func:`gridtwin.scenario.check_against_net`;
+    ``plan`` (a :class:`~gridtwin.simulators.sensors.SensorPlan`) resolves
+    measurement targets.
     """
     from gridtwin.scenario import event_offset_s
 
     out: list[ScheduledEvent] = []
     for i, spec in enumerate(scenario.events):  # type: ignore[attr-defined]
         kind = EVENT_TYPES[spec.type]
-        positions = resolve_target(net, kind.element, spec.target, allow_all=kind.allow_all)
+        if kind.element == "measurement":
+            positions = np.array([plan.scalar_index(str(spec.target))])  # type: ignore[union-attr]
+        else:
+            positions = resolve_target(net, kind.element, spec.target, allow_all=kind.allow_all)
         at_s = event_offset_s(scenario, i)  # type: ignore[arg-type]
         params = tuple(sorted(spec.params().items()))
         out.append(

@@ -55,6 +55,7 @@ __all__ = [
     "check_against_net",
     "dump_scenario",
     "load_scenario",
+    "measurement_plan",
     "scenario_from_dict",
 ]
 
@@ -321,7 +322,13 @@ class PlanEntry(_Strict):
 
     device: DeviceClass
     at: Literal[
-        "substation", "feeder_heads", "all_buses", "every_nth_bus", "loads", "sgens", "rest",
+        "substation",
+        "feeder_heads",
+        "all_buses",
+        "every_nth_bus",
+        "loads",
+        "sgens",
+        "rest",
         "names",
     ]
     n: int = Field(default=1, gt=0, description="every n-th bus")
@@ -350,7 +357,9 @@ class MeasurementsSpec(_Strict):
     @model_validator(mode="after")
     def _plan_not_empty(self) -> MeasurementsSpec:
         if not self.plan:
-            raise ValueError("plan: expected at least one entry, e.g. {device: scada, at: substation}")
+            raise ValueError(
+                "plan: expected at least one entry, e.g. {device: scada, at: substation}"
+            )
         return self
 
 
@@ -555,7 +564,31 @@ def event_offset_s(scenario: Scenario, index: int) -> int:
     return int((instant - scenario.time.start).total_seconds())
 
 
-def check_against_net(scenario: Scenario, net: Any) -> None:
+def measurement_plan(scenario: Scenario, net: Any) -> Any:
+    """The scenario's measurement plan resolved against ``net`` (None without one).
+
+    Raises
+    ------
+    InputError
+        If a plan entry names an element that does not exist.
+    """
+    from gridtwin.simulators.sensors import resolve_plan
+
+    if scenario.measurements is None:
+        return None
+    seed = scenario.measurements.seed
+    try:
+        return resolve_plan(
+            net, scenario.measurements, seed=scenario.seed if seed is None else seed
+        )
+    except LookupError as exc:
+        index, message = exc.args
+        raise InputError(
+            scenario.source_file, f"measurements.plan[{index}].names", message
+        ) from None
+
+
+def check_against_net(scenario: Scenario, net: Any) -> Any:
     """Check the parts of a scenario that depend on the network.
 
     Event targets must name existing elements (by name or index) and event
@@ -569,6 +602,7 @@ def check_against_net(scenario: Scenario, net: Any) -> None:
     from gridtwin.events import EVENT_TYPES, resolve_target
 
     source = scenario.source_file
+    plan = measurement_plan(scenario, net)
     for i, event in enumerate(scenario.events):
         at_s = event_offset_s(scenario, i)
         if not 0 <= at_s < scenario.time.duration:
@@ -587,6 +621,14 @@ def check_against_net(scenario: Scenario, net: Any) -> None:
             )
         kind = EVENT_TYPES[event.type]
         try:
-            resolve_target(net, kind.element, event.target, allow_all=kind.allow_all)
+            if kind.element == "measurement":
+                if plan is None:
+                    raise LookupError(
+                        f"{event.type} needs a measurements section; expected measurements.plan"
+                    )
+                plan.scalar_index(str(event.target))
+            else:
+                resolve_target(net, kind.element, event.target, allow_all=kind.allow_all)
         except LookupError as exc:
             raise InputError(source, f"events[{i}].target", str(exc)) from None
+    return plan

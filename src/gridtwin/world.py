@@ -31,10 +31,12 @@ from gridtwin.grid.engine import PowerFlowEngine, make_engine
 from gridtwin.grid.sources import load_net
 from gridtwin.grid.topology import element_names
 from gridtwin.profiles import Profiles, build_profiles
-from gridtwin.recording.recorder_sim import TABLE_FIELDS
+from gridtwin.recording.recorder_sim import SE_TABLE_FIELDS, TABLE_FIELDS
 from gridtwin.recording.store import ParquetStore, TableSpec
 from gridtwin.report.kpis import GridKpis
+from gridtwin.report.se_kpis import SeKpis
 from gridtwin.scenario import Scenario, check_against_net, dump_scenario
+from gridtwin.simulators.sensors import SensorModel, SensorPlan
 
 __all__ = ["Prepared", "RunResult", "prepare", "run_scenario"]
 
@@ -46,6 +48,8 @@ SIM_CONFIG = {
     "Events": {"python": "gridtwin.simulators.event_sim:EventSimulator"},
     "Grid": {"python": "gridtwin.simulators.grid_sim:GridSimulator"},
     "Recorder": {"python": "gridtwin.recording.recorder_sim:RecorderSimulator"},
+    "Sensors": {"python": "gridtwin.simulators.sensor_sim:SensorSimulator"},
+    "Estimator": {"python": "gridtwin.controllers.estimation.estimator_sim:EstimatorSimulator"},
 }
 
 
@@ -57,6 +61,7 @@ class Prepared:
     net: pp.pandapowerNet
     profiles: Profiles
     schedule: list[ScheduledEvent]
+    plan: SensorPlan | None = None
 
 
 @dataclass(slots=True)
@@ -77,10 +82,10 @@ def prepare(scenario: Scenario) -> Prepared:
         On any problem with the scenario, the network or a profile file.
     """
     net = load_net(scenario.grid, scenario.source_file)
-    check_against_net(scenario, net)
+    plan = check_against_net(scenario, net)
     profiles = build_profiles(scenario, net)
-    schedule = build_schedule(scenario, net)
-    return Prepared(scenario, net, profiles, schedule)
+    schedule = build_schedule(scenario, net, plan)
+    return Prepared(scenario, net, profiles, schedule, plan)
 
 
 def new_run_dir(base: Path, scenario: Scenario) -> Path:
@@ -118,6 +123,49 @@ def _build_engine(scenario: Scenario, net: pp.pandapowerNet) -> PowerFlowEngine:
         return make_engine(str(scenario.grid.engine), net)
     except ValueError as exc:
         raise InputError(scenario.source_file, "grid.engine", str(exc)) from None
+
+
+def _add_estimation(
+    world: Any, scenario: Scenario, prep: Prepared, net: pp.pandapowerNet, grid: Any, recorder: Any
+) -> Any:
+    """Sensors (and the estimator, if the scenario has one) wired between grid and recorder::
+
+    Grid ──result──► Sensors ──frame──► Estimator ──estimate──► Recorder
+     └──switch states, taps──────────────►  ▲
+    """
+    from gridtwin.controllers.estimation.wls import Topology
+
+    plan = prep.plan
+    assert plan is not None and scenario.measurements is not None
+    step_s = scenario.time.step
+    seed = scenario.measurements.seed
+    model = SensorModel(plan, step_s, scenario.seed if seed is None else seed)
+    sensors = world.start("Sensors", model=model, step_s=step_s).Sensors()
+    world.connect(grid, sensors, "result")
+    world.connect(sensors, recorder, "frame")
+    spec = scenario.estimation
+    if spec is None:
+        return sensors
+    kwargs = {
+        "confidence": spec.chi2_confidence,
+        "lnr_threshold": spec.lnr_threshold,
+        "max_removals": spec.max_bad_data_removals,
+    }
+    if spec.engine == "pandapower":
+        from gridtwin.controllers.estimation.pp_wls import PandapowerEstimator
+
+        estimator: Any = PandapowerEstimator(net, plan, **kwargs)
+    else:
+        from gridtwin.controllers.estimation.wls import WlsEstimator
+
+        estimator = WlsEstimator(net, plan, **kwargs)
+    est = world.start(
+        "Estimator", estimator=estimator, topology=Topology.from_net(net), step_s=step_s
+    ).Estimator()
+    world.connect(sensors, est, "frame")
+    world.connect(grid, est, "switch_closed", "line_in_service", "trafo_tap_pos")
+    world.connect(est, recorder, "estimate")
+    return sensors
 
 
 def run_scenario(
@@ -170,8 +218,16 @@ def run_scenario(
         for name in scenario.recording.tables
         if name in TABLE_FIELDS and (name == "grid" or len(net[name]))
     }
+    plan = prep.plan
+    if plan is not None:
+        tables["measurement"] = TableSpec(plan.sc_name, SE_TABLE_FIELDS["measurement"])
+        if scenario.estimation is not None:
+            for name, table in (("estimate_bus", "bus"), ("estimate_line", "line")):
+                tables[name] = TableSpec(element_names(net, table), SE_TABLE_FIELDS[name])
+            tables["estimation"] = TableSpec(["estimator"], SE_TABLE_FIELDS["estimation"])
     store = ParquetStore(run_dir, scenario.time.start, tables, scenario.recording.flush_every_steps)
     kpis = GridKpis(step_s=scenario.time.step)
+    se_kpis = SeKpis(plan.sc_name) if plan is not None and scenario.estimation else None
     step_s = scenario.time.step
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # mosaik prints a banner
@@ -189,6 +245,7 @@ def run_scenario(
             switch_names=element_names(net, "switch"),
             start_s=int(scenario.time.start.timestamp()),
             on_step=on_step,
+            se_kpis=se_kpis,
         )
         profiles = profiles_sim.Profiles()
         grid = grid_sim.Grid()
@@ -196,11 +253,16 @@ def run_scenario(
         world.connect(
             profiles, grid, "load_p_mw", "load_q_mvar", "sgen_p_mw", "sgen_q_mvar", "storage_p_mw"
         )
+        sensors = None
+        if plan is not None:
+            sensors = _add_estimation(world, scenario, prep, net, grid, recorder)
         if prep.schedule:
             events_sim = world.start("Events", schedule=prep.schedule)
             events = events_sim.Events()
             world.connect(events, grid, "events")
             world.connect(events, recorder, "events")
+            if sensors is not None:
+                world.connect(events, sensors, "events")
             world.set_initial_event(events_sim._sid, prep.schedule[0].time_s)
         world.connect(
             grid,
@@ -221,6 +283,8 @@ def run_scenario(
         wall_s = wallclock.perf_counter() - t0
         sections = kpis.sections(wall_s=wall_s, sim_seconds=kpis.steps * step_s)
         sections["run"]["completed"] = kpis.steps == scenario.n_steps
+        if se_kpis is not None:
+            sections["se"] = se_kpis.section()
         (run_dir / "kpis.json").write_text(json.dumps(sections, indent=2) + "\n", encoding="utf-8")
         log.info(
             "done: %d steps in %.2f s, %d not converged", kpis.steps, wall_s, kpis.nonconverged

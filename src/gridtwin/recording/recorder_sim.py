@@ -19,7 +19,7 @@ from gridtwin.grid.engine import PowerFlowResult
 from gridtwin.recording.store import ParquetStore
 from gridtwin.report.kpis import GridKpis
 
-__all__ = ["TABLE_FIELDS", "RecorderSimulator"]
+__all__ = ["SE_TABLE_FIELDS", "TABLE_FIELDS", "RecorderSimulator"]
 
 META = {
     "api_version": "3.0",
@@ -35,6 +35,8 @@ META = {
                 "line_in_service",
                 "trafo_tap_pos",
                 "events",
+                "frame",
+                "estimate",
             ],
         }
     },
@@ -80,6 +82,24 @@ TABLE_FIELDS: dict[str, dict[str, np.dtype]] = {
 }
 """Fields of each per-step table, with units in their names."""
 
+SE_TABLE_FIELDS: dict[str, dict[str, np.dtype]] = {
+    "measurement": {"value": F8, "sigma": F8, "valid": B1, "corrupted": B1},
+    "estimate_bus": {"vm_pu": F8, "va_degree": F8, "vm_error_pu": F8},
+    "estimate_line": {"p_from_mw": F8, "q_from_mvar": F8, "loading_percent": F8},
+    "estimation": {
+        "estimated": B1,
+        "objective": F8,
+        "chi2_limit": F8,
+        "chi2_ok": B1,
+        "bad_data_detected": B1,
+        "removed_count": I8,
+        "compute_ms": F8,
+    },
+}
+"""State-estimation tables: ``measurement`` (element = measurement name, the
+value's unit is in the name), ``estimate_bus``, ``estimate_line`` and
+``estimation`` (one row per step, element ``estimator``)."""
+
 
 def _nanmin(values: np.ndarray, mask: np.ndarray) -> float:
     return float(values[mask].min()) if mask.any() else float("nan")
@@ -112,6 +132,7 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
         self.switch_names: list[str] = sim_params["switch_names"]
         self.start_s = int(sim_params["start_s"])
         self.on_step = sim_params.get("on_step")
+        self.se_kpis = sim_params.get("se_kpis")
         return self.meta
 
     def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
@@ -132,6 +153,9 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
             self._record_step(time, result, demand, one)
             assert self.kpis is not None
             self.kpis.add(result, demand)
+        frame, estimate = one("frame"), one("estimate")
+        if frame is not None:
+            self._record_se(time, result, frame, estimate)
         if self.on_step is not None:
             self.on_step(time // self.step_s + 1)
         return time + self.step_s
@@ -219,6 +243,63 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
             store.append("storage", time, {"p_mw": r.storage_p_mw})
         if "switch" in want:
             self._record_switches(time, one("switch_closed"))
+
+    def _record_se(self, time: int, truth: Any, frame: Any, est: Any) -> None:
+        store = self.store
+        assert store is not None
+        store.append(
+            "measurement",
+            time,
+            {
+                "value": frame.value,
+                "sigma": frame.sigma,
+                "valid": frame.valid,
+                "corrupted": frame.corrupted,
+            },
+        )
+        if est is None:
+            return
+        store.append(
+            "estimate_bus",
+            time,
+            {
+                "vm_pu": est.bus_vm_pu,
+                "va_degree": est.bus_va_degree,
+                "vm_error_pu": est.bus_vm_pu - truth.bus_vm_pu,
+            },
+        )
+        store.append(
+            "estimate_line",
+            time,
+            {
+                "p_from_mw": est.line_p_from_mw,
+                "q_from_mvar": est.line_q_from_mvar,
+                "loading_percent": est.line_loading_percent,
+            },
+        )
+        store.append(
+            "estimation",
+            time,
+            {
+                "estimated": est.status == 0,
+                "objective": est.objective,
+                "chi2_limit": est.chi2_limit,
+                "chi2_ok": est.chi2_ok,
+                "bad_data_detected": est.bad_data_detected,
+                "removed_count": len(est.removed),
+                "compute_ms": est.compute_ms,
+            },
+        )
+        if est.removed:
+            store.append_rows(
+                "bad_data_removed",
+                [
+                    {"time": self._stamp(time), "sim_time_s": time, "element": name}
+                    for name in est.removed
+                ],
+            )
+        if self.se_kpis is not None:
+            self.se_kpis.add(truth, frame, est)
 
     def _record_switches(self, time: int, closed: np.ndarray | None) -> None:
         if closed is None or len(closed) == 0:

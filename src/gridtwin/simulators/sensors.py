@@ -240,9 +240,7 @@ class _Builder:
         return f"{device}:pq:{el}", [f"{device}:p_mw:{el}", f"{device}:q_mvar:{el}"]
 
 
-def resolve_plan(
-    net: pp.pandapowerNet, measurements: object, *, seed: int = 0
-) -> SensorPlan:
+def resolve_plan(net: pp.pandapowerNet, measurements: object, *, seed: int = 0) -> SensorPlan:
     """Resolve a scenario's measurement plan against ``net``.
 
     Parameters
@@ -292,7 +290,7 @@ def resolve_plan(
             elif entry.at in ("loads", "sgens"):
                 table = entry.at[:-1]
                 n = len(net[table])
-                k = int(round(entry.share * n))
+                k = round(entry.share * n)
                 pos = np.sort(rng.choice(n, size=k, replace=False)) if k < n else np.arange(n)
                 b.power(cls, Terminal.LOAD if table == "load" else Terminal.SGEN, pos, span)
                 metered[table].update(pos.tolist())

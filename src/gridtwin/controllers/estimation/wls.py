@@ -49,7 +49,7 @@ from gridtwin.controllers.estimation.result import Estimate, Status
 from gridtwin.grid.pgm_adapter import MW_TO_W, PgmAdapter
 from gridtwin.simulators.sensors import ChannelKind, MeasurementFrame, SensorPlan, Terminal
 
-__all__ = ["S_MIN", "Topology", "WlsEstimator"]
+__all__ = ["S_MIN", "Topology", "WlsEstimator", "active_channels", "fallback_pairs"]
 
 CT = ComponentType
 S_MIN = 0.01
@@ -203,16 +203,11 @@ class WlsEstimator:
         )
 
     def _pair_fallbacks(self) -> tuple[np.ndarray, np.ndarray]:
-        """(fallback channel, real channel on the same appliance) pairs."""
-        plan = self.plan
-        key = plan.ch_terminal.astype(np.int64) * 10_000_000 + plan.ch_pos
-        fb = np.flatnonzero(plan.ch_fallback_only)
-        real = np.flatnonzero(~plan.ch_fallback_only & (plan.ch_kind == ChannelKind.POWER))
-        pairs = [(f, r) for f in fb for r in real[key[real] == key[f]]]
-        if not pairs:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        a = np.asarray(pairs, dtype=np.int64)
-        return a[:, 0], a[:, 1]
+        return fallback_pairs(self.plan)
+
+    def active_channels(self, frame: MeasurementFrame) -> np.ndarray:
+        """Channels the estimator uses: all scalars valid; fallbacks only where needed."""
+        return active_channels(self.plan, frame, self._fallback_pairs)
 
     def _model_for(self, active: np.ndarray, topology: Topology) -> _Model:
         key = active.tobytes() + topology.key()
@@ -309,17 +304,6 @@ class WlsEstimator:
         return node[first[label]]
 
     # --- per step ------------------------------------------------------------------------
-
-    def active_channels(self, frame: MeasurementFrame) -> np.ndarray:
-        """Channels the estimator uses: all scalars valid; fallbacks only where needed."""
-        plan = self.plan
-        ok = np.ones(plan.n_channels, dtype=bool)
-        np.logical_and.at(ok, plan.sc_channel, frame.valid)
-        real_ok = ok & ~plan.ch_fallback_only
-        fb, real = self._fallback_pairs
-        covered = np.zeros(plan.n_channels, dtype=bool)
-        np.logical_or.at(covered, fb, real_ok[real])
-        return ok & ~(plan.ch_fallback_only & covered)
 
     def estimate(self, frame: MeasurementFrame, topology: Topology) -> Estimate:
         """Estimate the state from ``frame``; never raises, never returns NaN values."""
@@ -428,7 +412,9 @@ class WlsEstimator:
         n_state = 2 * n_nodes - (0 if has_angle else 1)
         return n_voltage + m.n_branch_scalars + 2 * (injections + zero) - n_state
 
-    def _largest_normalized_residual(self, m: _Model, frame: MeasurementFrame, w: np.ndarray) -> int:
+    def _largest_normalized_residual(
+        self, m: _Model, frame: MeasurementFrame, w: np.ndarray
+    ) -> int:
         """Scalar with the largest normalized residual above the threshold, else -1."""
         order = np.argsort(-np.abs(w), kind="stable")
         best, best_rn = -1, self.lnr_threshold
@@ -515,6 +501,32 @@ class WlsEstimator:
             bad_data_detected=detected,
             removed=removed,
         )
+
+
+def fallback_pairs(plan: SensorPlan) -> tuple[np.ndarray, np.ndarray]:
+    """(fallback pseudo channel, real channel on the same appliance) pairs."""
+    key = plan.ch_terminal.astype(np.int64) * 10_000_000 + plan.ch_pos
+    fb = np.flatnonzero(plan.ch_fallback_only)
+    real = np.flatnonzero(~plan.ch_fallback_only & (plan.ch_kind == ChannelKind.POWER))
+    pairs = [(f, r) for f in fb for r in real[key[real] == key[f]]]
+    if not pairs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    a = np.asarray(pairs, dtype=np.int64)
+    return a[:, 0], a[:, 1]
+
+
+def active_channels(
+    plan: SensorPlan, frame: MeasurementFrame, pairs: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """Channels an estimator uses: every scalar valid; pseudo fallbacks only for
+    appliances whose real meter is missing in this frame."""
+    ok = np.ones(plan.n_channels, dtype=bool)
+    np.logical_and.at(ok, plan.sc_channel, frame.valid)
+    real_ok = ok & ~plan.ch_fallback_only
+    fb, real = pairs
+    covered = np.zeros(plan.n_channels, dtype=bool)
+    np.logical_or.at(covered, fb, real_ok[real])
+    return ok & ~(plan.ch_fallback_only & covered)
 
 
 def _sparse(rows: list[tuple[int, np.ndarray]], n: int, component: ComponentType) -> dict:

@@ -1,0 +1,65 @@
+"""mosaik simulator of the sensors: true grid state in, measurement frames out.
+
+One entity ``Sensors``: inputs ``result`` (the grid's
+:class:`~gridtwin.grid.engine.PowerFlowResult`) and ``events`` (bad-data
+events); output ``frame`` (a :class:`~gridtwin.simulators.sensors.MeasurementFrame`).
+The physics lives in :mod:`gridtwin.simulators.sensors`; this adapter only
+moves data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mosaik_api_v3
+
+from gridtwin.events import SENSOR_MODES
+from gridtwin.simulators.sensors import MeasurementFrame, SensorModel
+
+__all__ = ["SensorSimulator"]
+
+META = {
+    "api_version": "3.0",
+    "type": "time-based",
+    "models": {"Sensors": {"public": True, "params": [], "attrs": ["result", "events", "frame"]}},
+}
+
+
+class SensorSimulator(mosaik_api_v3.Simulator):
+    """Runs a :class:`SensorModel` (in-process). Parameters: ``model``, ``step_s``."""
+
+    def __init__(self) -> None:
+        super().__init__(META)
+        self.model: SensorModel | None = None
+        self.frame: MeasurementFrame | None = None
+
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+        self.model = sim_params["model"]
+        self.step_s = int(sim_params["step_s"])
+        return self.meta
+
+    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+        return [{"eid": "sensors", "type": model}]
+
+    def step(self, time: int, inputs: dict, max_advance: int) -> int:
+        model = self.model
+        assert model is not None
+        attrs = inputs.get("sensors", {})
+        for at_s, events in attrs.get("events", {}).values():
+            if at_s != time:
+                continue
+            for event in events:
+                if event.domain != "sensors":
+                    continue
+                scalar = event.positions[0]
+                if event.type == "bad_data_clear":
+                    model.clear(scalar)
+                else:
+                    params = dict(event.params)
+                    model.inject(scalar, SENSOR_MODES[event.type], params.get("k_sigma", 20.0))
+        result = next(iter(attrs["result"].values()))
+        self.frame = model.measure(time, result)
+        return time + self.step_s
+
+    def get_data(self, outputs: dict) -> dict:
+        return {"sensors": {"frame": self.frame}}
