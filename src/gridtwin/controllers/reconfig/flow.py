@@ -209,6 +209,10 @@ class BatchFlow:
         )
 
     def _result(self, out: dict, converged: np.ndarray) -> FlowBatch:
+        with np.errstate(all="ignore"):  # failed scenarios hold garbage, masked below
+            return self._result_unchecked(out, converged)
+
+    def _result_unchecked(self, out: dict, converged: np.ndarray) -> FlowBatch:
         p = self.problem
 
         def col(component: ComponentType, attr: str, pos: np.ndarray) -> np.ndarray:

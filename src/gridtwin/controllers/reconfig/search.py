@@ -216,7 +216,7 @@ def _plan(
     w_sw = costs.weights.switching_cost
     x = pool.astype(np.float32)
     same = x @ x.T + (1 - x) @ (1 - x).T
-    hamming = (pool.shape[1] - same) * w_sw if w_sw else 0.0
+    hamming = (pool.shape[1] - same).astype(float) * w_sw
     acc = c[:, 0] + w_sw * (pool != start).sum(axis=1)
     back = np.zeros((n_periods, len(pool)), dtype=np.int64)
     for t in range(1, n_periods):
