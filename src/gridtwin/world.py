@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandapower as pp
 
 from gridtwin.errors import InputError
@@ -227,7 +228,11 @@ def run_scenario(
             tables["estimation"] = TableSpec(["estimator"], SE_TABLE_FIELDS["estimation"])
     store = ParquetStore(run_dir, scenario.time.start, tables, scenario.recording.flush_every_steps)
     kpis = GridKpis(step_s=scenario.time.step)
-    se_kpis = SeKpis(plan.sc_name) if plan is not None and scenario.estimation else None
+    se_kpis = None
+    if plan is not None and scenario.estimation is not None:
+        bounds = np.concatenate([plan.ch_active_from_s, plan.ch_active_until_s])
+        starts = np.unique(bounds[(bounds > 0) & (bounds < scenario.time.duration)])
+        se_kpis = SeKpis(plan.sc_name, [0, *starts.tolist()])
     step_s = scenario.time.step
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # mosaik prints a banner

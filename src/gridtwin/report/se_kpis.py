@@ -25,6 +25,8 @@ class SeKpis:
     """Accumulates the ``se`` section of ``kpis.json``."""
 
     names: list[str]
+    phase_starts_s: list[int] = field(default_factory=lambda: [0])
+    phases: list[list[float]] = field(default_factory=list)  # [steps, vm sum, n, vm max, va sum]
     estimated: int = 0
     not_estimated: int = 0
     vm_abs_sum: float = 0.0
@@ -41,6 +43,9 @@ class SeKpis:
 
     def add(self, truth: PowerFlowResult, frame: MeasurementFrame, est: Estimate) -> None:
         """Account one estimation step."""
+        if not self.phases:
+            self.phases = [[0, 0.0, 0, 0.0, 0.0] for _ in self.phase_starts_s]
+        phase = self.phases[int(np.searchsorted(self.phase_starts_s, frame.time_s, "right")) - 1]
         self.compute_ms.append(est.compute_ms)
         if est.status != Status.ESTIMATED:
             self.not_estimated += 1
@@ -55,6 +60,11 @@ class SeKpis:
             self.n_bus_values += int(live.sum())
             if dv.size:
                 self.vm_max_abs = max(self.vm_max_abs, float(dv.max()))
+                phase[0] += 1
+                phase[1] += float(dv.sum())
+                phase[2] += dv.size
+                phase[3] = max(phase[3], float(dv.max()))
+                phase[4] += float(da.sum())
             dl = np.abs(est.line_loading_percent - truth.line_loading_percent)
             dl = dl[np.isfinite(dl)]
             self.loading_abs_sum += float(dl.sum())
@@ -75,7 +85,7 @@ class SeKpis:
         def mean(total: float, n: int) -> float | None:
             return total / n if n else None
 
-        return {
+        out: dict[str, object] = {
             "steps_estimated": self.estimated,
             "steps_not_estimated": self.not_estimated,
             "vm_mae_pu": mean(self.vm_abs_sum, self.n_bus_values),
@@ -89,3 +99,15 @@ class SeKpis:
             "ms_per_estimate_p50": float(np.percentile(ms, 50)) if ms.size else None,
             "ms_per_estimate_p95": float(np.percentile(ms, 95)) if ms.size else None,
         }
+        if len(self.phase_starts_s) > 1:  # the plan changes during the run: one entry per phase
+            out["phases"] = [
+                {
+                    "from_s": start,
+                    "steps_estimated": int(p[0]),
+                    "vm_mae_pu": mean(p[1], int(p[2])),
+                    "vm_max_abs_err_pu": p[3] if p[2] else None,
+                    "va_mae_degree": mean(p[4], int(p[2])),
+                }
+                for start, p in zip(self.phase_starts_s, self.phases, strict=True)
+            ]
+        return out  # type: ignore[return-value]

@@ -103,7 +103,7 @@ relative sigma in radians), smart meters 2 % averaged over 15 min, pseudo 50 %
 (all at 3 sigma), no dropouts, no latency."""
 
 SIGMA_FLOOR = {"voltage": 1e-4, "power": 1e-4}
-"""Smallest sigma [pu] for voltages and [MW, MVAr] for powers."""
+"""Smallest sigma from ``accuracy_percent`` [pu] for voltages and [MW, MVAr] for powers."""
 
 CLASS_NAMES = ("scada", "pmu", "smart_meter", "pseudo")
 
@@ -420,9 +420,8 @@ class SensorModel:
 
     def sigma_of(self, value: np.ndarray) -> np.ndarray:
         """Standard deviation of each scalar for readings ``value`` [unit of the scalar]."""
-        rel = self.rel_sigma * np.abs(value)
-        mag = np.where(np.isnan(self.abs_sigma), rel, self.abs_sigma)
-        sigma = np.maximum(mag, self.floor)
+        rel = np.maximum(self.rel_sigma * np.abs(value), self.floor)
+        sigma = np.where(np.isnan(self.abs_sigma), rel, self.abs_sigma)
         return np.where(self.angle, np.degrees(self.rel_sigma), sigma)
 
     def measure(self, time_s: int, truth: PowerFlowResult) -> MeasurementFrame:

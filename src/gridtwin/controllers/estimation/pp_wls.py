@@ -208,6 +208,7 @@ class PandapowerEstimator:
             else np.zeros(len(line)),
             objective=objective,
             chi2_limit=limit,
+            dof=dof,
             bad_data_detected=detected,
             removed=removed,
         )

@@ -34,6 +34,9 @@ class Estimate:
         Weighted sum of squared residuals J of the final estimate [-].
     chi2_limit : float
         The chi-square limit J was tested against [-].
+    dof : int
+        Degrees of freedom of the test: measurements (with zero-injection
+        constraints) minus state variables [-].
     bad_data_detected : bool
         The first estimate of this step failed the chi-square test.
     removed : list of str
@@ -50,6 +53,7 @@ class Estimate:
     line_loading_percent: np.ndarray
     objective: float = float("nan")
     chi2_limit: float = float("nan")
+    dof: int = 0
     bad_data_detected: bool = False
     removed: list[str] = field(default_factory=list)
     compute_ms: float = 0.0

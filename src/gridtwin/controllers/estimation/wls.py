@@ -333,6 +333,7 @@ class WlsEstimator:
             active[self.plan.sc_channel[culprit]] = False
             removed.append(self.plan.sc_name[culprit])
         result = self._result(m, out, objective, limit, detected, removed)
+        result.dof = dof
         result.compute_ms = (wallclock.perf_counter() - t0) * 1e3
         self._last = result
         return result
@@ -431,7 +432,13 @@ class WlsEstimator:
         return best
 
     def _sensitivities(
-        self, m: _Model, frame: MeasurementFrame, rows: np.ndarray, w: np.ndarray
+        self,
+        m: _Model,
+        frame: MeasurementFrame,
+        rows: np.ndarray,
+        w: np.ndarray,
+        *,
+        full: bool = False,
     ) -> np.ndarray:
         """S_ii of the scalars at residual rows ``rows``, by a one-sigma perturbation batch."""
         n = len(rows)
@@ -471,12 +478,41 @@ class WlsEstimator:
             output_component_types=[CT.sym_voltage_sensor, CT.sym_power_sensor],
             continue_on_batch_error=True,
         )
-        s = np.zeros(n)
-        for k in range(n):
-            w_k = self._weighted_residuals(m, out, frame, batch=k)
-            # a one-sigma change of measurement i moves its weighted residual by S_ii
-            s[k] = abs(w_k[rows[k]] - w[rows[k]])
-        return np.nan_to_num(s)
+        cols = np.stack([self._weighted_residuals(m, out, frame, batch=k) - w for k in range(n)])
+        if full:
+            return np.nan_to_num(cols)
+        # a one-sigma change of measurement i moves its weighted residual by S_ii
+        return np.nan_to_num(np.abs(cols[np.arange(n), rows]))
+
+    def residual_covariance(
+        self, frame: MeasurementFrame, topology: Topology
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Covariance of the weighted residuals for the measurements in ``frame``.
+
+        Returns
+        -------
+        scalars : ndarray of int
+            The scalar measurements used, as positions in the plan.
+        cov : ndarray, shape (n, n)
+            ``Omega_ij / (sigma_i sigma_j)``; the diagonal is the residual
+            sensitivity ``S_ii`` [-]. ``S_ii`` near 0 marks a critical
+            measurement, ``|rho_ij|`` near 1 a critical pair (neither can be
+            identified) [1]_.
+        """
+        m = self._model_for(self.active_channels(frame), topology)
+        self._write_measurements(m, frame)
+        out = self._solve(m)
+        if out is None:
+            raise ValueError("the measurements do not make the grid observable")
+        w = self._weighted_residuals(m, out, frame)
+        rows = np.arange(len(m.sc))
+        cov = np.concatenate(
+            [
+                self._sensitivities(m, frame, rows[k : k + 64], w, full=True)
+                for k in range(0, len(rows), 64)
+            ]
+        )
+        return m.sc.copy(), cov
 
     def _result(
         self,
