@@ -157,7 +157,7 @@ def test_missing_meter_falls_back_to_pseudo_measurement():
 
 
 def test_same_seed_same_measurements(mv_rural):
-    net, truth, plan = mv_rural
+    _net, truth, plan = mv_rural
     a = [SensorModel(plan, 900, seed=5).measure(0, truth).value for _ in range(2)]
     b = SensorModel(plan, 900, seed=6).measure(0, truth).value
     assert np.array_equal(a[0], a[1]) and not np.array_equal(a[0], b)
@@ -165,7 +165,7 @@ def test_same_seed_same_measurements(mv_rural):
 
 def test_smart_meter_averages_and_delivers_late():
     """Interval 30 min, latency 15 min, step 15 min, no noise (sigma_abs tiny)."""
-    net, truth, plan = _setup(
+    _net, truth, plan = _setup(
         {"pandapower": "case33bw"},
         [{"device": "smart_meter", "at": "names", "element": "load", "names": [3]}],
         {"smart_meter": {"interval_s": "30min", "latency_s": "15min", "sigma_abs": 1e-12}},
