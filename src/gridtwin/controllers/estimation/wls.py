@@ -63,6 +63,7 @@ _MT = {
     Terminal.SGEN: MeasuredTerminalType.generator,
 }
 _CACHE_SIZE = 32
+_IDLE_SIGMA = 1e3  # [MW, MVAr]: weight 1e-12 of a 1-MW-sigma reading
 _LNR_CHUNK = 24
 
 
@@ -165,6 +166,8 @@ class WlsEstimator:
         self._models: OrderedDict[bytes, _Model] = OrderedDict()
         self._last: Estimate = Estimate.flat(self.n_bus, self.n_line)
         self._limits: dict[int, float] = {}
+        self._method = CalculationMethod.newton_raphson
+        self._topology_cache: dict[bytes, tuple] = {}
         self._fallback_pairs = self._pair_fallbacks()
 
     # --- setup ---------------------------------------------------------------------------
@@ -218,8 +221,15 @@ class WlsEstimator:
         plan = self.plan
         v_ch = np.flatnonzero(active & (plan.ch_kind == ChannelKind.VOLTAGE))
         p_ch = np.flatnonzero(active & (plan.ch_kind == ChannelKind.POWER))
-        rep = self._representative_nodes(topology)
-        data = self._fused_base(rep)
+        topo_key = topology.key()
+        cached = self._topology_cache.get(topo_key)
+        if cached is None:
+            rep = self._representative_nodes(topology)
+            cached = self._topology_cache[topo_key] = (rep, self._fused_base(rep))
+            if len(self._topology_cache) > _CACHE_SIZE:
+                self._topology_cache.pop(next(iter(self._topology_cache)))
+        rep, fused = cached
+        data = dict(fused)
         vs = initialize_array(DatasetType.input, CT.sym_voltage_sensor, len(v_ch))
         vs["id"], vs["measured_object"] = self._sensor_id[v_ch], rep[plan.ch_pos[v_ch]]
         vs["u_sigma"], vs["u_measured"] = 1.0, self._bus_v_base[plan.ch_pos[v_ch]]
@@ -311,8 +321,11 @@ class WlsEstimator:
         active = self.active_channels(frame)
         removed: list[str] = []
         detected = False
+        given = frame
         for attempt in range(self.max_removals + 1):
-            m = self._model_for(active, topology)
+            structure = self._structure(active)
+            frame = self._effective(given, structure & ~active)
+            m = self._model_for(structure, topology)
             self._write_measurements(m, frame)
             out = self._solve(m)
             if out is None:
@@ -338,18 +351,48 @@ class WlsEstimator:
         self._last = result
         return result
 
+    def _structure(self, active: np.ndarray) -> np.ndarray:
+        """Channels in the model: the active ones plus idle partners of meter/pseudo pairs.
+
+        A smart meter and its fallback pseudo-measurement stay in the model together
+        while either is active, the idle one with a negligible weight, so that a
+        dropout does not force a new model (and observability never depends on it).
+        """
+        fb, real = self._fallback_pairs
+        keep = active.copy()
+        keep[fb[active[real]]] = True
+        keep[real[active[fb]]] = True
+        return keep
+
+    def _effective(self, frame: MeasurementFrame, idle: np.ndarray) -> MeasurementFrame:
+        """``frame`` with idle channels at a negligible weight and no NaN values."""
+        idle_sc = idle[self.plan.sc_channel]
+        if not idle_sc.any():
+            return frame
+        value = np.where(np.isfinite(frame.value), frame.value, 0.0)
+        sigma = np.where(idle_sc, _IDLE_SIGMA, frame.sigma)
+        return MeasurementFrame(frame.time_s, value, sigma, frame.valid, frame.corrupted)
+
     def _solve(self, m: _Model) -> dict | None:
-        """Newton-Raphson estimation; one retry with a looser tolerance; None if it fails."""
-        for tol, iters in ((self.tol, self.max_iter), (1e3 * self.tol, 4 * self.max_iter)):
+        """Newton-Raphson WLS; if it fails (a gross error can make an iterate singular), the
+        iterative linear method, which tolerates it, so that bad-data processing can run.
+        None if both fail."""
+        attempts = (
+            (CalculationMethod.newton_raphson, self.tol, self.max_iter),
+            (CalculationMethod.iterative_linear, self.tol, 4 * self.max_iter),
+        )
+        for method, tol, iters in attempts:
             try:
-                return m.model.calculate_state_estimation(
+                out = m.model.calculate_state_estimation(
                     symmetric=True,
                     error_tolerance=tol,
                     max_iterations=iters,
-                    calculation_method=CalculationMethod.newton_raphson,
+                    calculation_method=method,
                 )
             except PowerGridError:
                 continue
+            self._method = method
+            return out
         return None
 
     def _write_measurements(self, m: _Model, frame: MeasurementFrame) -> None:
@@ -474,7 +517,7 @@ class WlsEstimator:
             symmetric=True,
             error_tolerance=self.tol,
             max_iterations=self.max_iter,
-            calculation_method=CalculationMethod.newton_raphson,
+            calculation_method=self._method,
             output_component_types=[CT.sym_voltage_sensor, CT.sym_power_sensor],
             continue_on_batch_error=True,
         )
