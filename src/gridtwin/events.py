@@ -47,7 +47,7 @@ class EventType:
     inverse: tuple[str, dict[str, float]] | None = None
     allow_all: bool = False
     description: str = ""
-    domain: str = "grid"  # "grid": acts on the grid state; "sensors": on the sensor model
+    domain: str = "grid"  # "grid": the grid state; "sensors": the sensor model; "controller"
 
 
 def _set(attr: str, value: bool) -> Callable[[GridState, np.ndarray, dict[str, float]], None]:
@@ -139,6 +139,12 @@ EVENT_TYPES: dict[str, EventType] = {
         description="end bad data on a measurement",
         domain="sensors",
     ),
+    "reconfigure": EventType(
+        "controller",
+        _no_grid_effect,
+        description="ask the reconfiguration controller to plan now (target: reconfiguration)",
+        domain="controller",
+    ),
 }
 """Every event type gridtwin knows, by name."""
 
@@ -203,7 +209,7 @@ class ScheduledEvent:
 
     @property
     def domain(self) -> str:
-        """``grid`` or ``sensors``: which simulator applies this event."""
+        """``grid``, ``sensors`` or ``controller``: which simulator acts on this event."""
         return EVENT_TYPES[self.type].domain
 
     def apply(self, state: GridState) -> None:
@@ -229,6 +235,8 @@ def build_schedule(
         kind = EVENT_TYPES[spec.type]
         if kind.element == "measurement":
             positions = np.array([plan.scalar_index(str(spec.target))])  # type: ignore[union-attr]
+        elif kind.element == "controller":
+            positions = np.zeros(0, dtype=np.int64)
         else:
             positions = resolve_target(net, kind.element, spec.target, allow_all=kind.allow_all)
         at_s = event_offset_s(scenario, i)  # type: ignore[arg-type]

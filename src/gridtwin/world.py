@@ -6,12 +6,18 @@
     Events ───►  ▲  └───────► ▲
                  └────────────┘ (events are recorded too)
 
+With a ``reconfiguration`` section the controller closes the loop::
+
+    Grid ──status, meters──► Reconfig ──switch_command (time-shifted: next step)──► Grid
+                                └──plans──► Recorder
+
 All simulators run in-process; their data flows as numpy arrays.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import logging
@@ -32,7 +38,11 @@ from gridtwin.grid.engine import PowerFlowEngine, make_engine
 from gridtwin.grid.sources import load_net
 from gridtwin.grid.topology import element_names
 from gridtwin.profiles import Profiles, build_profiles
-from gridtwin.recording.recorder_sim import SE_TABLE_FIELDS, TABLE_FIELDS
+from gridtwin.recording.recorder_sim import (
+    RECONFIG_TABLE_FIELDS,
+    SE_TABLE_FIELDS,
+    TABLE_FIELDS,
+)
 from gridtwin.recording.store import ParquetStore, TableSpec
 from gridtwin.report.kpis import GridKpis
 from gridtwin.report.se_kpis import SeKpis
@@ -51,6 +61,7 @@ SIM_CONFIG = {
     "Recorder": {"python": "gridtwin.recording.recorder_sim:RecorderSimulator"},
     "Sensors": {"python": "gridtwin.simulators.sensor_sim:SensorSimulator"},
     "Estimator": {"python": "gridtwin.controllers.estimation.estimator_sim:EstimatorSimulator"},
+    "Reconfig": {"python": "gridtwin.controllers.reconfig.reconfig_sim:ReconfigSimulator"},
 }
 
 
@@ -63,6 +74,7 @@ class Prepared:
     profiles: Profiles
     schedule: list[ScheduledEvent]
     plan: SensorPlan | None = None
+    reconfig_problem: Any = None  # a controllers.reconfig.Problem with a reconfiguration section
 
 
 @dataclass(slots=True)
@@ -86,7 +98,36 @@ def prepare(scenario: Scenario) -> Prepared:
     plan = check_against_net(scenario, net)
     profiles = build_profiles(scenario, net)
     schedule = build_schedule(scenario, net, plan)
-    return Prepared(scenario, net, profiles, schedule, plan)
+    return Prepared(scenario, net, profiles, schedule, plan, _reconfig_problem(scenario, net))
+
+
+def _reconfig_problem(scenario: Scenario, net: pp.pandapowerNet) -> Any:
+    """The reconfiguration problem of the starting net (None without a reconfiguration section).
+
+    Raises
+    ------
+    InputError
+        If the net has nothing to reconfigure (named as a reconfiguration field).
+    """
+    spec = scenario.reconfiguration
+    if spec is None:
+        return None
+    from gridtwin.controllers.reconfig import Problem
+
+    try:
+        return Problem.from_net(
+            net,
+            all_lines_switchable=spec.all_lines_switchable,
+            vm_min_pu=spec.vm_min_pu,
+            vm_max_pu=spec.vm_max_pu,
+            max_loading_percent=spec.max_loading_percent,
+            source=scenario.source_file,
+        )
+    except InputError as exc:
+        field = (
+            "reconfiguration.all_lines_switchable" if exc.field == "switch" else "reconfiguration"
+        )
+        raise InputError(scenario.source_file, field, f"{exc.field}: {exc.message}") from None
 
 
 def new_run_dir(base: Path, scenario: Scenario) -> Path:
@@ -169,6 +210,48 @@ def _add_estimation(
     return sensors
 
 
+def _add_reconfiguration(
+    world: Any, scenario: Scenario, prep: Prepared, grid: Any, recorder: Any, events: Any
+) -> None:
+    """The reconfiguration controller, closing the loop through the grid::
+
+    Grid ──result (meters), switch_closed, line_in_service──► Reconfig
+     ▲                                                          │
+     └──────────── switch_command (time-shifted: the next step) ┤
+    Events ──reconfigure──► Reconfig ──plans──► Recorder ◄──────┘
+    """
+    from gridtwin.controllers.reconfig import Weights
+    from gridtwin.controllers.reconfig.controller import Controller
+
+    spec = scenario.reconfiguration
+    assert spec is not None
+    controller = Controller(
+        problem=prep.reconfig_problem,
+        weights=Weights.for_objective(spec.objective, **spec.weight_overrides()),
+        step_s=scenario.time.step,
+        every_s=spec.every,
+        horizon_s=spec.horizon,
+        period_s=spec.period,
+        forecast=spec.forecast,
+        max_evaluations=spec.max_evaluations,
+        time_limit_s=spec.time_limit_s or float("inf"),
+        seed=scenario.seed if spec.seed is None else spec.seed,
+    )
+    reconfig = world.start("Reconfig", controller=controller, step_s=scenario.time.step).Reconfig()
+    world.connect(grid, reconfig, "result", "switch_closed", "line_in_service")
+    world.connect(
+        reconfig,
+        grid,
+        "switch_command",
+        time_shifted=True,
+        initial_data={"switch_command": None},
+    )
+    world.connect(reconfig, recorder, "plans")
+    world.connect(grid, recorder, "static_losses_mw", "command_operations")
+    if events is not None:
+        world.connect(events, reconfig, "events")
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -226,6 +309,12 @@ def run_scenario(
             for name, table in (("estimate_bus", "bus"), ("estimate_line", "line")):
                 tables[name] = TableSpec(element_names(net, table), SE_TABLE_FIELDS[name])
             tables["estimation"] = TableSpec(["estimator"], SE_TABLE_FIELDS["estimation"])
+    reconfig_kpis = None
+    if scenario.reconfiguration is not None:
+        from gridtwin.report.reconfig_kpis import ReconfigKpis
+
+        tables["reconfig"] = TableSpec(["reconfig"], RECONFIG_TABLE_FIELDS)
+        reconfig_kpis = ReconfigKpis(prep.reconfig_problem, step_s=scenario.time.step)
     store = ParquetStore(run_dir, scenario.time.start, tables, scenario.recording.flush_every_steps)
     kpis = GridKpis(step_s=scenario.time.step)
     se_kpis = None
@@ -240,7 +329,12 @@ def run_scenario(
                 SIM_CONFIG, time_resolution=1.0, debug=False, cache=CACHE, skip_greetings=True
             )
         profiles_sim = world.start("Profiles", profiles=prep.profiles, step_s=step_s)
-        grid_sim = world.start("Grid", net=net, engine=engine, step_s=step_s)
+        static_engine = (
+            _build_engine(scenario, copy.deepcopy(net)) if reconfig_kpis is not None else None
+        )
+        grid_sim = world.start(
+            "Grid", net=net, engine=engine, step_s=step_s, static_engine=static_engine
+        )
         recorder_sim = world.start(
             "Recorder",
             store=store,
@@ -251,6 +345,7 @@ def run_scenario(
             start_s=int(scenario.time.start.timestamp()),
             on_step=on_step,
             se_kpis=se_kpis,
+            reconfig_kpis=reconfig_kpis,
         )
         profiles = profiles_sim.Profiles()
         grid = grid_sim.Grid()
@@ -261,6 +356,7 @@ def run_scenario(
         sensors = None
         if plan is not None:
             sensors = _add_estimation(world, scenario, prep, net, grid, recorder)
+        events = None
         if prep.schedule:
             events_sim = world.start("Events", schedule=prep.schedule)
             events = events_sim.Events()
@@ -269,6 +365,8 @@ def run_scenario(
             if sensors is not None:
                 world.connect(events, sensors, "events")
             world.set_initial_event(events_sim._sid, prep.schedule[0].time_s)
+        if scenario.reconfiguration is not None:
+            _add_reconfiguration(world, scenario, prep, grid, recorder, events)
         world.connect(
             grid,
             recorder,
@@ -290,6 +388,8 @@ def run_scenario(
         sections["run"]["completed"] = kpis.steps == scenario.n_steps
         if se_kpis is not None:
             sections["se"] = se_kpis.section()
+        if reconfig_kpis is not None:
+            sections["reconfig"] = reconfig_kpis.section()
         (run_dir / "kpis.json").write_text(json.dumps(sections, indent=2) + "\n", encoding="utf-8")
         log.info(
             "done: %d steps in %.2f s, %d not converged", kpis.steps, wall_s, kpis.nonconverged

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandapower as pp
 
-__all__ = ["GridState", "Injections"]
+__all__ = ["GridState", "Injections", "SwitchCommand"]
 
 
 @dataclass(slots=True)
@@ -146,3 +146,48 @@ class GridState:
             self.line_in_service.tobytes(),
             self.trafo_in_service.tobytes(),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchCommand:
+    """Switching orders for one step: only the switches and lines to operate.
+
+    A command names the devices to operate, not a whole topology, so it never
+    undoes what happened to the other devices (a protection trip, an operator's
+    switching) since it was issued.
+
+    Attributes
+    ----------
+    at_s : int
+        The simulation time the command is meant for [s]; a receiver applies it
+        only at that time.
+    switch_pos : ndarray of int
+        Positions in ``net.switch`` to operate.
+    switch_closed : ndarray of bool
+        Their new positions.
+    line_pos : ndarray of int
+        Positions in ``net.line`` whose ``in_service`` to set (nets whose lines
+        are switched as a whole, without switch tables).
+    line_in_service : ndarray of bool
+        Their new states.
+    """
+
+    at_s: int
+    switch_pos: np.ndarray
+    switch_closed: np.ndarray
+    line_pos: np.ndarray
+    line_in_service: np.ndarray
+
+    @property
+    def n_orders(self) -> int:
+        """Devices named in the command."""
+        return len(self.switch_pos) + len(self.line_pos)
+
+    def apply(self, state: GridState) -> int:
+        """Operate the devices in ``state``; return how many actually changed position."""
+        changed = int((state.switch_closed[self.switch_pos] != self.switch_closed).sum()) + int(
+            (state.line_in_service[self.line_pos] != self.line_in_service).sum()
+        )
+        state.switch_closed[self.switch_pos] = self.switch_closed
+        state.line_in_service[self.line_pos] = self.line_in_service
+        return changed

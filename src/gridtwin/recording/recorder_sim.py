@@ -2,13 +2,17 @@
 
 One entity ``Recorder`` with inputs ``result`` (a PowerFlowResult),
 ``load_demand_p_mw``, ``switch_closed``, ``line_in_service``,
-``trafo_tap_pos`` from the grid and ``events`` from the event simulator.
+``trafo_tap_pos`` from the grid and ``events`` from the event simulator;
+with a reconfiguration controller also ``static_losses_mw`` and
+``command_operations`` from the grid and ``plans`` from the controller (the
+per-step ``reconfig`` table and the ``reconfig_plans`` rows).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +23,7 @@ from gridtwin.grid.engine import PowerFlowResult
 from gridtwin.recording.store import ParquetStore
 from gridtwin.report.kpis import GridKpis
 
-__all__ = ["SE_TABLE_FIELDS", "TABLE_FIELDS", "RecorderSimulator"]
+__all__ = ["RECONFIG_TABLE_FIELDS", "SE_TABLE_FIELDS", "TABLE_FIELDS", "RecorderSimulator"]
 
 META = {
     "api_version": "3.0",
@@ -37,6 +41,9 @@ META = {
                 "events",
                 "frame",
                 "estimate",
+                "static_losses_mw",
+                "command_operations",
+                "plans",
             ],
         }
     },
@@ -101,6 +108,16 @@ value's unit is in the name), ``estimate_bus``, ``estimate_line`` and
 ``estimation`` (one row per step, element ``estimator``)."""
 
 
+RECONFIG_TABLE_FIELDS: dict[str, np.dtype] = {
+    "losses_mw": F8,
+    "losses_static_mw": F8,
+    "operations": I8,
+}
+"""The per-step ``reconfig`` table (element ``reconfig``): losses with the
+controller and in the starting configuration, and the switch operations its
+commands made this step. Plans go to the free-form ``reconfig_plans`` rows."""
+
+
 def _nanmin(values: np.ndarray, mask: np.ndarray) -> float:
     return float(values[mask].min()) if mask.any() else float("nan")
 
@@ -133,6 +150,7 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
         self.start_s = int(sim_params["start_s"])
         self.on_step = sim_params.get("on_step")
         self.se_kpis = sim_params.get("se_kpis")
+        self.reconfig_kpis = sim_params.get("reconfig_kpis")
         return self.meta
 
     def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
@@ -153,6 +171,8 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
             self._record_step(time, result, demand, one)
             assert self.kpis is not None
             self.kpis.add(result, demand)
+        if self.reconfig_kpis is not None:
+            self._record_reconfig(time, result, one)
         frame, estimate = one("frame"), one("estimate")
         if frame is not None:
             self._record_se(time, result, frame, estimate)
@@ -243,6 +263,43 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
             store.append("storage", time, {"p_mw": r.storage_p_mw})
         if "switch" in want:
             self._record_switches(time, one("switch_closed"))
+
+    def _record_reconfig(self, time: int, result: PowerFlowResult | None, one: Any) -> None:
+        store, kpis = self.store, self.reconfig_kpis
+        assert store is not None and kpis is not None
+        plans = [r for r in one("plans") or [] if r.time_s == time]
+        kpis.add_plans(plans)
+        if plans:
+            store.append_rows(
+                "reconfig_plans",
+                [
+                    {"time": self._stamp(time), "sim_time_s": time}
+                    | {k: v for k, v in asdict(r).items() if k != "time_s"}
+                    for r in plans
+                ],
+            )
+        if result is None:
+            return
+        static = one("static_losses_mw")
+        ops = one("command_operations") or 0
+        store.append(
+            "reconfig",
+            time,
+            {
+                "losses_mw": result.losses_mw,
+                "losses_static_mw": np.nan if static is None else static,
+                "operations": ops,
+            },
+        )
+        kpis.add(
+            converged=result.converged,
+            losses_mw=result.losses_mw,
+            static_losses_mw=np.nan if static is None else static,
+            load_demand_p_mw=one("load_demand_p_mw"),
+            switch_closed=one("switch_closed"),
+            line_in_service=one("line_in_service"),
+            command_operations=ops,
+        )
 
     def _record_se(self, time: int, truth: Any, frame: Any, est: Any) -> None:
         store = self.store

@@ -6,12 +6,17 @@ Entities
     inputs: ``load_p_mw``, ``load_q_mvar``, ``sgen_p_mw``, ``sgen_q_mvar``,
     ``storage_p_mw`` (profiles); ``events``; control inputs
     ``switch_closed``, ``line_in_service``, ``trafo_tap_pos``,
-    ``sgen_p_limit_mw``, ``sgen_q_set_mvar``, ``storage_p_set_mw``.
+    ``sgen_p_limit_mw``, ``sgen_q_set_mvar``, ``storage_p_set_mw``;
+    ``switch_command`` (a :class:`~gridtwin.grid.state.SwitchCommand` or None,
+    from the reconfiguration controller; applied only at its ``at_s``).
     outputs: every :class:`~gridtwin.grid.engine.PowerFlowResult` field
     (``bus_vm_pu``, ``line_loading_percent``, ``losses_mw``, ``converged``, ...),
     the applied ``load_demand_p_mw`` and the state's ``switch_closed``,
     ``line_in_service``, ``trafo_tap_pos``; ``result``, the whole
-    :class:`~gridtwin.grid.engine.PowerFlowResult` (for the recorder).
+    :class:`~gridtwin.grid.engine.PowerFlowResult` (for the recorder);
+    ``command_operations``, the switches and lines a ``switch_command`` changed
+    this step; ``static_losses_mw``, the losses of the same step in the starting
+    switch configuration (NaN unless the simulator has a ``static_engine``).
 Per element, children of ``Grid``, with mosaik-pandapower-2 style attributes so
 that mosaik ecosystem components (mosaik-csv, mosaik-pv, householdsim) connect:
     ``Bus``: in ``P_gen[MW]``, ``Q_gen[MVar]``, ``P_load[MW]``, ``Q_load[MVar]``
@@ -27,14 +32,23 @@ that mosaik ecosystem components (mosaik-csv, mosaik-pv, householdsim) connect:
     ``Storage``: in ``P[MW]`` (charging positive); out ``P[MW]``.
     ``Switch``: in ``closed``; out ``closed``.
 
-Inputs of a step apply in this order: profiles, per-element powers, events,
-control inputs; then the power flow runs. A failed power flow yields NaN
-outputs and ``converged`` False; the next step goes on.
+Inputs of a step apply in this order: profiles, per-element powers, switch
+commands, events, control inputs; then the power flow runs. Switch commands go
+before events: a command was issued a step earlier, and a physical event in the
+same step (a trip, an outage) has the last word, as it would in the field.
+A failed power flow yields NaN outputs and ``converged`` False; the next step
+goes on.
+
+The *static* twin (with a ``static_engine``): a second state that shares every
+input except switch commands, so it stays in the starting configuration apart
+from events and other actors' switchings; one more power flow per step gives
+``static_losses_mw``, the reference a reconfiguration controller is judged
+against. It is testbed-side truth; no controller sees it.
 """
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 import mosaik_api_v3
@@ -42,7 +56,7 @@ import numpy as np
 import pandapower as pp
 
 from gridtwin.grid.engine import PowerFlowEngine, PowerFlowResult
-from gridtwin.grid.state import GridState
+from gridtwin.grid.state import GridState, SwitchCommand
 from gridtwin.grid.topology import element_names
 
 __all__ = ["GridSimulator"]
@@ -64,6 +78,7 @@ _CONTROL_INPUTS = {
     "storage_p_set_mw": "storage_p_mw",
 }
 _STATE_OUTPUTS = ["switch_closed", "line_in_service", "trafo_tap_pos", "load_demand_p_mw"]
+_STATIC_TOPOLOGY = ("switch_closed", "line_in_service")
 
 # per-element entity: (model, pandapower table, {output attr: (result field or state field, sign)})
 _ELEMENT_OUTPUTS: dict[str, dict[str, str]] = {
@@ -127,7 +142,7 @@ def _meta() -> dict:
                 | set(_PROFILE_INPUTS)
                 | set(_CONTROL_INPUTS)
                 | set(_STATE_OUTPUTS)
-                | {"events", "result"}
+                | {"events", "result", "switch_command", "command_operations", "static_losses_mw"}
             ),
         }
     }
@@ -141,7 +156,9 @@ class GridSimulator(mosaik_api_v3.Simulator):
     """The grid: a pandapower net, its state and a power-flow engine.
 
     Simulator parameters (in-process): ``net`` (normalized pandapower net),
-    ``engine`` (a :class:`~gridtwin.grid.engine.PowerFlowEngine`), ``step_s``.
+    ``engine`` (a :class:`~gridtwin.grid.engine.PowerFlowEngine`), ``step_s``;
+    optionally ``static_engine`` (a second engine on the same net) for the
+    static twin.
     """
 
     def __init__(self) -> None:
@@ -153,12 +170,19 @@ class GridSimulator(mosaik_api_v3.Simulator):
         self.step_s = 0
         self._eid_pos: dict[str, tuple[str, int]] = {}
         self._load_demand = np.zeros(0)
+        self.static_engine: PowerFlowEngine | None = None
+        self._static_topology: dict[str, np.ndarray] = {}
+        self.static_losses_mw = float("nan")
+        self.command_operations = 0
 
     def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
         self.net = sim_params["net"]
         self.engine = sim_params["engine"]
         self.step_s = int(sim_params["step_s"])
         self.state = GridState.from_net(self.net)
+        self.static_engine = sim_params.get("static_engine")
+        if self.static_engine is not None:
+            self._static_topology = {a: getattr(self.state, a).copy() for a in _STATIC_TOPOLOGY}
         return self.meta
 
     def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
@@ -190,16 +214,28 @@ class GridSimulator(mosaik_api_v3.Simulator):
         for eid, attrs in inputs.items():
             if eid != "grid":
                 self._element_input(eid, attrs)
+        self.command_operations = 0
+        for command in grid_inputs.get("switch_command", {}).values():
+            if isinstance(command, SwitchCommand) and command.at_s == time:
+                self.command_operations += command.apply(state)
         self._load_demand = state.load_p_mw * state.load_scale
+        static = replace(state, **self._static_topology) if self.static_engine is not None else None
         for at_s, events in grid_inputs.get("events", {}).values():
             if at_s == time:
                 for event in events:
                     event.apply(state)
+                    if static is not None:
+                        event.apply(static)  # events only assign: applying twice is harmless
         for attr, field in _CONTROL_INPUTS.items():
             if attr in grid_inputs:
                 value = next(iter(grid_inputs[attr].values()))
                 getattr(state, field)[:] = value
+                if static is not None and field in self._static_topology:
+                    self._static_topology[field][:] = value
         self.result = self.engine.solve(state)
+        if static is not None:
+            assert self.static_engine is not None
+            self.static_losses_mw = float(self.static_engine.solve(static).losses_mw)
         return time + self.step_s
 
     def _element_input(self, eid: str, attrs: dict[str, dict[str, Any]]) -> None:
@@ -250,6 +286,12 @@ class GridSimulator(mosaik_api_v3.Simulator):
             return self.result
         if source == "load_demand_p_mw":
             return self._load_demand
+        if source == "static_losses_mw":
+            return self.static_losses_mw
+        if source == "command_operations":
+            return self.command_operations
+        if source == "switch_command":
+            return None
         if source in _STATE_OUTPUTS:
             return getattr(self.state, source).copy()
         return getattr(self.result, source)

@@ -50,7 +50,7 @@ class Status(StrEnum):
 
     OPTIMAL = "optimal"  # every radial configuration evaluated
     LOCAL = "local"  # the heuristic finished (no gain in max_stall restarts)
-    TIME_LIMIT = "time_limit"  # the heuristic was stopped by the time limit
+    TIME_LIMIT = "time_limit"  # the heuristic was stopped by the time or evaluation limit
 
 
 @dataclass(slots=True)
@@ -139,16 +139,18 @@ class _Search:
         deadline: float,
         rng: np.random.Generator,
         max_stall: int,
+        max_evaluations: float = np.inf,
     ) -> None:
         self.problem = problem
         self.costs = costs
         self.deadline = deadline
         self.rng = rng
         self.max_stall = max_stall
+        self.max_evaluations = max_evaluations
         self.stopped = False
 
     def out_of_time(self) -> bool:
-        if time.perf_counter() >= self.deadline:
+        if time.perf_counter() >= self.deadline or self.costs.n_evaluated >= self.max_evaluations:
             self.stopped = True
         return self.stopped
 
@@ -244,6 +246,7 @@ def optimize(
     seed: int = 0,
     exact_max_configs: int = 2000,
     max_stall: int | None = None,
+    max_evaluations: int | None = None,
     on_improvement: Callback | None = None,
 ) -> Solution:
     """Find the cheapest radial configuration per period.
@@ -260,12 +263,18 @@ def optimize(
         not radial or leaves loads unsupplied. Switching away from it costs.
     time_limit_s : float
         Wall-clock budget [s]; the best plan found so far is returned when it ends.
+        ``inf`` for none.
     seed : int
         Seed of the restarts' random exchanges (same seed, same result).
     exact_max_configs : int
         Evaluate every radial configuration if there are at most this many.
     max_stall : int, optional
         Restarts without gain before the heuristic stops (default ``4 * loops + 10``).
+    max_evaluations : int, optional
+        Budget of configuration-period cost evaluations (one AC power flow each)
+        for the heuristic. Unlike the time limit it does not depend on the
+        machine: with it (and a time limit that does not bind) the same seed
+        gives the same plan everywhere, as a co-simulation run needs.
     on_improvement : callable, optional
         Called as ``on_improvement(plan, objective)`` with each better plan
         ``(n_periods, m)`` found, so the best so far is always at hand.
@@ -282,7 +291,8 @@ def optimize(
     costs = CostModel(problem, periods, weights)
     flows0 = problem.flow.n_flows
     stall = max_stall if max_stall is not None else 4 * max(1, problem.n_loops) + 10
-    search = _Search(problem, costs, t0 + time_limit_s, np.random.default_rng(seed), stall)
+    budget = np.inf if max_evaluations is None else float(max_evaluations)
+    search = _Search(problem, costs, t0 + time_limit_s, np.random.default_rng(seed), stall, budget)
     n_t = periods.n
     all_t = np.arange(n_t)
 
@@ -305,10 +315,12 @@ def optimize(
         share = time_limit_s / (2 * n_t)
         for t in range(n_t):
             search.deadline = min(t0 + time_limit_s, time.perf_counter() + share)
+            search.max_evaluations = min(budget, costs.n_evaluated + budget / (2 * n_t))
             search.stopped = False
             x, _ = search.iterate(search.segment_cost(np.array([t]), None), x)
             found.append(x)
         search.deadline = t0 + time_limit_s
+        search.max_evaluations = budget
         search.stopped = False
         pool = _unique(np.array(found))
         whole, _ = search.iterate(search.segment_cost(all_t, given), x0)
