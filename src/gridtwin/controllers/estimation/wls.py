@@ -49,7 +49,7 @@ from gridtwin.controllers.estimation.result import Estimate, Status
 from gridtwin.grid.pgm_adapter import MW_TO_W, PgmAdapter
 from gridtwin.simulators.sensors import ChannelKind, MeasurementFrame, SensorPlan, Terminal
 
-__all__ = ["S_MIN", "Topology", "WlsEstimator", "active_channels", "fallback_pairs"]
+__all__ = ["LNR_CANDIDATES", "S_MIN", "Topology", "WlsEstimator", "active_channels", "fallback_pairs"]
 
 CT = ComponentType
 S_MIN = 0.01
@@ -65,6 +65,9 @@ _MT = {
 _CACHE_SIZE = 32
 _IDLE_SIGMA = 1e3  # [MW, MVAr]: weight 1e-12 of a 1-MW-sigma reading
 _LNR_CHUNK = 24
+LNR_CANDIDATES = 24
+"""Measurements searched for the largest normalized residual: those with the largest
+weighted residuals (r_N >= |r|/sigma, so the culprit is nearly always among them)."""
 
 
 @dataclass(slots=True)
@@ -125,6 +128,9 @@ class WlsEstimator:
         Normalized residual above which a measurement is bad [-].
     max_removals : int
         Bad measurements removed per estimate at most.
+    lnr_candidates : int
+        The largest normalized residual is searched among this many measurements
+        with the largest weighted residuals (one power-grid-model batch).
     """
 
     name = "power-grid-model"
@@ -139,11 +145,13 @@ class WlsEstimator:
         max_removals: int = 5,
         error_tolerance_pu: float = 1e-7,
         max_iterations: int = 50,
+        lnr_candidates: int = LNR_CANDIDATES,
     ) -> None:
         self.plan = plan
         self.confidence = confidence
         self.lnr_threshold = lnr_threshold
         self.max_removals = max_removals
+        self.lnr_candidates = lnr_candidates
         self.tol = error_tolerance_pu
         self.max_iter = max_iterations
         self.adapter = PgmAdapter(net)
@@ -460,7 +468,7 @@ class WlsEstimator:
         self, m: _Model, frame: MeasurementFrame, w: np.ndarray
     ) -> int:
         """Scalar with the largest normalized residual above the threshold, else -1."""
-        order = np.argsort(-np.abs(w), kind="stable")
+        order = np.argsort(-np.abs(w), kind="stable")[: self.lnr_candidates]
         best, best_rn = -1, self.lnr_threshold
         for start in range(0, len(order), _LNR_CHUNK):
             chunk = order[start : start + _LNR_CHUNK]
