@@ -49,7 +49,14 @@ from gridtwin.controllers.estimation.result import Estimate, Status
 from gridtwin.grid.pgm_adapter import MW_TO_W, PgmAdapter
 from gridtwin.simulators.sensors import ChannelKind, MeasurementFrame, SensorPlan, Terminal
 
-__all__ = ["LNR_CANDIDATES", "S_MIN", "Topology", "WlsEstimator", "active_channels", "fallback_pairs"]
+__all__ = [
+    "LNR_CANDIDATES",
+    "S_MIN",
+    "Topology",
+    "WlsEstimator",
+    "active_channels",
+    "fallback_pairs",
+]
 
 CT = ComponentType
 S_MIN = 0.01
