@@ -197,6 +197,22 @@ def _summary_table(kpis: dict[str, dict[str, Any]], title: str) -> Table:
                 "ms",
             ),
         ]
+    rc = kpis.get("reconfig")
+    if rc:
+        share = rc.get("loss_reduction_share")
+        rows += [
+            ("reconfiguration plans / commands", f"{rc['plans']} / {rc['commands']}", ""),
+            ("switch operations", str(rc["switch_operations"]), ""),
+            ("losses with controller", fmt(rc.get("losses_mwh"), 3), "MWh"),
+            ("losses, starting configuration", fmt(rc.get("losses_mwh_static"), 3), "MWh"),
+            ("loss reduction", fmt(None if share is None else 100 * share, 1), "%"),
+            (
+                "expected ENS before / after",
+                f"{fmt(rc.get('expected_ens_mwh_per_year_before'), 3)} / "
+                f"{fmt(rc.get('expected_ens_mwh_per_year_after'), 3)}",
+                "MWh/a",
+            ),
+        ]
     for row in rows:
         table.add_row(*row)
     return table
