@@ -102,14 +102,21 @@ def run(
         typer.Option(help="Power-flow engine: power-grid-model (default) or pandapower."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    influx: Annotated[str | None, typer.Option("--influx", help=INFLUX_HELP)] = None,
+    influx_db: Annotated[str | None, typer.Option("--influx-db", help=DB_HELP)] = None,
+    influx_api: Annotated[str | None, typer.Option("--influx-api", help=API_HELP)] = None,
+    influx_org: Annotated[str | None, typer.Option("--influx-org", help=ORG_HELP)] = None,
 ) -> None:
     """Run SCENARIO and write its run directory.
 
     Prints a progress bar while it runs and a summary table at the end. The run
     directory holds scenario.yaml (all defaults filled in), one Parquet dataset
     per table (grid, bus, line, trafo, load, sgen, switch, events), kpis.json
-    and run.log.
+    and run.log. With --influx (or recording.influx in the scenario) every table
+    also goes to InfluxDB while the run goes on; credentials come from
+    INFLUX_USERNAME / INFLUX_PASSWORD (v1) or GRIDTWIN_INFLUX_TOKEN (v2).
     """
+    from gridtwin.cli_influx import apply_influx_options, check_influx, print_influx_report
     from gridtwin.world import prepare, run_scenario
 
     try:
@@ -120,6 +127,8 @@ def run(
                     "--engine", "", f"got {engine!r}; expected power-grid-model or pandapower"
                 )
             sc.grid.engine = engine
+        apply_influx_options(sc, influx, influx_db, influx_api, influx_org)
+        check_influx(sc)
         with err.status("loading grid and profiles", spinner="dots"):
             prepared = prepare(sc)
         progress = Progress(
@@ -146,6 +155,7 @@ def run(
         raise _fail(exc) from None
     out.print(_summary_table(result.kpis, title=f"{sc.name}: {result.run_dir}"))
     out.print(f"run directory: {result.run_dir}", markup=False, highlight=False)
+    print_influx_report(result.influx, result.run_dir)
 
 
 def _summary_table(kpis: dict[str, dict[str, Any]], title: str) -> Table:
@@ -534,3 +544,11 @@ def assess_command(
             ", ".join(map(str, p.open_lines)),
         )
     out.print(periods_table)
+
+
+from gridtwin.cli_influx import (  # noqa: E402  (registers influx-replay and dashboards)
+    API_HELP,
+    DB_HELP,
+    INFLUX_HELP,
+    ORG_HELP,
+)

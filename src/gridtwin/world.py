@@ -38,6 +38,7 @@ from gridtwin.grid.engine import PowerFlowEngine, make_engine
 from gridtwin.grid.sources import load_net
 from gridtwin.grid.topology import element_names
 from gridtwin.profiles import Profiles, build_profiles
+from gridtwin.recording.influx_run import InfluxRun
 from gridtwin.recording.recorder_sim import (
     RECONFIG_TABLE_FIELDS,
     SE_TABLE_FIELDS,
@@ -84,6 +85,7 @@ class RunResult:
     run_dir: Path
     kpis: dict[str, dict[str, Any]]
     rows_written: dict[str, int] = field(default_factory=dict)
+    influx: Any = None  # an InfluxReport when recording.influx is set
 
 
 def prepare(scenario: Scenario) -> Prepared:
@@ -279,6 +281,7 @@ def run_scenario(
     prep = prepared or prepare(scenario)
     net = prep.net
     engine = _build_engine(scenario, net)
+    influx = InfluxRun.connect(scenario)  # InputError on a wrong URL or credentials
     if out_dir is None:
         run_dir = new_run_dir(Path(runs_root), scenario)
     else:
@@ -323,6 +326,8 @@ def run_scenario(
         starts = np.unique(bounds[(bounds > 0) & (bounds < scenario.time.duration)])
         se_kpis = SeKpis(plan.sc_name, [0, *starts.tolist()])
     step_s = scenario.time.step
+    influx_report = None
+    recording_store = influx.attach(store, run_dir, scenario, tables, net) if influx else store
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # mosaik prints a banner
             world = mosaik.World(
@@ -337,7 +342,7 @@ def run_scenario(
         )
         recorder_sim = world.start(
             "Recorder",
-            store=store,
+            store=recording_store,
             kpis=kpis,
             step_s=step_s,
             tables=list(tables) + (["switch"] if "switch" in scenario.recording.tables else []),
@@ -391,9 +396,14 @@ def run_scenario(
         if reconfig_kpis is not None:
             sections["reconfig"] = reconfig_kpis.section()
         (run_dir / "kpis.json").write_text(json.dumps(sections, indent=2) + "\n", encoding="utf-8")
+        if influx is not None:
+            end_s = int(scenario.time.start.timestamp()) + kpis.steps * step_s
+            influx_report = influx.finish(sections, end_s)
         log.info(
             "done: %d steps in %.2f s, %d not converged", kpis.steps, wall_s, kpis.nonconverged
         )
         log.removeHandler(handler)
         handler.close()
-    return RunResult(run_dir=run_dir, kpis=sections, rows_written=dict(store.rows_written))
+    return RunResult(
+        run_dir=run_dir, kpis=sections, rows_written=dict(store.rows_written), influx=influx_report
+    )

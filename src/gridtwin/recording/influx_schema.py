@@ -19,6 +19,7 @@ Parquet table          measurement       further tags
 ``estimate_line``      ``estimate``      ``kind=line``, ``feeder``
 ``estimation``         ``estimate``      ``kind=estimator``
 ``bad_data_removed``   ``estimate``      ``kind=bad_data_removed`` (field ``removed``)
+``forecast``           ``forecast``      (fields ``actual_mw``, ``q10_mw``, ``q50_mw``, ``q90_mw``)
 ``reconfig``           ``control``       ``kind=reconfig``
 ``reconfig_plans``     ``control``       ``kind=reconfig_plan``
 any other table        its own name      –
@@ -94,6 +95,7 @@ TABLES: dict[str, TableMap] = {
     "bad_data_removed": TableMap(
         "estimate", kind="bad_data_removed", per_row=True, empty_field="removed"
     ),
+    "forecast": TableMap("forecast"),
     "reconfig": TableMap("control", kind="reconfig"),
     "reconfig_plans": TableMap("control", kind="reconfig_plan", element_column=None, per_row=True),
 }

@@ -1,0 +1,514 @@
+"""The gridtwin dashboards: overview, voltages, state estimation, forecasts, control actions.
+
+Each function returns one dashboard as a dict (Grafana JSON model). Series
+are simulated quantities with units in their field names (``vm_pu``,
+``loading_percent``, ``p_mw``); the panels carry the matching Grafana unit.
+"""
+
+from __future__ import annotations
+
+from gridtwin.dashboards.panels import (
+    dashboard,
+    heatmap,
+    query,
+    run_filter,
+    stat,
+    state_timeline,
+    table,
+    tag_variable,
+    timeseries,
+)
+
+__all__ = ["BOARDS", "control", "estimation", "forecasts", "overview", "voltages"]
+
+G = "GROUP BY time($__interval)"
+FEEDER = '"feeder" =~ /^$feeder$/'
+BUS = '"element" =~ /^$bus$/'
+LINE = '"element" =~ /^$line$/'
+
+
+def _kind(kind: str) -> str:
+    return f"\"kind\" = '{kind}'"
+
+
+def _run_var() -> dict:
+    return tag_variable("run", "run", 'SHOW TAG VALUES FROM "grid" WITH KEY = "run_id"')
+
+
+def _feeder_var() -> dict:
+    return tag_variable(
+        "feeder",
+        "feeder",
+        'SHOW TAG VALUES FROM "bus" WITH KEY = "feeder" WHERE "run_id" =~ /^$run$/',
+        include_all=True,
+        multi=True,
+    )
+
+
+def _bus_var(multi: bool = True) -> dict:
+    return tag_variable(
+        "bus",
+        "bus",
+        'SHOW TAG VALUES FROM "bus" WITH KEY = "element" WHERE "run_id" =~ /^$run$/ AND ' + FEEDER,
+        multi=multi,
+    )
+
+
+def _line_var() -> dict:
+    return tag_variable(
+        "line",
+        "line",
+        'SHOW TAG VALUES FROM "line" WITH KEY = "element" WHERE "run_id" =~ /^$run$/ AND ' + FEEDER,
+        multi=True,
+    )
+
+
+def _kpi(field: str, section: str, label: str) -> dict:
+    return query(
+        f'SELECT last("{field}") AS "{label}" FROM "kpi" '
+        f'WHERE "run_id" =~ /^$run$/ AND "section" = \'{section}\'',
+        fmt="table",
+    )
+
+
+def overview() -> dict:
+    """Grid overview: voltage envelope, line loading, losses, generation and consumption."""
+    panels = [
+        stat("Energy losses", [_kpi("losses_mwh", "grid", "losses")], (0, 0, 6, 4), unit="MWh"),
+        stat(
+            "Energy consumed",
+            [_kpi("energy_consumed_mwh", "grid", "consumed")],
+            (6, 0, 6, 4),
+            unit="MWh",
+        ),
+        stat(
+            "Energy generated",
+            [_kpi("energy_generated_mwh", "grid", "generated")],
+            (12, 0, 6, 4),
+            unit="MWh",
+        ),
+        stat(
+            "Power flows not converged",
+            [_kpi("pf_nonconverged_steps", "grid", "steps")],
+            (18, 0, 6, 4),
+            unit="none",
+        ),
+        timeseries(
+            "Voltage envelope",
+            [
+                query(
+                    'SELECT min("vm_min_pu") AS "min", max("vm_max_pu") AS "max" FROM "grid" '
+                    f"{run_filter()} {G} fill(none)"
+                ),
+                query(
+                    'SELECT mean("vm_pu") AS "mean" FROM "bus" '
+                    f'{run_filter(""""energized" = true""")} {G} fill(none)',
+                    ref="B",
+                ),
+            ],
+            (0, 4, 12, 9),
+            unit="none",
+            description="Lowest, highest and mean voltage of the energized buses [pu].",
+            overrides=[
+                {
+                    "matcher": {"id": "byName", "options": "max"},
+                    "properties": [{"id": "custom.fillBelowTo", "value": "min"}],
+                }
+            ],
+        ),
+        timeseries(
+            "Line loading, highest",
+            [
+                query(
+                    'SELECT max("line_loading_max_percent") AS "grid" FROM "grid" '
+                    f"{run_filter()} {G} fill(none)"
+                ),
+                query(
+                    'SELECT max("loading_percent") FROM "line" '
+                    f'{run_filter(FEEDER)} {G}, "feeder" fill(none)',
+                    ref="B",
+                    alias="$tag_feeder",
+                ),
+            ],
+            (12, 4, 12, 9),
+            unit="percent",
+            description="Highest line loading in the grid and per feeder [%].",
+        ),
+        timeseries(
+            "Losses",
+            [
+                query(
+                    'SELECT mean("losses_mw") AS "losses" FROM "grid" '
+                    f"{run_filter()} {G} fill(none)"
+                )
+            ],
+            (0, 13, 12, 8),
+            unit="megawatt",
+            description="Active power losses [MW].",
+        ),
+        timeseries(
+            "Generation and consumption",
+            [
+                query(
+                    'SELECT mean("load_p_mw") AS "consumption", '
+                    'mean("load_demand_p_mw") AS "demand", mean("sgen_p_mw") AS "generation", '
+                    'mean("ext_grid_p_mw") AS "import" FROM "grid" '
+                    f"{run_filter()} {G} fill(none)"
+                )
+            ],
+            (12, 13, 12, 8),
+            unit="megawatt",
+            description="Served load, demand, distributed generation and import from the "
+            "external grid [MW].",
+        ),
+        timeseries(
+            "Mean voltage per feeder",
+            [
+                query(
+                    'SELECT mean("vm_pu") FROM "bus" '
+                    f'{run_filter(FEEDER)} {G}, "feeder" fill(none)',
+                    alias="$tag_feeder",
+                )
+            ],
+            (0, 21, 24, 8),
+            unit="none",
+            description="Mean bus voltage of each feeder [pu].",
+        ),
+    ]
+    return dashboard(
+        "gridtwin-overview",
+        "gridtwin: grid overview",
+        "Voltage envelope, line loading, losses, generation and consumption of one run.",
+        panels,
+        [_run_var(), _feeder_var()],
+    )
+
+
+def voltages() -> dict:
+    """Voltages per bus: time series and a bus-by-time heat map; line loading per line."""
+    panels = [
+        timeseries(
+            "Bus voltage",
+            [
+                query(
+                    f'SELECT mean("vm_pu") FROM "bus" {run_filter(FEEDER, BUS)} '
+                    f'{G}, "element" fill(none)',
+                    alias="$tag_element",
+                )
+            ],
+            (0, 0, 24, 9),
+            unit="none",
+            description="Voltage magnitude of the chosen buses [pu].",
+        ),
+        heatmap(
+            "Bus voltage, bus by time",
+            query(
+                f'SELECT mean("vm_pu") FROM "bus" {run_filter(FEEDER)} {G}, "element" fill(none)',
+                alias="$tag_element",
+            ),
+            (0, 9, 24, 12),
+            unit="none",
+            description="One row per bus of the chosen feeders; colour = voltage [pu].",
+        ),
+        timeseries(
+            "Voltage angle",
+            [
+                query(
+                    f'SELECT mean("va_degree") FROM "bus" {run_filter(FEEDER, BUS)} '
+                    f'{G}, "element" fill(none)',
+                    alias="$tag_element",
+                )
+            ],
+            (0, 21, 12, 8),
+            unit="degree",
+            description="Voltage angle of the chosen buses [degree].",
+        ),
+        timeseries(
+            "Line loading",
+            [
+                query(
+                    f'SELECT max("loading_percent") FROM "line" {run_filter(FEEDER, LINE)} '
+                    f'{G}, "element" fill(none)',
+                    alias="$tag_element",
+                )
+            ],
+            (12, 21, 12, 8),
+            unit="percent",
+            description="Loading of the chosen lines [%].",
+        ),
+    ]
+    return dashboard(
+        "gridtwin-voltages",
+        "gridtwin: voltages per bus",
+        "Bus voltages over time, a bus-by-time heat map and line loadings.",
+        panels,
+        [_run_var(), _feeder_var(), _bus_var(), _line_var()],
+    )
+
+
+def estimation() -> dict:
+    """State estimation: truth vs estimate per bus, error, chi-square status, removed data."""
+    est_bus = _kind("bus")
+    panels = [
+        timeseries(
+            "Voltage: truth vs estimate",
+            [
+                query(
+                    f'SELECT mean("vm_pu") FROM "bus" {run_filter(BUS)} {G}, "element" fill(none)',
+                    alias="truth $tag_element",
+                ),
+                query(
+                    f'SELECT mean("vm_pu") FROM "estimate" {run_filter(est_bus, BUS)} '
+                    f'{G}, "element" fill(none)',
+                    ref="B",
+                    alias="estimate $tag_element",
+                ),
+            ],
+            (0, 0, 24, 9),
+            unit="none",
+            description="SOGNO's 'Original vs Estimate': true and estimated voltage [pu].",
+        ),
+        timeseries(
+            "Estimation error of the chosen buses",
+            [
+                query(
+                    f'SELECT mean("vm_error_pu") FROM "estimate" {run_filter(est_bus, BUS)} '
+                    f'{G}, "element" fill(none)',
+                    alias="$tag_element",
+                )
+            ],
+            (0, 9, 12, 8),
+            unit="none",
+            description="Estimate minus truth [pu].",
+        ),
+        timeseries(
+            "Estimation error, all buses",
+            [
+                query(
+                    'SELECT min("vm_error_pu") AS "min", max("vm_error_pu") AS "max" '
+                    f'FROM "estimate" {run_filter(est_bus)} {G} fill(none)'
+                )
+            ],
+            (12, 9, 12, 8),
+            unit="none",
+            description="Smallest and largest error over all buses [pu].",
+        ),
+        timeseries(
+            "Chi-square test",
+            [
+                query(
+                    'SELECT mean("objective") AS "J", mean("chi2_limit") AS "limit" '
+                    f'FROM "estimate" {run_filter(_kind("estimator"))} '
+                    f"{G} fill(none)"
+                )
+            ],
+            (0, 17, 12, 8),
+            unit="none",
+            description="Weighted sum of squared residuals J and the chi-square limit.",
+        ),
+        state_timeline(
+            "Estimator status",
+            [
+                query(
+                    'SELECT last("chi2_ok") AS "chi2 ok", last("estimated") AS "estimated" '
+                    f'FROM "estimate" {run_filter(_kind("estimator"))} '
+                    f"{G} fill(previous)"
+                )
+            ],
+            (12, 17, 12, 8),
+        ),
+        timeseries(
+            "Removed measurements",
+            [
+                query(
+                    'SELECT count("removed") FROM "estimate" '
+                    f"{run_filter(_kind('bad_data_removed'))} "
+                    f'{G}, "element" fill(none)',
+                    alias="$tag_element",
+                )
+            ],
+            (0, 25, 12, 8),
+            unit="none",
+            description="Measurements the largest-normalized-residual test removed, per step.",
+            interpolation="stepAfter",
+        ),
+        table(
+            "Removed measurements (list)",
+            [
+                query(
+                    'SELECT "removed" FROM "estimate" '
+                    f"{run_filter(_kind('bad_data_removed'))} "
+                    'GROUP BY "element"',
+                    fmt="table",
+                )
+            ],
+            (12, 25, 12, 8),
+        ),
+    ]
+    return dashboard(
+        "gridtwin-estimation",
+        "gridtwin: state estimation",
+        "Truth against estimate per bus, the estimation error, the chi-square test and the "
+        "measurements removed as bad data.",
+        panels,
+        [_run_var(), _feeder_var(), _bus_var()],
+    )
+
+
+def forecasts() -> dict:
+    """Forecasts: actual against forecast with the 10-90 % band.
+
+    Expects the measurement ``forecast`` with fields ``actual_mw``, ``q10_mw``,
+    ``q50_mw`` and ``q90_mw`` per forecast target (tag ``element``).
+    """
+    target = '"element" =~ /^$target$/'
+    panels = [
+        timeseries(
+            "Actual vs forecast",
+            [
+                query(
+                    'SELECT mean("actual_mw") AS "actual", mean("q50_mw") AS "forecast", '
+                    'mean("q10_mw") AS "q10", mean("q90_mw") AS "q90" FROM "forecast" '
+                    f"{run_filter(target)} {G} fill(none)"
+                )
+            ],
+            (0, 0, 24, 10),
+            unit="megawatt",
+            description="Actual power, the median forecast and its 10-90 % band [MW].",
+            overrides=[
+                {
+                    "matcher": {"id": "byName", "options": "q90"},
+                    "properties": [
+                        {"id": "custom.fillBelowTo", "value": "q10"},
+                        {"id": "custom.lineWidth", "value": 0},
+                        {"id": "custom.fillOpacity", "value": 20},
+                    ],
+                },
+                {
+                    "matcher": {"id": "byName", "options": "q10"},
+                    "properties": [{"id": "custom.lineWidth", "value": 0}],
+                },
+            ],
+        ),
+        timeseries(
+            "Forecast error",
+            [
+                query(
+                    'SELECT mean("q50_mw") - mean("actual_mw") AS "error" FROM "forecast" '
+                    f"{run_filter(target)} {G} fill(none)"
+                )
+            ],
+            (0, 10, 24, 8),
+            unit="megawatt",
+            description="Median forecast minus actual [MW].",
+        ),
+    ]
+    var = tag_variable(
+        "target",
+        "forecast target",
+        'SHOW TAG VALUES FROM "forecast" WITH KEY = "element" WHERE "run_id" =~ /^$run$/',
+    )
+    return dashboard(
+        "gridtwin-forecasts",
+        "gridtwin: forecasts",
+        "Actual against forecast with the 10-90 % band.",
+        panels,
+        [_run_var(), var],
+    )
+
+
+def control() -> dict:
+    """Control actions: taps, DER reactive power, curtailment, switch states, reconfiguration."""
+    reconfig = _kind("reconfig")
+    panels = [
+        timeseries(
+            "Transformer tap position",
+            [
+                query(
+                    f'SELECT last("tap_pos") FROM "trafo" {run_filter()} '
+                    f'{G}, "element" fill(previous)',
+                    alias="$tag_element",
+                )
+            ],
+            (0, 0, 12, 8),
+            unit="none",
+            interpolation="stepAfter",
+        ),
+        timeseries(
+            "DER reactive power",
+            [
+                query(
+                    f'SELECT mean("q_mvar") FROM "sgen" {run_filter(FEEDER)} '
+                    f'{G}, "element" fill(none)',
+                    alias="$tag_element",
+                )
+            ],
+            (12, 0, 12, 8),
+            unit="none",
+            description="Reactive power of each generator of the chosen feeders [MVAr].",
+        ),
+        timeseries(
+            "Curtailment (voltage control)",
+            [
+                query(
+                    'SELECT mean("curtailment_mw") AS "curtailment" FROM "control" '
+                    f"{run_filter(_kind('voltage'))} {G} fill(none)"
+                )
+            ],
+            (0, 8, 12, 8),
+            unit="megawatt",
+            description="Generation held back by the voltage controller [MW].",
+        ),
+        state_timeline(
+            "Switch states",
+            [
+                query(
+                    f'SELECT last("closed") FROM "switch" {run_filter(FEEDER)} '
+                    f'{G}, "element" fill(previous)',
+                    alias="$tag_element",
+                )
+            ],
+            (12, 8, 12, 16),
+        ),
+        timeseries(
+            "Reconfiguration: losses with and without the controller",
+            [
+                query(
+                    'SELECT mean("losses_mw") AS "with controller", '
+                    'mean("losses_static_mw") AS "starting configuration" FROM "control" '
+                    f"{run_filter(reconfig)} {G} fill(none)"
+                )
+            ],
+            (0, 16, 12, 8),
+            unit="megawatt",
+        ),
+        timeseries(
+            "Switch operations",
+            [
+                query(
+                    'SELECT sum("operations") AS "operations" FROM "control" '
+                    f"{run_filter(reconfig)} {G} fill(none)"
+                )
+            ],
+            (0, 24, 12, 8),
+            unit="none",
+            interpolation="stepAfter",
+        ),
+    ]
+    return dashboard(
+        "gridtwin-control",
+        "gridtwin: control actions",
+        "Tap positions, DER reactive power, curtailment, switch states and switch reconfiguration.",
+        panels,
+        [_run_var(), _feeder_var()],
+    )
+
+
+BOARDS = {
+    "overview": overview,
+    "voltages": voltages,
+    "estimation": estimation,
+    "forecasts": forecasts,
+    "control": control,
+}
+"""File stem -> dashboard builder."""
