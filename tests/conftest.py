@@ -37,3 +37,16 @@ def write_scenario(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def influx(tmp_path_factory):
+    """A real influxd (Debian package influxdb) on free loopback ports, for the session."""
+    from tests.influx_server import InfluxServer, influxd_path
+
+    if influxd_path() is None:
+        pytest.fail("influxd not found: apt-get install -y influxdb (the README's test command does)")
+    server = InfluxServer(tmp_path_factory.mktemp("influxd"))
+    server.start()
+    yield server
+    server.stop()

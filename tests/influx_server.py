@@ -7,6 +7,7 @@ data, meta and WAL folders under ``root``, usage reporting off. ``stop()`` and
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import socket
@@ -42,7 +43,7 @@ bind-address = "127.0.0.1:{rpc}"
   dir = "{root}/data"
   wal-dir = "{root}/wal"
   query-log-enabled = false
-  wal-fsync-delay = "100ms"
+  wal-fsync-delay = "0s"
 [monitor]
   store-enabled = false
 [http]
@@ -131,10 +132,13 @@ class InfluxServer:
         params = {"q": q, "epoch": "s"}
         if db:
             params["db"] = db
+        headers = {}
         if auth:
-            params["u"], params["p"] = auth
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
         data = urllib.parse.urlencode(params).encode()
-        with urllib.request.urlopen(self.url + "/query", data=data, timeout=60) as r:
+        request = urllib.request.Request(self.url + "/query", data=data, headers=headers)
+        with urllib.request.urlopen(request, timeout=60) as r:
             return json.loads(r.read())
 
     def create_admin(self, user: str, password: str) -> None:

@@ -150,7 +150,7 @@ class V1Client:
         self, method: str, path: str, params: dict[str, str], body: bytes | None = None
     ) -> tuple[int, bytes]:
         """One HTTP request; raises InfluxUnavailableError on any network error."""
-        url = f"{self._base}{path}?{urllib.parse.urlencode(params)}"
+        url = f"{self._base}{path}" + (f"?{urllib.parse.urlencode(params)}" if params else "")
         headers = dict(self._headers)
         if method == "POST" and path == "/query":
             headers["Content-Type"] = "application/x-www-form-urlencoded"

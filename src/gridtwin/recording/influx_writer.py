@@ -231,6 +231,7 @@ class InfluxWriter:
             except InfluxUnavailableError as exc:
                 self.stats.retries += 1
                 self.stats.last_error = str(exc)
+                log.debug("InfluxDB write failed: %s", exc)
                 if down_since is None:
                     down_since = time.monotonic()
                     log.warning("InfluxDB write failed (%s); keeping the data, retrying", exc)
