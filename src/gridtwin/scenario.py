@@ -43,6 +43,7 @@ __all__ = [
     "Engine",
     "EstimationSpec",
     "EventSpec",
+    "ForecastingSpec",
     "GridSpec",
     "InfluxSpec",
     "Interpolation",
@@ -54,6 +55,7 @@ __all__ = [
     "RecordingSpec",
     "Scenario",
     "TimeSpec",
+    "VoltageControlSpec",
     "check_against_net",
     "dump_scenario",
     "load_scenario",
@@ -400,6 +402,75 @@ class EstimationSpec(_Strict):
     max_bad_data_removals: int = Field(default=5, ge=0, description="removals per step")
 
 
+class IntradaySpec(_Strict):
+    """Intraday forecasts: issued every ``every``, for the next ``horizon``."""
+
+    every: DurationS = Field(default=3600, description="issue interval, e.g. 1h or 15min")
+    horizon: DurationS = Field(default=14400, description="forecast horizon, e.g. 4h (24h at most)")
+
+
+class DayAheadSpec(_Strict):
+    """Day-ahead forecasts: issued once a day at local time ``at``, for the whole next day."""
+
+    at: DurationS = Field(default=43200, description="local time of day of the issue, e.g. 12h")
+
+
+class ForecastingSpec(_Strict):
+    """The load and PV forecaster under test.
+
+    It forecasts loads, PV and other generators at ``level`` (``element``,
+    ``bus``, ``feeder`` or ``grid``) from the history up to now: the profiles
+    of the ``training_window`` before ``time.start`` (for SimBench grids the
+    window must lie inside SimBench's year 2016, with 29 days more for the
+    lag features), then the run's own actuals. PV needs the site
+    (``latitude``, ``longitude``) for the clear-sky model. When the scenario
+    also has pseudo-measurements, their mean and sigma come from the forecast
+    (``feed_estimator``).
+    """
+
+    model: Literal["persistence", "seasonal_naive", "quantile_gbm"] = "quantile_gbm"
+    level: Literal["element", "bus", "feeder", "grid"] = "feeder"
+    quantiles: list[float] = Field(
+        default_factory=lambda: [0.1, 0.5, 0.9], description="ascending, with 0.5"
+    )
+    intraday: IntradaySpec | None = Field(default_factory=IntradaySpec)
+    day_ahead: DayAheadSpec | None = Field(default_factory=DayAheadSpec)
+    training_window: DurationS = Field(default=56 * 86400, description="history for training")
+    retrain_every: DurationS = Field(default=7 * 86400, description="at least 1d")
+    latitude: float | None = Field(default=None, ge=-90, le=90, description="PV site [degree N]")
+    longitude: float | None = Field(default=None, ge=-180, le=180, description="[degree E]")
+    seed: int | None = Field(default=None, ge=0, description="model seed; default: scenario's")
+    feed_estimator: bool = Field(default=True, description="pseudo-measurements from forecasts")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ForecastingSpec:
+        q = self.quantiles
+        if len(q) < 3 or 0.5 not in q or any(not 0 < v < 1 for v in q) or q != sorted(set(q)):
+            raise ValueError(
+                f"quantiles: got {q}; expected at least three ascending levels in (0, 1) "
+                "with 0.5, e.g. [0.1, 0.5, 0.9]"
+            )
+        if self.intraday is None and self.day_ahead is None:
+            raise ValueError("intraday: both cadences are off; expected intraday or day_ahead")
+        if self.intraday is not None:
+            if not 0 < self.intraday.every <= self.intraday.horizon <= 86400:
+                raise ValueError(
+                    "intraday: expected 0 < every <= horizon <= 24h, e.g. {every: 1h, horizon: 4h}"
+                )
+        if self.day_ahead is not None and not 0 <= self.day_ahead.at < 86400:
+            raise ValueError("day_ahead.at: expected a time of day in [0, 24h), e.g. 12h")
+        if self.retrain_every < 86400:
+            raise ValueError(
+                f"retrain_every: got {format_duration(self.retrain_every)}; expected 1d or more"
+            )
+        if self.training_window < 21 * 86400:
+            raise ValueError(
+                f"training_window: got {format_duration(self.training_window)}; expected 21d "
+                "or more (the last 14 days calibrate the learned model)"
+            )
+        return self
+
+
 class ReconfigurationSpec(_Strict):
     """The switch-reconfiguration controller under test.
 
@@ -475,6 +546,74 @@ class ReconfigurationSpec(_Strict):
         return {n: float(getattr(self, n)) for n in names if getattr(self, n) is not None}
 
 
+class CurveSpec(_Strict):
+    """A piecewise-linear DER curve: voltages [pu], values [pu of the unit's rating]."""
+
+    v_pu: list[float] = Field(min_length=2, description="strictly increasing voltages [pu]")
+    y_pu: list[float] = Field(min_length=2, description="non-increasing values [pu of rating]")
+
+    @model_validator(mode="after")
+    def _valid_curve(self) -> CurveSpec:
+        from gridtwin.controllers.voltage.curves import Curve
+
+        try:
+            Curve(tuple(self.v_pu), tuple(self.y_pu))
+        except ValueError as exc:
+            field = "v_pu" if str(exc).startswith("voltages") else "y_pu"
+            raise ValueError(f"{field}: {exc}") from None
+        return self
+
+
+class OltcSpec(_Strict):
+    """On-load tap changer control at the substation transformers."""
+
+    set_point_pu: float = Field(default=1.0, gt=0.8, lt=1.2, description="busbar voltage [pu]")
+    dead_band_pu: float = Field(default=0.01, gt=0, lt=0.1, description="half width [pu]")
+    delay: DurationS = Field(default=0, description="time outside the band before a step")
+    ldc_r_pu: float = Field(default=0.0, ge=0, description="line-drop compensation R [pu]")
+    ldc_x_pu: float = Field(default=0.0, ge=0, description="line-drop compensation X [pu]")
+
+
+class LocalCurvesSpec(_Strict):
+    """Q(U) and P(U) at every DER unit, on its own terminal voltage."""
+
+    preset: Literal["ieee1547_b", "vde4110", "vde4105"] = "ieee1547_b"
+    q_u: CurveSpec | None = Field(default=None, description="overrides the preset's Q(U)")
+    p_u: CurveSpec | None = Field(default=None, description="overrides the preset's P(U)")
+    q_u_enabled: bool = True
+    p_u_enabled: bool = True
+    response_time_s: float = Field(default=10.0, ge=0, description="first-order time constant")
+
+
+class CentralSpec(_Strict):
+    """Centralized optimal voltage control on the state estimate."""
+
+    interval: DurationS = Field(default=900, description="control interval, a multiple of step")
+    margin_pu: float = Field(default=0.005, ge=0, lt=0.05, description="kept from the band [pu]")
+    q_limit_pu: float = Field(default=0.44, ge=0, le=1, description="DER Q limit [pu of rating]")
+    cost_curtailment_per_mw: float = Field(default=100.0, ge=0)
+    cost_q_per_mvar: float = Field(default=1.0, ge=0)
+    cost_tap_per_step: float = Field(default=5.0, ge=0)
+
+
+class VoltageControlSpec(_Strict):
+    """Voltage band and the voltage controllers (each optional; none = no control)."""
+
+    band_mv_pu: tuple[float, float] = Field(default=(0.95, 1.05), description="1-35 kV buses")
+    band_lv_pu: tuple[float, float] = Field(default=(0.90, 1.10), description="below 1 kV")
+    oltc: OltcSpec | None = None
+    local: LocalCurvesSpec | None = None
+    central: CentralSpec | None = None
+
+    @model_validator(mode="after")
+    def _bands_ordered(self) -> VoltageControlSpec:
+        for name in ("band_mv_pu", "band_lv_pu"):
+            lower, upper = getattr(self, name)
+            if not lower < upper:
+                raise ValueError(f"{name}: lower limit {lower} is not below upper limit {upper}")
+        return self
+
+
 class Scenario(_Strict):
     """A whole scenario: grid, period, profiles, events and recording."""
 
@@ -488,7 +627,9 @@ class Scenario(_Strict):
     recording: RecordingSpec = Field(default_factory=RecordingSpec)
     measurements: MeasurementsSpec | None = None
     estimation: EstimationSpec | None = None
+    voltage_control: VoltageControlSpec | None = None
     reconfiguration: ReconfigurationSpec | None = None
+    forecasting: ForecastingSpec | None = None
 
     @model_validator(mode="after")
     def _default_profile_source(self) -> Scenario:
@@ -499,6 +640,24 @@ class Scenario(_Strict):
                 "profiles.source: simbench profiles need a SimBench grid; "
                 "expected csv or none for this grid"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _voltage_control_inputs(self) -> Scenario:
+        vc = self.voltage_control
+        if vc is None:
+            return self
+        if vc.central is not None and self.estimation is None:
+            raise ValueError(
+                "voltage_control: central needs an estimation section (it acts on the estimate)"
+            )
+        if vc.oltc is not None and self.measurements is None:
+            raise ValueError(
+                "voltage_control: oltc needs a measurements section with the busbar voltage "
+                "(e.g. {device: scada, at: substation})"
+            )
+        if vc.central is not None and vc.central.interval % self.time.step:
+            raise ValueError("voltage_control: central.interval must be a multiple of time.step")
         return self
 
     @model_validator(mode="after")
@@ -520,6 +679,31 @@ class Scenario(_Strict):
             if value is not None and value % step:
                 raise ValueError(
                     f"reconfiguration.{name}: got {format_duration(value)}; expected a multiple "
+                    f"of time.step ({format_duration(step)})"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _forecasting_on_steps(self) -> Scenario:
+        spec = self.forecasting
+        if spec is None:
+            return self
+        step = self.time.step
+        checks = [("training_window", spec.training_window), ("retrain_every", spec.retrain_every)]
+        if spec.intraday is not None:
+            checks += [("intraday.every", spec.intraday.every)]
+            checks += [("intraday.horizon", spec.intraday.horizon)]
+        if spec.day_ahead is not None:
+            checks += [("day_ahead.at", spec.day_ahead.at)]
+        if 86400 % step:
+            raise ValueError(
+                f"forecasting: time.step {format_duration(step)} does not divide a day; "
+                "expected e.g. 15min or 1h"
+            )
+        for name, value in checks:
+            if value % step:
+                raise ValueError(
+                    f"forecasting.{name}: got {format_duration(value)}; expected a multiple "
                     f"of time.step ({format_duration(step)})"
                 )
         return self

@@ -62,7 +62,11 @@ SIM_CONFIG = {
     "Recorder": {"python": "gridtwin.recording.recorder_sim:RecorderSimulator"},
     "Sensors": {"python": "gridtwin.simulators.sensor_sim:SensorSimulator"},
     "Estimator": {"python": "gridtwin.controllers.estimation.estimator_sim:EstimatorSimulator"},
+    "VoltageControl": {
+        "python": "gridtwin.controllers.voltage.voltage_sim:VoltageControlSimulator"
+    },
     "Reconfig": {"python": "gridtwin.controllers.reconfig.reconfig_sim:ReconfigSimulator"},
+    "Forecaster": {"python": "gridtwin.controllers.forecasting.forecast_sim:ForecastSimulator"},
 }
 
 
@@ -76,6 +80,7 @@ class Prepared:
     schedule: list[ScheduledEvent]
     plan: SensorPlan | None = None
     reconfig_problem: Any = None  # a controllers.reconfig.Problem with a reconfiguration section
+    forecaster: Any = None  # a controllers.forecasting.Forecaster with a forecasting section
 
 
 @dataclass(slots=True)
@@ -100,7 +105,12 @@ def prepare(scenario: Scenario) -> Prepared:
     plan = check_against_net(scenario, net)
     profiles = build_profiles(scenario, net)
     schedule = build_schedule(scenario, net, plan)
-    return Prepared(scenario, net, profiles, schedule, plan, _reconfig_problem(scenario, net))
+    prepared = Prepared(scenario, net, profiles, schedule, plan, _reconfig_problem(scenario, net))
+    if scenario.forecasting is not None:
+        from gridtwin.controllers.forecasting.build import build_forecaster
+
+        prepared.forecaster = build_forecaster(scenario, net)
+    return prepared
 
 
 def _reconfig_problem(scenario: Scenario, net: pp.pandapowerNet) -> Any:
@@ -189,7 +199,7 @@ def _add_estimation(
     world.connect(sensors, recorder, "frame")
     spec = scenario.estimation
     if spec is None:
-        return sensors
+        return sensors, None
     kwargs = {
         "confidence": spec.chi2_confidence,
         "lnr_threshold": spec.lnr_threshold,
@@ -209,7 +219,171 @@ def _add_estimation(
     world.connect(sensors, est, "frame")
     world.connect(grid, est, "switch_closed", "line_in_service", "trafo_tap_pos")
     world.connect(est, recorder, "estimate")
-    return sensors
+    return sensors, est
+
+
+def _add_voltage_control(
+    world: Any,
+    scenario: Scenario,
+    prep: Prepared,
+    net: pp.pandapowerNet,
+    grid: Any,
+    recorder: Any,
+    sensors: Any,
+    est: Any,
+) -> None:
+    """The voltage controllers between grid, estimator and recorder::
+
+    Grid ──result, taps, available P──► VoltageControl ──tap, Q, P limit──► Grid (next step)
+    Estimator ──estimate──►  ▲   (or Sensors ──frame──► ▲)      └──commands──► Recorder
+    """
+    from gridtwin.controllers.voltage import (
+        PRESETS,
+        CentralVoltageControl,
+        Curve,
+        LocalCurves,
+        Oltc,
+        VoltageController,
+    )
+    from gridtwin.grid.state import GridState
+    from gridtwin.report.voltage_kpis import band_per_bus
+    from gridtwin.simulators.sensors import Terminal, _feeder_heads
+
+    vc = scenario.voltage_control
+    assert vc is not None
+    step_s = scenario.time.step
+    world.connect(grid, recorder, "sgen_available_p_mw")
+    if vc.oltc is None and vc.local is None and vc.central is None:
+        return  # no control: the KPIs only
+    trafo = net.trafo
+    tappable = (
+        np.flatnonzero(
+            trafo["tap_max"].fillna(0).to_numpy() > trafo["tap_min"].fillna(0).to_numpy()
+        )
+        if len(trafo)
+        else np.zeros(0, dtype=np.int64)
+    )
+    regulated_bus = (
+        int(net.bus.index.get_loc(trafo["lv_bus"].iloc[tappable[0]])) if len(tappable) else -1
+    )
+    oltc = None
+    if vc.oltc is not None and len(tappable):
+        t = trafo.iloc[tappable[0]]
+        sign = -1.0 if str(t["tap_side"]) == "hv" else 1.0
+        oltc = Oltc(
+            set_point_pu=vc.oltc.set_point_pu,
+            dead_band_pu=vc.oltc.dead_band_pu,
+            delay_s=vc.oltc.delay,
+            tap_min=int(trafo["tap_min"].iloc[tappable].max()),
+            tap_max=int(trafo["tap_max"].iloc[tappable].min()),
+            raise_per_tap_pu=sign * float(t["tap_step_percent"]) / 100.0,
+            ldc_r_pu=vc.oltc.ldc_r_pu,
+            ldc_x_pu=vc.oltc.ldc_x_pu,
+        )
+    rating = net.sgen["sn_mva"].fillna(net.sgen["p_mw"]).to_numpy(float) if len(net.sgen) else None
+    local = None
+    if vc.local is not None and rating is not None:
+        preset = PRESETS[vc.local.preset]
+
+        def curve(spec: Any, name: str) -> Curve:
+            return Curve(tuple(spec.v_pu), tuple(spec.y_pu)) if spec else preset[name]
+
+        local = LocalCurves(
+            curve(vc.local.q_u, "q_u") if vc.local.q_u_enabled else None,
+            curve(vc.local.p_u, "p_u") if vc.local.p_u_enabled else None,
+            rating,
+            vc.local.response_time_s,
+        )
+    central = None
+    if vc.central is not None and est is not None:
+        low, high = band_per_bus(net.bus["vn_kv"].to_numpy(float), vc.band_mv_pu, vc.band_lv_pu)
+        central = CentralVoltageControl(
+            net,
+            vm_min_pu=low,
+            vm_max_pu=high,
+            margin_pu=vc.central.margin_pu,
+            tap_trafos=tappable if oltc is None else np.zeros(0, dtype=np.int64),
+            q_limit_pu=vc.central.q_limit_pu,
+            cost_curtailment_per_mw=vc.central.cost_curtailment_per_mw,
+            cost_q_per_mvar=vc.central.cost_q_per_mvar,
+            cost_tap_per_step=vc.central.cost_tap_per_step,
+        )
+    controller = VoltageController(
+        len(net.sgen),
+        tappable if (oltc is not None or central is not None) else np.zeros(0, dtype=np.int64),
+        oltc=oltc,
+        local=local,
+        central=central,
+        central_interval_s=vc.central.interval if vc.central else step_s,
+        step_s=step_s,
+    )
+    plan = prep.plan
+    regulated_scalar = -1
+    if plan is not None and regulated_bus >= 0:
+        bus_name = element_names(net, "bus")[regulated_bus]
+        hits = [i for i, n in enumerate(plan.sc_name) if n.endswith(f":vm_pu:{bus_name}")]
+        regulated_scalar = hits[0] if hits else -1
+    heads, term = _feeder_heads(net) if len(net.trafo) else (np.zeros(0, np.int64), [])
+    sim = world.start(
+        "VoltageControl",
+        controller=controller,
+        known=GridState.from_net(net),
+        sgen_bus=net.bus.index.get_indexer(net.sgen["bus"]),
+        regulated_bus=regulated_bus,
+        regulated_scalar=regulated_scalar,
+        feeder_lines=heads if oltc is not None and (oltc.ldc_r_pu or oltc.ldc_x_pu) else [],
+        feeder_sign=np.where(np.asarray(term) == Terminal.LINE_FROM, 1.0, -1.0)
+        if oltc is not None and (oltc.ldc_r_pu or oltc.ldc_x_pu)
+        else [],
+        s_base_mva=float(trafo["sn_mva"].iloc[tappable].sum()) if len(tappable) else 1.0,
+        step_s=step_s,
+    )
+    vcs = sim.VoltageControl()
+    world.connect(
+        grid,
+        vcs,
+        "result",
+        "trafo_tap_pos",
+        "sgen_available_p_mw",
+        "switch_closed",
+        "line_in_service",
+    )
+    if est is not None:
+        world.connect(est, vcs, "estimate")
+    elif sensors is not None:
+        world.connect(sensors, vcs, "frame")
+    n_sgen = len(net.sgen)
+    outputs: list[str] = []
+    initial: dict[str, Any] = {}
+    if controller.tap_trafos.size:
+        outputs.append("trafo_tap_pos")
+        tap0 = trafo["tap_pos"].fillna(0).to_numpy(np.int64)
+        initial["trafo_tap_pos"] = tap0
+    if local is not None or central is not None:
+        outputs += ["sgen_q_set_mvar", "sgen_p_limit_mw"]
+        initial["sgen_q_set_mvar"] = np.full(n_sgen, np.nan)
+        initial["sgen_p_limit_mw"] = np.full(n_sgen, np.inf)
+    if outputs:
+        world.connect(vcs, grid, *outputs, time_shifted=True, initial_data=initial)
+    world.connect(vcs, recorder, "commands")
+
+
+def _add_forecasting(
+    world: Any, scenario: Scenario, prep: Prepared, grid: Any, recorder: Any, sensors: Any
+) -> None:
+    """The forecaster, fed by the metered powers; its forecasts feed the pseudo-measurements::
+
+    Grid ──result (load, sgen P)──► Forecaster ──forecast──► Recorder
+                                        └──pseudo──► Sensors ──frame──► Estimator
+    """
+    spec = scenario.forecasting
+    assert spec is not None and prep.forecaster is not None
+    sim = world.start("Forecaster", forecaster=prep.forecaster, step_s=scenario.time.step)
+    forecaster = sim.Forecaster()
+    world.connect(grid, forecaster, "result")
+    world.connect(forecaster, recorder, "forecast")
+    if sensors is not None and spec.feed_estimator:
+        world.connect(forecaster, sensors, "pseudo")
 
 
 def _add_reconfiguration(
@@ -318,6 +492,33 @@ def run_scenario(
 
         tables["reconfig"] = TableSpec(["reconfig"], RECONFIG_TABLE_FIELDS)
         reconfig_kpis = ReconfigKpis(prep.reconfig_problem, step_s=scenario.time.step)
+    voltage_kpis = None
+    vc = scenario.voltage_control
+    if vc is not None:
+        from gridtwin.recording.recorder_sim import CONTROL_TABLE_FIELDS
+        from gridtwin.report.voltage_kpis import VoltageKpis, band_per_bus
+
+        low, high = band_per_bus(net.bus["vn_kv"].to_numpy(float), vc.band_mv_pu, vc.band_lv_pu)
+        voltage_kpis = VoltageKpis(scenario.time.step, low, high)
+        if (vc.local is not None or vc.central is not None) and len(net.sgen):
+            tables["control"] = TableSpec(element_names(net, "sgen"), CONTROL_TABLE_FIELDS)
+    forecast_kpis = None
+    if prep.forecaster is not None:
+        from gridtwin.controllers.forecasting.build import forecast_fields
+        from gridtwin.report.forecast_kpis import ForecastKpis
+
+        fc = prep.forecaster
+        fields = forecast_fields(fc.config.quantiles)
+        tables["forecast"] = TableSpec(fc.targets.names, dict.fromkeys(fields, np.dtype("f8")))
+        forecast_kpis = ForecastKpis(
+            fc.targets.group,
+            fc.config.quantiles,
+            info={
+                "model": str(fc.config.model),
+                "level": scenario.forecasting.level,  # type: ignore[union-attr]
+                "targets": fc.targets.n_targets,
+            },
+        )
     store = ParquetStore(run_dir, scenario.time.start, tables, scenario.recording.flush_every_steps)
     kpis = GridKpis(step_s=scenario.time.step)
     se_kpis = None
@@ -351,6 +552,8 @@ def run_scenario(
             on_step=on_step,
             se_kpis=se_kpis,
             reconfig_kpis=reconfig_kpis,
+            forecast_kpis=forecast_kpis,
+            voltage_kpis=voltage_kpis,
         )
         profiles = profiles_sim.Profiles()
         grid = grid_sim.Grid()
@@ -358,9 +561,13 @@ def run_scenario(
         world.connect(
             profiles, grid, "load_p_mw", "load_q_mvar", "sgen_p_mw", "sgen_q_mvar", "storage_p_mw"
         )
-        sensors = None
+        sensors = est = None
         if plan is not None:
-            sensors = _add_estimation(world, scenario, prep, net, grid, recorder)
+            sensors, est = _add_estimation(world, scenario, prep, net, grid, recorder)
+        if voltage_kpis is not None:
+            _add_voltage_control(world, scenario, prep, net, grid, recorder, sensors, est)
+        if prep.forecaster is not None:
+            _add_forecasting(world, scenario, prep, grid, recorder, sensors)
         events = None
         if prep.schedule:
             events_sim = world.start("Events", schedule=prep.schedule)
@@ -395,6 +602,12 @@ def run_scenario(
             sections["se"] = se_kpis.section()
         if reconfig_kpis is not None:
             sections["reconfig"] = reconfig_kpis.section()
+        if forecast_kpis is not None:
+            forecast_kpis.add(prep.forecaster.finish())
+            forecast_kpis.train_s = prep.forecaster.train_s_total
+            sections["forecast"] = forecast_kpis.section()
+        if voltage_kpis is not None:
+            sections["voltage"] = voltage_kpis.section()
         (run_dir / "kpis.json").write_text(json.dumps(sections, indent=2) + "\n", encoding="utf-8")
         if influx is not None:
             end_s = int(scenario.time.start.timestamp()) + kpis.steps * step_s

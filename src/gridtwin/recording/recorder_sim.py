@@ -5,7 +5,10 @@ One entity ``Recorder`` with inputs ``result`` (a PowerFlowResult),
 ``trafo_tap_pos`` from the grid and ``events`` from the event simulator;
 with a reconfiguration controller also ``static_losses_mw`` and
 ``command_operations`` from the grid and ``plans`` from the controller (the
-per-step ``reconfig`` table and the ``reconfig_plans`` rows).
+per-step ``reconfig`` table and the ``reconfig_plans`` rows); with a
+forecaster ``forecast`` (the ``forecast`` table: each cadence's quantiles
+for the step, seasonal naive and the actual, per target; and the forecast
+KPIs).
 """
 
 from __future__ import annotations
@@ -41,9 +44,12 @@ META = {
                 "events",
                 "frame",
                 "estimate",
+                "forecast",
                 "static_losses_mw",
                 "command_operations",
                 "plans",
+                "sgen_available_p_mw",
+                "commands",
             ],
         }
     },
@@ -88,6 +94,9 @@ TABLE_FIELDS: dict[str, dict[str, np.dtype]] = {
     "storage": {"p_mw": F8},
 }
 """Fields of each per-step table, with units in their names."""
+
+CONTROL_TABLE_FIELDS: dict[str, np.dtype] = {"q_set_mvar": F8, "p_limit_mw": F8}
+"""Voltage controllers' set-points per sgen (NaN: the profile's Q; inf: no limit)."""
 
 SE_TABLE_FIELDS: dict[str, dict[str, np.dtype]] = {
     "measurement": {"value": F8, "sigma": F8, "valid": B1, "corrupted": B1},
@@ -150,7 +159,9 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
         self.start_s = int(sim_params["start_s"])
         self.on_step = sim_params.get("on_step")
         self.se_kpis = sim_params.get("se_kpis")
+        self.voltage_kpis = sim_params.get("voltage_kpis")
         self.reconfig_kpis = sim_params.get("reconfig_kpis")
+        self.forecast_kpis = sim_params.get("forecast_kpis")
         return self.meta
 
     def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
@@ -176,6 +187,11 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
         frame, estimate = one("frame"), one("estimate")
         if frame is not None:
             self._record_se(time, result, frame, estimate)
+        if self.voltage_kpis is not None and result is not None:
+            self._record_voltage(time, result, one)
+        forecast = one("forecast")
+        if forecast is not None and self.forecast_kpis is not None:
+            self._record_forecast(time, forecast)
         if self.on_step is not None:
             self.on_step(time // self.step_s + 1)
         return time + self.step_s
@@ -357,6 +373,33 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
             )
         if self.se_kpis is not None:
             self.se_kpis.add(truth, frame, est)
+
+    def _record_voltage(self, time: int, result: PowerFlowResult, one: Any) -> None:
+        """Voltage KPIs from the truth; the controllers' set-points into ``control``."""
+        assert self.voltage_kpis is not None and self.store is not None
+        available = one("sgen_available_p_mw")
+        tap = one("trafo_tap_pos")
+        self.voltage_kpis.add(result, available, tap if tap is not None else np.zeros(0))
+        commands = one("commands")
+        if commands is not None and "control" in self.tables:
+            self.store.append(
+                "control",
+                time,
+                {"q_set_mvar": commands.q_set_mvar, "p_limit_mw": commands.p_limit_mw},
+            )
+        if commands is not None and commands.central_ms is not None:
+            self.voltage_kpis.decision_ms.append(commands.central_ms)
+
+    def _record_forecast(self, time: int, fc: Any) -> None:
+        """The forecasts in effect for this step and the actual, per target; scores."""
+        assert self.store is not None and self.forecast_kpis is not None
+        names = [f"p{round(100 * q):02d}" for q in self.forecast_kpis.quantiles]
+        values = {"seasonal_naive_mw": fc.seasonal_naive_mw, "actual_mw": fc.actual_mw}
+        for cadence, q in fc.current.items():
+            for i, name in enumerate(names):
+                values[f"{cadence}_{name}_mw"] = q[i]
+        self.store.append("forecast", time, values)
+        self.forecast_kpis.add(fc.completed)
 
     def _record_switches(self, time: int, closed: np.ndarray | None) -> None:
         if closed is None or len(closed) == 0:

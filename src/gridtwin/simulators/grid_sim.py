@@ -11,7 +11,8 @@ Entities
     from the reconfiguration controller; applied only at its ``at_s``).
     outputs: every :class:`~gridtwin.grid.engine.PowerFlowResult` field
     (``bus_vm_pu``, ``line_loading_percent``, ``losses_mw``, ``converged``, ...),
-    the applied ``load_demand_p_mw`` and the state's ``switch_closed``,
+    the applied ``load_demand_p_mw``, ``sgen_available_p_mw`` (before curtailment) and the
+    state's ``switch_closed``,
     ``line_in_service``, ``trafo_tap_pos``; ``result``, the whole
     :class:`~gridtwin.grid.engine.PowerFlowResult` (for the recorder);
     ``command_operations``, the switches and lines a ``switch_command`` changed
@@ -143,6 +144,7 @@ def _meta() -> dict:
                 | set(_CONTROL_INPUTS)
                 | set(_STATE_OUTPUTS)
                 | {"events", "result", "switch_command", "command_operations", "static_losses_mw"}
+                | {"sgen_available_p_mw"}
             ),
         }
     }
@@ -294,6 +296,9 @@ class GridSimulator(mosaik_api_v3.Simulator):
             return None
         if source in _STATE_OUTPUTS:
             return getattr(self.state, source).copy()
+        if source == "sgen_available_p_mw":  # before curtailment (what the units could give)
+            assert self.state is not None
+            return self.state.sgen_p_mw * self.state.sgen_scale
         return getattr(self.result, source)
 
     def get_data(self, outputs: dict) -> dict:

@@ -1,0 +1,299 @@
+"""Centralized optimal voltage control (pure): tap, DER reactive power and curtailment.
+
+Every control interval, from the estimated bus voltages and the operating
+point the control centre knows (metered load and generation, switch states,
+taps), the controller
+
+1. linearizes the grid by perturbation: one power-grid-model batch of power
+   flows with +0.1 MVAr and +0.1 MW at each DER bus and +1 tap, giving the
+   voltage sensitivities dV/dQ, dV/dP and dV/dtap at every bus;
+2. solves a linear program (HiGHS through :func:`scipy.optimize.milp`; the
+   integer tap by fixing it at the relaxation's neighbours): minimize curtailment, reactive power
+   (a losses proxy), tap movements and band violations (a large penalty on
+   slack variables, so the program is always feasible), subject to the
+   predicted voltages staying inside the band minus a margin and every
+   set-point inside its device's limits.
+
+The tap is an integer variable; reactive power of each DER is limited to
+``q_limit_pu`` of its rating (IEEE 1547 category B: 44 %, assuming inverters
+rated for it), curtailment to the available power.
+
+References
+----------
+.. [1] S. Bolognani, F. Dörfler, "Fast power system analysis via implicit
+   linearization of the power flow manifold", Allerton 2015 (linear voltage
+   sensitivities).
+.. [2] SOGNO, "covee: coordinated voltage control",
+   https://github.com/sogno-platform (the controller this one extends).
+"""
+
+from __future__ import annotations
+
+import time as wallclock
+from dataclasses import dataclass
+
+import numpy as np
+import pandapower as pp
+from power_grid_model import (
+    CalculationMethod,
+    ComponentType,
+    DatasetType,
+    PowerGridModel,
+    initialize_array,
+)
+from power_grid_model.errors import PowerGridError
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csr_matrix, hstack, identity, vstack
+
+from gridtwin.grid.pgm_adapter import MW_TO_W, PgmAdapter
+from gridtwin.grid.state import GridState
+
+__all__ = ["CentralDecision", "CentralVoltageControl"]
+
+CT = ComponentType
+_DQ_MVAR = 0.1
+_DP_MW = 0.1
+
+
+@dataclass(slots=True)
+class CentralDecision:
+    """One control decision.
+
+    Attributes
+    ----------
+    tap : int or None
+        Tap position to command at the regulated transformers (None: not controlled).
+    q_set_mvar, p_limit_mw : ndarray
+        Reactive power set-point [MVAr] and active power limit [MW] per sgen.
+    vm_predicted_pu : ndarray
+        Bus voltages the linear model predicts after the decision [pu].
+    ok : bool
+        The program was solved; otherwise the previous set-points stand.
+    compute_ms : float
+        Wall time of linearization and solution [ms].
+    """
+
+    tap: int | None
+    q_set_mvar: np.ndarray
+    p_limit_mw: np.ndarray
+    vm_predicted_pu: np.ndarray
+    ok: bool
+    compute_ms: float
+
+
+class CentralVoltageControl:
+    """Linearize-and-optimize voltage controller.
+
+    Parameters
+    ----------
+    net : pandapowerNet
+        The control centre's network model.
+    vm_min_pu, vm_max_pu : ndarray
+        Voltage band per bus [pu]; NaN for buses not controlled (e.g. HV).
+    margin_pu : float
+        Distance kept from the band's edges [pu].
+    tap_trafos : ndarray of int
+        Transformer positions whose common tap the controller sets; empty = none.
+    q_limit_pu : float
+        Reactive power limit of each DER [pu of its rated apparent power].
+    cost_curtailment_per_mw, cost_q_per_mvar, cost_tap_per_step, cost_violation_per_pu : float
+        Weights of the objective [cost units].
+    """
+
+    def __init__(
+        self,
+        net: pp.pandapowerNet,
+        *,
+        vm_min_pu: np.ndarray,
+        vm_max_pu: np.ndarray,
+        margin_pu: float = 0.005,
+        tap_trafos: np.ndarray | None = None,
+        q_limit_pu: float = 0.44,
+        cost_curtailment_per_mw: float = 100.0,
+        cost_q_per_mvar: float = 1.0,
+        cost_tap_per_step: float = 5.0,
+        cost_violation_per_pu: float = 1e5,
+    ) -> None:
+        self.adapter = PgmAdapter(net)
+        self.model = PowerGridModel(self.adapter.input_data)
+        self.banded = np.flatnonzero(np.isfinite(vm_min_pu) & np.isfinite(vm_max_pu))
+        self.vm_min = np.asarray(vm_min_pu, float)[self.banded] + margin_pu
+        self.vm_max = np.asarray(vm_max_pu, float)[self.banded] - margin_pu
+        self.tap_trafos = np.asarray(tap_trafos if tap_trafos is not None else [], dtype=np.int64)
+        if len(self.tap_trafos):
+            t = net.trafo.iloc[self.tap_trafos]
+            self.tap_min = int(t["tap_min"].max())
+            self.tap_max = int(t["tap_max"].min())
+        rating = net.sgen["sn_mva"].fillna(net.sgen["p_mw"]).to_numpy(float)
+        self.q_max_mvar = q_limit_pu * np.maximum(rating, net.sgen["p_mw"].abs().to_numpy(float))
+        self.sgen_bus = net.bus.index.get_indexer(net.sgen["bus"])
+        self.buses, self.sgen_col = np.unique(self.sgen_bus, return_inverse=True)
+        self.costs = (
+            cost_curtailment_per_mw,
+            cost_q_per_mvar,
+            cost_tap_per_step,
+            cost_violation_per_pu,
+        )
+
+    # --- linearization -------------------------------------------------------------------
+
+    def sensitivities(self, state: GridState) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """dV/dQ [pu/MVAr] and dV/dP [pu/MW] per (banded bus, DER bus), dV/dtap [pu].
+
+        None if the base power flow fails.
+        """
+        ad = self.adapter
+        update = ad.power_update(state.injections())
+        update.update(ad.topology_update(state))
+        self.model.update(update_data=update)
+        nb = len(self.buses)
+        n_scen = 2 * nb + (1 if len(self.tap_trafos) else 0)
+        gen = initialize_array(DatasetType.update, CT.sym_gen, (n_scen, 1))
+        bus_gen = ad.ids.bus_gen[self.buses]
+        gen["id"][: 2 * nb, 0] = np.concatenate([bus_gen, bus_gen])
+        gen["p_specified"][:nb, 0] = 0.0
+        gen["q_specified"][:nb, 0] = _DQ_MVAR * MW_TO_W
+        gen["p_specified"][nb : 2 * nb, 0] = _DP_MW * MW_TO_W
+        gen["q_specified"][nb : 2 * nb, 0] = 0.0
+        batch: dict = {}
+        if len(self.tap_trafos):
+            gen["id"][2 * nb :, 0] = bus_gen[0]  # unchanged record in the tap scenario
+            gen["p_specified"][2 * nb :, 0] = 0.0
+            gen["q_specified"][2 * nb :, 0] = 0.0
+            tr = initialize_array(
+                DatasetType.update, CT.transformer, (n_scen, len(self.tap_trafos))
+            )
+            tr["id"] = ad.ids.trafo[self.tap_trafos]
+            tr["tap_pos"] = state.trafo_tap_pos[self.tap_trafos]
+            tr["tap_pos"][2 * nb :] += 1
+            batch[CT.transformer] = tr
+        batch[CT.sym_gen] = gen
+        try:
+            base = self.model.calculate_power_flow(
+                calculation_method=CalculationMethod.newton_raphson,
+                output_component_types=[CT.node],
+            )
+            out = self.model.calculate_power_flow(
+                update_data=batch,
+                calculation_method=CalculationMethod.newton_raphson,
+                output_component_types=[CT.node],
+            )
+        except PowerGridError:
+            return None
+        pos = ad._node_pos[self.banded]
+        v0 = base[CT.node]["u_pu"][pos]
+        dv = out[CT.node]["u_pu"][:, pos] - v0
+        s_q = (dv[:nb] / _DQ_MVAR).T
+        s_p = (dv[nb : 2 * nb] / _DP_MW).T
+        s_t = dv[2 * nb] if len(self.tap_trafos) else np.zeros(len(pos))
+        if len(self.tap_trafos) and self.tap_max < self.tap_min:
+            s_t = np.zeros(len(pos))
+        return s_q, s_p, s_t
+
+    # --- decision ------------------------------------------------------------------------
+
+    def decide(
+        self,
+        vm_estimated_pu: np.ndarray,
+        state: GridState,
+        sgen_available_mw: np.ndarray,
+        q_now_mvar: np.ndarray,
+        p_limit_now_mw: np.ndarray,
+    ) -> CentralDecision:
+        """Choose tap, reactive set-points and curtailment for the next interval.
+
+        Parameters
+        ----------
+        vm_estimated_pu : ndarray
+            Estimated voltage per bus [pu].
+        state : GridState
+            The operating point the control centre knows (metered powers, switches, taps).
+        sgen_available_mw : ndarray
+            Available active power per sgen [MW].
+        q_now_mvar, p_limit_now_mw : ndarray
+            Current reactive set-point [MVAr] and active limit [MW] per sgen.
+        """
+        t0 = wallclock.perf_counter()
+        n_g = len(self.sgen_bus)
+        tap_now = int(state.trafo_tap_pos[self.tap_trafos[0]]) if len(self.tap_trafos) else None
+        sens = self.sensitivities(state)
+        if sens is None:
+            return self._keep(q_now_mvar, p_limit_now_mw, tap_now, vm_estimated_pu, t0)
+        s_q, s_p, s_t = sens
+        sq, sp = s_q[:, self.sgen_col], s_p[:, self.sgen_col]
+        avail = np.maximum(sgen_available_mw, 0.0)
+        c0 = np.maximum(avail - np.minimum(p_limit_now_mw, avail), 0.0)
+        has_tap = tap_now is not None
+        v_est = vm_estimated_pu[self.banded]
+        const = v_est - sq @ q_now_mvar + sp @ c0 - (s_t * tap_now if has_tap else 0.0)
+        nb = len(self.banded)
+        nt = 2 if has_tap else 0  # tap and |tap - tap_now|
+        # x = [q+ (n_g), q- (n_g), c (n_g), tap, u, s (nb)]
+        v_block = [csr_matrix(sq), csr_matrix(-sq), csr_matrix(-sp)]
+        if has_tap:
+            v_block += [csr_matrix(s_t.reshape(-1, 1)), csr_matrix((nb, 1))]
+        a_v = hstack(v_block)
+        eye = identity(nb, format="csr")
+        a = vstack([hstack([a_v, -eye]), hstack([-a_v, -eye])])
+        ub = np.concatenate([self.vm_max - const, -(self.vm_min - const)])
+        constraints = [LinearConstraint(a, -np.inf, ub)]
+        w_c, w_q, w_t, w_s = self.costs
+        cost = np.concatenate(
+            [
+                np.full(2 * n_g, w_q),
+                np.full(n_g, w_c),
+                [0.0, w_t] if has_tap else [],
+                np.full(nb, w_s),
+            ]
+        )
+        lo = np.zeros(3 * n_g + nt + nb)
+        hi = np.concatenate(
+            [
+                self.q_max_mvar,
+                self.q_max_mvar,
+                avail,
+                [self.tap_max, np.inf] if has_tap else [],
+                np.full(nb, np.inf),
+            ]
+        )
+        if has_tap:
+            k = 3 * n_g
+            lo[k] = self.tap_min
+            row = np.zeros((2, len(cost)))
+            row[0, k], row[0, k + 1] = 1.0, -1.0  # tap - u <= tap_now
+            row[1, k], row[1, k + 1] = -1.0, -1.0  # -tap - u <= -tap_now
+            constraints.append(LinearConstraint(row, -np.inf, [tap_now, -tap_now]))
+        res = _solve_lp(cost, constraints, lo, hi)
+        if res is not None and has_tap:
+            # the tap is an integer: the relaxation's neighbours, each with the tap fixed
+            k = 3 * n_g
+            best = None
+            for tap in {int(np.floor(res.x[k] + 1e-9)), int(np.ceil(res.x[k] - 1e-9))}:
+                lo_t, hi_t = lo.copy(), hi.copy()
+                lo_t[k] = hi_t[k] = tap
+                fixed = _solve_lp(cost, constraints, lo_t, hi_t)
+                if fixed is not None and (best is None or fixed.fun < best.fun):
+                    best = fixed
+            res = best
+        if res is None:
+            return self._keep(q_now_mvar, p_limit_now_mw, tap_now, vm_estimated_pu, t0)
+        x = res.x
+        q_set = np.clip(x[:n_g] - x[n_g : 2 * n_g], -self.q_max_mvar, self.q_max_mvar)
+        curtail = np.clip(x[2 * n_g : 3 * n_g], 0.0, avail)
+        curtail[curtail < 1e-6] = 0.0
+        p_limit = np.where(curtail > 0.0, avail - curtail, np.inf)
+        tap = round(float(x[3 * n_g])) if has_tap else None
+        predicted = vm_estimated_pu.copy()
+        predicted[self.banded] = const + sq @ q_set - sp @ curtail + (s_t * tap if has_tap else 0.0)
+        ms = (wallclock.perf_counter() - t0) * 1e3
+        return CentralDecision(tap, q_set, p_limit, predicted, True, ms)
+
+    def _keep(self, q_now, p_now, tap, v, t0) -> CentralDecision:
+        ms = (wallclock.perf_counter() - t0) * 1e3
+        return CentralDecision(tap, q_now.copy(), p_now.copy(), v.copy(), False, ms)
+
+
+def _solve_lp(cost, constraints, lo, hi):
+    """HiGHS linear program; None if it has no solution."""
+    res = milp(cost, constraints=constraints, bounds=Bounds(lo, hi), options={"time_limit": 1.0})
+    return res if res.x is not None else None
