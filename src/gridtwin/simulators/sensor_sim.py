@@ -1,8 +1,10 @@
 """mosaik simulator of the sensors: true grid state in, measurement frames out.
 
 One entity ``Sensors``: inputs ``result`` (the grid's
-:class:`~gridtwin.grid.engine.PowerFlowResult`) and ``events`` (bad-data
-events); output ``frame`` (a :class:`~gridtwin.simulators.sensors.MeasurementFrame`).
+:class:`~gridtwin.grid.engine.PowerFlowResult`), ``events`` (bad-data
+events) and, with a forecaster, ``pseudo`` (its per-element forecast of the
+step, which the pseudo-measurements then report); output ``frame`` (a
+:class:`~gridtwin.simulators.sensors.MeasurementFrame`).
 The physics lives in :mod:`gridtwin.simulators.sensors`; this adapter only
 moves data.
 """
@@ -21,7 +23,9 @@ __all__ = ["SensorSimulator"]
 META = {
     "api_version": "3.0",
     "type": "time-based",
-    "models": {"Sensors": {"public": True, "params": [], "attrs": ["result", "events", "frame"]}},
+    "models": {
+        "Sensors": {"public": True, "params": [], "attrs": ["result", "events", "pseudo", "frame"]}
+    },
 }
 
 
@@ -58,7 +62,9 @@ class SensorSimulator(mosaik_api_v3.Simulator):
                     params = dict(event.params)
                     model.inject(scalar, SENSOR_MODES[event.type], params.get("k_sigma", 20.0))
         result = next(iter(attrs["result"].values()))
-        self.frame = model.measure(time, result)
+        pseudo = attrs.get("pseudo")
+        forecast = next(iter(pseudo.values())) if pseudo else None
+        self.frame = model.measure(time, result, forecast)
         return time + self.step_s
 
     def get_data(self, outputs: dict) -> dict:

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 import pandapower as pp
@@ -416,6 +417,11 @@ class SensorModel:
         self._held_sigma = np.full(n, np.nan)
         self._held_ok = np.zeros(n, dtype=bool)
         self.bad: dict[int, tuple[str, float, float]] = {}  # scalar -> (mode, k_sigma, stuck value)
+        sc_term = plan.ch_terminal[plan.sc_channel]
+        pseudo = (plan.ch_class[plan.sc_channel] == CLASS_NAMES.index("pseudo")) & ~is_v
+        self._pseudo = {
+            t: np.flatnonzero(pseudo & (sc_term == t)) for t in (Terminal.LOAD, Terminal.SGEN)
+        }
         self._step = 0
 
     def sigma_of(self, value: np.ndarray) -> np.ndarray:
@@ -424,8 +430,18 @@ class SensorModel:
         sigma = np.where(np.isnan(self.abs_sigma), rel, self.abs_sigma)
         return np.where(self.angle, np.degrees(self.rel_sigma), sigma)
 
-    def measure(self, time_s: int, truth: PowerFlowResult) -> MeasurementFrame:
-        """The frame delivered at ``time_s`` given the true state at ``time_s``."""
+    def measure(
+        self, time_s: int, truth: PowerFlowResult, forecast: object | None = None
+    ) -> MeasurementFrame:
+        """The frame delivered at ``time_s`` given the true state at ``time_s``.
+
+        Without ``forecast``, pseudo-measurements stand in for a forecast: the
+        true value plus noise with the class's sigma. With ``forecast`` (a
+        :class:`~gridtwin.controllers.forecasting.forecaster.PseudoForecast`
+        for this step), a load's or sgen's pseudo P and Q are the forecast's
+        mean and sigma. The noise draws are the same either way, so every
+        other reading is too.
+        """
         plan = self.plan
         exact = true_values(plan, truth)
         energized = self._energized(truth)
@@ -440,6 +456,8 @@ class SensorModel:
         noise = self.rng.standard_normal(plan.n_scalars)
         lost = self.rng.random(plan.n_scalars) < self.dropout
         reading = taken + sigma * noise
+        if forecast is not None:
+            self._from_forecast(forecast, reading, sigma)
         on_boundary = (k % self.interval_steps) == 0
         ok = energized & ~lost & on_boundary & np.isfinite(reading)
         self._readings.append((reading, sigma, ok))
@@ -468,6 +486,26 @@ class SensorModel:
             else:
                 out_value[i] = -value[i]
         return MeasurementFrame(time_s, out_value, self._held_sigma.copy(), valid, corrupted)
+
+    def _from_forecast(self, forecast: object, reading: np.ndarray, sigma: np.ndarray) -> None:
+        """Overwrite the pseudo-measurements of loads and sgens with the forecast (in place)."""
+        plan = self.plan
+        f: Any = forecast
+        sources = {
+            Terminal.LOAD: (f.load_p_mw, f.load_sigma_mw, f.load_q_mvar, f.load_q_sigma_mvar),
+            Terminal.SGEN: (f.sgen_p_mw, f.sgen_sigma_mw, f.sgen_q_mvar, f.sgen_q_sigma_mvar),
+        }
+        for term, idx in self._pseudo.items():
+            if not len(idx):
+                continue
+            p, sp, q, sq = sources[term]
+            pos = plan.ch_pos[plan.sc_channel[idx]]
+            is_p = plan.sc_component[idx] == 0
+            value = np.where(is_p, p[pos], q[pos])
+            sig = np.where(is_p, sp[pos], sq[pos])
+            ok = np.isfinite(value) & np.isfinite(sig)
+            reading[idx[ok]] = value[ok]
+            sigma[idx[ok]] = np.maximum(sig[ok], SIGMA_FLOOR["power"])
 
     def _energized(self, truth: PowerFlowResult) -> np.ndarray:
         """Readings from a dead bus or branch end never arrive (no RTU supply)."""

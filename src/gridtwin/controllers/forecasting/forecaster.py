@@ -26,6 +26,7 @@ import numpy as np
 from gridtwin.controllers.forecasting.features import (
     GROUPS,
     TargetSet,
+    _quiet,
     calendar,
     clear_sky_ghi_w_m2,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "Issue",
     "PseudoForecast",
     "element_shares",
+    "q_per_p",
     "warmup_steps",
 ]
 
@@ -101,7 +103,7 @@ class ForecastConfig:
     latitude_deg: float | None = None
     longitude_deg: float | None = None
     seed: int = 0
-    max_rows: int = 20000
+    max_rows: int = 10000
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,15 +147,23 @@ class Completed:
 class PseudoForecast:
     """Per-element forecast of the current step, for pseudo-measurements.
 
-    Mean from the median forecast, sigma from the quantile spread
-    (``(q_hi - q_lo) / (z_hi - z_lo)``, the standard deviation of a normal
-    distribution with those quantiles). Element order as in pandapower.
+    Mean from the median forecast times the element's share of its target,
+    sigma from the quantile spread (``(q_hi - q_lo) / (z_hi - z_lo)``, the
+    standard deviation of a normal distribution with those quantiles) times
+    the share, combined with the error of sharing (root sum of squares).
+    Q is P times the element's Q/P ratio over the history, its sigma the
+    ratio times P's sigma combined with the ratio's own error over the
+    history. Element order as in pandapower.
     """
 
     load_p_mw: np.ndarray
     load_sigma_mw: np.ndarray
     sgen_p_mw: np.ndarray
     sgen_sigma_mw: np.ndarray
+    load_q_mvar: np.ndarray
+    load_q_sigma_mvar: np.ndarray
+    sgen_q_mvar: np.ndarray
+    sgen_q_sigma_mvar: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,12 +172,14 @@ class ForecastStep:
 
     ``current`` maps a cadence to its quantiles for the current step
     ``(n_q, n_targets)`` [MW] (NaN before a cadence's first issue covers it);
+    ``actual_mw`` is the step's actual (testbed knowledge, for the run store);
     ``completed`` the issues scored now.
     """
 
     time_s: int
     current: dict[str, np.ndarray]
     seasonal_naive_mw: np.ndarray
+    actual_mw: np.ndarray
     pseudo: PseudoForecast | None
     completed: list[Completed] = field(default_factory=list)
     train_s: float = 0.0
@@ -175,30 +187,49 @@ class ForecastStep:
 
 def element_shares(
     targets: TargetSet, load_hist_mw: np.ndarray, sgen_hist_mw: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each element's share of its target: mean over the history (equal shares if zero)."""
-    load_mean = (
-        np.nan_to_num(np.nanmean(np.abs(load_hist_mw), axis=0))
-        if load_hist_mw.size
-        else np.zeros(load_hist_mw.shape[1])
-    )
-    sgen_mean = (
-        np.nan_to_num(np.nanmean(np.abs(sgen_hist_mw), axis=0))
-        if sgen_hist_mw.size
-        else np.zeros(sgen_hist_mw.shape[1])
-    )
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each element's share of its target, and the error of sharing [MW].
+
+    The share is the element's mean over the history divided by its target's
+    (equal shares where the target's mean is zero); the error is the root mean
+    square of ``element - share * target`` over the history (zero at element
+    level), which a pseudo-measurement adds to the forecast's own sigma.
+
+    Returns
+    -------
+    load_share, sgen_share, load_error_mw, sgen_error_mw : ndarray
+    """
+    with np.errstate(invalid="ignore"), _quiet():
+        load_mean = np.nan_to_num(np.nanmean(np.abs(load_hist_mw), axis=0))
+        sgen_mean = np.nan_to_num(np.nanmean(np.abs(sgen_hist_mw), axis=0))
     total = np.zeros(targets.n_targets)
     count = np.zeros(targets.n_targets)
     np.add.at(total, targets.load_target, load_mean)
     np.add.at(total, targets.sgen_target, sgen_mean)
     np.add.at(count, targets.load_target, 1.0)
     np.add.at(count, targets.sgen_target, 1.0)
+    series = targets.aggregate(load_hist_mw, sgen_hist_mw)
 
-    def share(mean: np.ndarray, tgt: np.ndarray) -> np.ndarray:
+    def share(mean: np.ndarray, tgt: np.ndarray, hist: np.ndarray) -> tuple[np.ndarray, ...]:
         t = total[tgt]
-        return np.where(t > 0, mean / np.where(t > 0, t, 1.0), 1.0 / np.maximum(count[tgt], 1))
+        w = np.where(t > 0, mean / np.where(t > 0, t, 1.0), 1.0 / np.maximum(count[tgt], 1))
+        with np.errstate(invalid="ignore"), _quiet():
+            err = np.sqrt(np.nan_to_num(np.nanmean((hist - w * series[:, tgt]) ** 2, axis=0)))
+        return w, err
 
-    return share(load_mean, targets.load_target), share(sgen_mean, targets.sgen_target)
+    lw, le = share(load_mean, targets.load_target, load_hist_mw)
+    sw, se = share(sgen_mean, targets.sgen_target, sgen_hist_mw)
+    return lw, sw, le, se
+
+
+def q_per_p(p_hist_mw: np.ndarray, q_hist_mvar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each element's Q/P over the history (least squares) and the RMS error of ``ratio * P``."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pp_ = np.nansum(p_hist_mw * p_hist_mw, axis=0)
+        ratio = np.where(pp_ > 0, np.nansum(p_hist_mw * q_hist_mvar, axis=0) / pp_, 0.0)
+        with _quiet():
+            err = np.sqrt(np.nan_to_num(np.nanmean((q_hist_mvar - ratio * p_hist_mw) ** 2, axis=0)))
+    return np.nan_to_num(ratio), err
 
 
 class Forecaster:
@@ -221,9 +252,13 @@ class Forecaster:
         Offset of local time (calendar features, day-ahead issue time) [s].
     config : ForecastConfig
         Models and schedules.
-    load_share, sgen_share : ndarray, optional
-        Each element's share of its target (pseudo-measurements); see
-        :func:`element_shares`.
+    load_share, sgen_share, load_share_error_mw, sgen_share_error_mw : ndarray, optional
+        Each element's share of its target and the error of sharing [MW]
+        (pseudo-measurements); see :func:`element_shares`.
+    q_per_p : tuple of ndarray, optional
+        ``(load ratio, load error [MVAr], sgen ratio, sgen error [MVAr])``:
+        each element's Q/P and the error of Q = ratio * P (see
+        :func:`q_per_p`); default: Q = 0 with P's sigma.
     """
 
     def __init__(
@@ -238,6 +273,9 @@ class Forecaster:
         config: ForecastConfig,
         load_share: np.ndarray | None = None,
         sgen_share: np.ndarray | None = None,
+        load_share_error_mw: np.ndarray | None = None,
+        sgen_share_error_mw: np.ndarray | None = None,
+        q_per_p: tuple[np.ndarray, ...] | None = None,
     ) -> None:
         self.targets = targets
         self.config = config
@@ -310,6 +348,18 @@ class Forecaster:
         self.sgen_share = (
             np.ones(len(targets.sgen_target)) if sgen_share is None else np.asarray(sgen_share)
         )
+        self.load_share_error = (
+            np.zeros(len(targets.load_target))
+            if load_share_error_mw is None
+            else np.asarray(load_share_error_mw)
+        )
+        self.sgen_share_error = (
+            np.zeros(len(targets.sgen_target))
+            if sgen_share_error_mw is None
+            else np.asarray(sgen_share_error_mw)
+        )
+        n_l, n_s = len(targets.load_target), len(targets.sgen_target)
+        self.q_per_p = q_per_p or (np.zeros(n_l), np.zeros(n_l), np.zeros(n_s), np.zeros(n_s))
         self.issues: dict[str, list[Issue]] = {"intraday": [], "day_ahead": []}
         self._base: list[tuple[int, np.ndarray]] = []  # (now, normalized (n_q, horizon, n_t))
         self._pending: list[Issue] = []
@@ -443,11 +493,19 @@ class Forecaster:
         mid = self.config.quantiles.index(0.5)
         mean, sigma = q[mid], (q[-1] - q[0]) / self._z_span
         t = self.targets
+        lp, sp = mean[t.load_target] * self.load_share, mean[t.sgen_target] * self.sgen_share
+        ls = np.hypot(sigma[t.load_target] * self.load_share, self.load_share_error)
+        ss = np.hypot(sigma[t.sgen_target] * self.sgen_share, self.sgen_share_error)
+        lr, le, sr, se = self.q_per_p
         return PseudoForecast(
-            load_p_mw=mean[t.load_target] * self.load_share,
-            load_sigma_mw=sigma[t.load_target] * self.load_share,
-            sgen_p_mw=mean[t.sgen_target] * self.sgen_share,
-            sgen_sigma_mw=sigma[t.sgen_target] * self.sgen_share,
+            load_p_mw=lp,
+            load_sigma_mw=ls,
+            sgen_p_mw=sp,
+            sgen_sigma_mw=ss,
+            load_q_mvar=lr * lp,
+            load_q_sigma_mvar=np.hypot(lr * ls, le),
+            sgen_q_mvar=sr * sp,
+            sgen_q_sigma_mvar=np.hypot(sr * ss, se),
         )
 
     def step(self, k: int, actual_mw: np.ndarray) -> ForecastStep:
@@ -483,6 +541,7 @@ class Forecaster:
             time_s=k * self.step_s,
             current=current,
             seasonal_naive_mw=sn,
+            actual_mw=self._pending_actual,
             pseudo=self._pseudo(current),
             completed=completed,
             train_s=train_s,

@@ -228,10 +228,11 @@ class QuantileGbm:
     clock: Clock
     intraday_leads: int
     seed: int = 0
-    max_rows: int = 20000
+    max_rows: int = 10000
     calibration_days: int = 14
     nonnegative: bool = False
-    max_iter: int = 60
+    max_iter: int = 40
+    max_leaf_nodes: int = 8
     models: list = field(default_factory=list)
     base_z: np.ndarray | None = None  # (n_q,) calibrated spread factors
     gain: np.ndarray | None = None  # (intraday_leads, 2) gains of the two deviations
@@ -286,7 +287,7 @@ class QuantileGbm:
                     quantile=q,
                     max_iter=self.max_iter,
                     learning_rate=0.1,
-                    max_leaf_nodes=15,
+                    max_leaf_nodes=self.max_leaf_nodes,
                     min_samples_leaf=40,
                     l2_regularization=1.0,
                     early_stopping=False,
@@ -455,7 +456,7 @@ def make_model(
     intraday_leads: int,
     nonnegative: bool,
     seed: int = 0,
-    max_rows: int = 20000,
+    max_rows: int = 10000,
     calibration_days: int = 14,
 ) -> _PointModel | QuantileGbm:
     """A model of ``kind`` for one group of targets."""

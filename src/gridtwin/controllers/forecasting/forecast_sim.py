@@ -1,0 +1,55 @@
+"""mosaik adapter of the forecaster: metered element powers in, forecasts out.
+
+One entity ``Forecaster``: input ``result`` (the grid's
+:class:`~gridtwin.grid.engine.PowerFlowResult`; only the served load and
+sgen powers are read, what smart meters and SCADA would deliver); outputs
+``forecast`` (a :class:`~gridtwin.controllers.forecasting.forecaster.ForecastStep`)
+and ``pseudo`` (a :class:`~gridtwin.controllers.forecasting.forecaster.PseudoForecast`
+for the sensors' pseudo-measurements, or None). The forecaster itself is in
+:mod:`gridtwin.controllers.forecasting.forecaster`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mosaik_api_v3
+
+from gridtwin.controllers.forecasting.forecaster import Forecaster, ForecastStep
+
+__all__ = ["ForecastSimulator"]
+
+META = {
+    "api_version": "3.0",
+    "type": "time-based",
+    "models": {
+        "Forecaster": {"public": True, "params": [], "attrs": ["result", "forecast", "pseudo"]}
+    },
+}
+
+
+class ForecastSimulator(mosaik_api_v3.Simulator):
+    """Runs a :class:`Forecaster` (in-process). Parameters: ``forecaster``, ``step_s``."""
+
+    def __init__(self) -> None:
+        super().__init__(META)
+        self.out: ForecastStep | None = None
+
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+        self.forecaster: Forecaster = sim_params["forecaster"]
+        self.step_s = int(sim_params["step_s"])
+        return self.meta
+
+    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+        return [{"eid": "forecaster", "type": model}]
+
+    def step(self, time: int, inputs: dict, max_advance: int) -> int:
+        result = next(iter(inputs["forecaster"]["result"].values()))
+        targets = self.forecaster.targets
+        actual = targets.aggregate(result.load_p_mw, result.sgen_p_mw)
+        self.out = self.forecaster.step(time // self.step_s, actual)
+        return time + self.step_s
+
+    def get_data(self, outputs: dict) -> dict:
+        out = self.out
+        return {"forecaster": {"forecast": out, "pseudo": None if out is None else out.pseudo}}
