@@ -77,28 +77,50 @@ class InfluxServer:
         self.rpc_port = free_port()
         self.auth = auth
         self.proc: subprocess.Popen | None = None
+        self.started_once = False
         self.config = self.root / "influxdb.conf"
-        self.config.write_text(
-            CONFIG.format(
-                root=self.root,
-                rpc=self.rpc_port,
-                http=self.http_port,
-                auth="true" if auth else "false",
-            ),
-            encoding="utf-8",
-        )
+        self._write_config()
 
     @property
     def url(self) -> str:
         """The HTTP API's base URL."""
         return f"http://127.0.0.1:{self.http_port}"
 
+    def _write_config(self) -> None:
+        self.config.write_text(
+            CONFIG.format(
+                root=self.root,
+                rpc=self.rpc_port,
+                http=self.http_port,
+                auth="true" if self.auth else "false",
+            ),
+            encoding="utf-8",
+        )
+
     def start(self, timeout_s: float = 30.0) -> None:
-        """Start ``influxd`` and wait until ``/ping`` answers."""
+        """Start ``influxd`` and wait until ``/ping`` answers.
+
+        A port taken between choosing and binding it (a client's ephemeral
+        port, say) is retried: with new ports on the first start, with the
+        same ports (after a pause) on a restart.
+        """
+        for _ in range(20):
+            if self._start_once(timeout_s):
+                self.started_once = True
+                return
+            if not self.started_once:
+                self.http_port, self.rpc_port = free_port(), free_port()
+                self._write_config()
+            time.sleep(0.25)
+        raise RuntimeError(f"influxd could not bind its ports; see {self.root / 'influxd.log'}")
+
+    def _start_once(self, timeout_s: float) -> bool:
         binary = influxd_path()
         if binary is None:
             raise RuntimeError("influxd not found; apt-get install -y influxdb")
-        log = (self.root / "influxd.log").open("ab")
+        log_path = self.root / "influxd.log"
+        offset = log_path.stat().st_size if log_path.exists() else 0
+        log = log_path.open("ab")
         self.proc = subprocess.Popen(
             [binary, "-config", str(self.config)], stdout=log, stderr=subprocess.STDOUT
         )
@@ -106,11 +128,16 @@ class InfluxServer:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"influxd exited; see {self.root / 'influxd.log'}")
+                self.proc = None
+                with log_path.open("rb") as handle:
+                    handle.seek(offset)
+                    if b"address already in use" in handle.read():
+                        return False
+                raise RuntimeError(f"influxd exited; see {log_path}")
             try:
                 with urllib.request.urlopen(self.url + "/ping", timeout=1) as r:
                     if r.status == 204:
-                        return
+                        return True
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("influxd did not answer /ping")
