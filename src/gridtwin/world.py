@@ -280,7 +280,12 @@ def _add_voltage_control(
             ldc_r_pu=vc.oltc.ldc_r_pu,
             ldc_x_pu=vc.oltc.ldc_x_pu,
         )
-    rating = net.sgen["sn_mva"].fillna(net.sgen["p_mw"]).to_numpy(float) if len(net.sgen) else None
+    # ratings scale with the scenario's sgen_scale (more DER = more installed inverters)
+    rating = (
+        net.sgen["sn_mva"].fillna(net.sgen["p_mw"]).to_numpy(float) * scenario.profiles.sgen_scale
+        if len(net.sgen)
+        else None
+    )
     local = None
     if vc.local is not None and rating is not None:
         preset = PRESETS[vc.local.preset]
@@ -307,6 +312,7 @@ def _add_voltage_control(
             cost_curtailment_per_mw=vc.central.cost_curtailment_per_mw,
             cost_q_per_mvar=vc.central.cost_q_per_mvar,
             cost_tap_per_step=vc.central.cost_tap_per_step,
+            rating_mva=rating,
         )
     controller = VoltageController(
         len(net.sgen),

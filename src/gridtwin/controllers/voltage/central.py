@@ -98,6 +98,8 @@ class CentralVoltageControl:
         Reactive power limit of each DER [pu of its rated apparent power].
     cost_curtailment_per_mw, cost_q_per_mvar, cost_tap_per_step, cost_violation_per_pu : float
         Weights of the objective [cost units].
+    rating_mva : ndarray, optional
+        Rated apparent power per sgen [MVA]; default the net's ``sn_mva``.
     """
 
     def __init__(
@@ -113,6 +115,7 @@ class CentralVoltageControl:
         cost_q_per_mvar: float = 1.0,
         cost_tap_per_step: float = 5.0,
         cost_violation_per_pu: float = 1e5,
+        rating_mva: np.ndarray | None = None,
     ) -> None:
         self.adapter = PgmAdapter(net)
         self.model = PowerGridModel(self.adapter.input_data)
@@ -124,8 +127,9 @@ class CentralVoltageControl:
             t = net.trafo.iloc[self.tap_trafos]
             self.tap_min = int(t["tap_min"].max())
             self.tap_max = int(t["tap_max"].min())
-        rating = net.sgen["sn_mva"].fillna(net.sgen["p_mw"]).to_numpy(float)
-        self.q_max_mvar = q_limit_pu * np.maximum(rating, net.sgen["p_mw"].abs().to_numpy(float))
+        if rating_mva is None:
+            rating_mva = net.sgen["sn_mva"].fillna(net.sgen["p_mw"]).to_numpy(float)
+        self.q_max_mvar = q_limit_pu * np.asarray(rating_mva, float)
         self.sgen_bus = net.bus.index.get_indexer(net.sgen["bus"])
         self.buses, self.sgen_col = np.unique(self.sgen_bus, return_inverse=True)
         self.costs = (
@@ -264,7 +268,7 @@ class CentralVoltageControl:
             row[1, k], row[1, k + 1] = -1.0, -1.0  # -tap - u <= -tap_now
             constraints.append(LinearConstraint(row, -np.inf, [tap_now, -tap_now]))
         res = _solve_lp(cost, constraints, lo, hi)
-        if res is not None and has_tap:
+        if res is not None and has_tap and abs(res.x[3 * n_g] - round(res.x[3 * n_g])) > 1e-6:
             # the tap is an integer: the relaxation's neighbours, each with the tap fixed
             k = 3 * n_g
             best = None
