@@ -355,52 +355,60 @@ def estimation() -> dict:
     )
 
 
-def forecasts() -> dict:
-    """Forecasts: actual against forecast with the 10-90 % band.
+def _band(title: str, cadence: str, grid: tuple[int, int, int, int]) -> dict:
+    target = '"element" =~ /^$target$/'
+    return timeseries(
+        title,
+        [
+            query(
+                f'SELECT mean("actual_mw") AS "actual", mean("{cadence}_p50_mw") AS "forecast", '
+                f'mean("{cadence}_p10_mw") AS "p10", mean("{cadence}_p90_mw") AS "p90" '
+                f'FROM "forecast" {run_filter(target)} {G} fill(none)'
+            )
+        ],
+        grid,
+        unit="megawatt",
+        description="Actual power, the median forecast and its 10-90 % band [MW].",
+        overrides=[
+            {
+                "matcher": {"id": "byName", "options": "p90"},
+                "properties": [
+                    {"id": "custom.fillBelowTo", "value": "p10"},
+                    {"id": "custom.lineWidth", "value": 0},
+                    {"id": "custom.fillOpacity", "value": 20},
+                ],
+            },
+            {
+                "matcher": {"id": "byName", "options": "p10"},
+                "properties": [{"id": "custom.lineWidth", "value": 0}],
+            },
+        ],
+    )
 
-    Expects the measurement ``forecast`` with fields ``actual_mw``, ``q10_mw``,
-    ``q50_mw`` and ``q90_mw`` per forecast target (tag ``element``).
+
+def forecasts() -> dict:
+    """Forecasts: actual against forecast with the 10-90 % band, day-ahead and intraday.
+
+    Reads the ``forecast`` measurement (fields ``actual_mw``,
+    ``<cadence>_p10_mw``, ``_p50_mw``, ``_p90_mw`` per target).
     """
     target = '"element" =~ /^$target$/'
     panels = [
-        timeseries(
-            "Actual vs forecast",
-            [
-                query(
-                    'SELECT mean("actual_mw") AS "actual", mean("q50_mw") AS "forecast", '
-                    'mean("q10_mw") AS "q10", mean("q90_mw") AS "q90" FROM "forecast" '
-                    f"{run_filter(target)} {G} fill(none)"
-                )
-            ],
-            (0, 0, 24, 10),
-            unit="megawatt",
-            description="Actual power, the median forecast and its 10-90 % band [MW].",
-            overrides=[
-                {
-                    "matcher": {"id": "byName", "options": "q90"},
-                    "properties": [
-                        {"id": "custom.fillBelowTo", "value": "q10"},
-                        {"id": "custom.lineWidth", "value": 0},
-                        {"id": "custom.fillOpacity", "value": 20},
-                    ],
-                },
-                {
-                    "matcher": {"id": "byName", "options": "q10"},
-                    "properties": [{"id": "custom.lineWidth", "value": 0}],
-                },
-            ],
-        ),
+        _band("Day-ahead forecast vs actual", "day_ahead", (0, 0, 24, 9)),
+        _band("Intraday forecast vs actual", "intraday", (0, 9, 24, 9)),
         timeseries(
             "Forecast error",
             [
                 query(
-                    'SELECT mean("q50_mw") - mean("actual_mw") AS "error" FROM "forecast" '
-                    f"{run_filter(target)} {G} fill(none)"
+                    'SELECT mean("day_ahead_p50_mw") - mean("actual_mw") AS "day-ahead", '
+                    'mean("intraday_p50_mw") - mean("actual_mw") AS "intraday", '
+                    'mean("seasonal_naive_mw") - mean("actual_mw") AS "seasonal naive" '
+                    f'FROM "forecast" {run_filter(target)} {G} fill(none)'
                 )
             ],
-            (0, 10, 24, 8),
+            (0, 18, 24, 8),
             unit="megawatt",
-            description="Median forecast minus actual [MW].",
+            description="Median forecasts (and the seasonal naive one) minus actual [MW].",
         ),
     ]
     var = tag_variable(
@@ -448,16 +456,20 @@ def control() -> dict:
             description="Reactive power of each generator of the chosen feeders [MVAr].",
         ),
         timeseries(
-            "Curtailment (voltage control)",
+            "DER set-points (voltage control)",
             [
                 query(
-                    'SELECT mean("curtailment_mw") AS "curtailment" FROM "control" '
-                    f"{run_filter(_kind('voltage'))} {G} fill(none)"
+                    'SELECT mean("q_set_mvar") AS "Q set", min("p_limit_mw") AS "P limit" '
+                    f'FROM "control" {run_filter(_kind("der"), FEEDER)} '
+                    f'{G}, "element" fill(none)',
+                    alias="$tag_element $col",
                 )
             ],
             (0, 8, 12, 8),
-            unit="megawatt",
-            description="Generation held back by the voltage controller [MW].",
+            unit="none",
+            description="Reactive power set-points [MVAr] and active power limits, i.e. "
+            "curtailment [MW], the voltage controllers gave each generator.",
+            interpolation="stepAfter",
         ),
         state_timeline(
             "Switch states",

@@ -19,7 +19,8 @@ Parquet table          measurement       further tags
 ``estimate_line``      ``estimate``      ``kind=line``, ``feeder``
 ``estimation``         ``estimate``      ``kind=estimator``
 ``bad_data_removed``   ``estimate``      ``kind=bad_data_removed`` (field ``removed``)
-``forecast``           ``forecast``      (fields ``actual_mw``, ``q10_mw``, ``q50_mw``, ``q90_mw``)
+``forecast``           ``forecast``      element = forecast target
+``control``            ``control``       ``kind=der``, ``feeder`` (voltage control set-points)
 ``reconfig``           ``control``       ``kind=reconfig``
 ``reconfig_plans``     ``control``       ``kind=reconfig_plan``
 any other table        its own name      –
@@ -96,6 +97,7 @@ TABLES: dict[str, TableMap] = {
         "estimate", kind="bad_data_removed", per_row=True, empty_field="removed"
     ),
     "forecast": TableMap("forecast"),
+    "control": TableMap("control", kind="der", net_table="sgen"),
     "reconfig": TableMap("control", kind="reconfig"),
     "reconfig_plans": TableMap("control", kind="reconfig_plan", element_column=None, per_row=True),
 }
