@@ -70,6 +70,7 @@ _MT = {
     Terminal.SGEN: MeasuredTerminalType.generator,
 }
 _CACHE_SIZE = 32
+_SE_OUTPUTS = [CT.node, CT.line, CT.sym_voltage_sensor, CT.sym_power_sensor]
 _IDLE_SIGMA = 1e3  # [MW, MVAr]: weight 1e-12 of a 1-MW-sigma reading
 _LNR_CHUNK = 24
 LNR_CANDIDATES = 24
@@ -403,6 +404,7 @@ class WlsEstimator:
                     error_tolerance=tol,
                     max_iterations=iters,
                     calculation_method=method,
+                    output_component_types=_SE_OUTPUTS,
                 )
             except PowerGridError:
                 continue
