@@ -261,6 +261,16 @@ def test_run_records_forecasts_and_kpis_and_feeds_pseudo_measurements(write_scen
     assert len(joined) > 1000
     assert 0.2 < float(np.mean(z**2)) < 5.0  # honest sigma from the quantile spread
     assert "se" in result.kpis and result.kpis["se"]["steps_estimated"] > 180
+    from io import StringIO
+
+    from rich.console import Console
+
+    from gridtwin.cli import _summary_table
+
+    text = StringIO()
+    Console(file=text, width=200).print(_summary_table(result.kpis, "t"))
+    assert "forecast intraday skill vs seasonal naive, load / PV" in text.getvalue()
+    assert "forecast day-ahead PICP 10-90 %" in text.getvalue()
 
 
 def test_without_forecaster_pseudo_measurements_stay_as_before(write_scenario, tmp_path):

@@ -223,6 +223,20 @@ def _summary_table(kpis: dict[str, dict[str, Any]], title: str) -> Table:
                 "MWh/a",
             ),
         ]
+    fc = kpis.get("forecast")
+    for cadence, label in (("intraday", "intraday"), ("day_ahead", "day-ahead")):
+        sec = (fc or {}).get(cadence)
+        if not sec:
+            continue
+        rows += [
+            (
+                f"forecast {label} skill vs seasonal naive, load / PV",
+                f"{fmt(sec.get('load_skill_vs_seasonal_naive'), 3)} / "
+                f"{fmt(sec.get('pv_skill_vs_seasonal_naive'), 3)}",
+                "",
+            ),
+            (f"forecast {label} PICP 10-90 %", fmt(sec.get("picp80"), 3), ""),
+        ]
     for row in rows:
         table.add_row(*row)
     return table

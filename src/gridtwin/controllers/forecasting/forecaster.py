@@ -304,6 +304,8 @@ class Forecaster:
             )
         self.scale = np.where(np.isfinite(scale) & (scale > 1e-9), scale, 1.0)
         self.values = self.raw / self.scale
+        # one contiguous buffer per group: models slice these, never copy the whole history
+        self.gv = {g: np.ascontiguousarray(self.values[:, c]) for g, c in self.cols.items()}
         cs = None
         if "pv" in self.cols:
             cs = (
@@ -381,12 +383,8 @@ class Forecaster:
 
         t0 = time.perf_counter()
         lo = max(now + 1 - self.config.training, warmup_steps(self.step_s))
-        for g, cols in self.cols.items():
-            v = self.values[:, cols]
-            for model in (self.models[g], self.sn[g], self.pers[g]):
-                if model is self.sn[g] or model is self.pers[g]:
-                    continue
-                model.fit(v, now, lo=lo)
+        for g in self.cols:  # the references (seasonal naive, persistence) need no training
+            self.models[g].fit(self.gv[g], now, lo=lo)
         self._last_train = now
         return time.perf_counter() - t0
 
@@ -400,15 +398,13 @@ class Forecaster:
             self._issue_base(first)
         if self.config.day_ahead_step is not None and len(da):
             self._issue_day_ahead(first)
-            if self.learned and first != last:
-                pass
         if self.config.intraday_every:
             self._issue_intraday(last)
 
     def _predict(self, g: str, now: int, leads: np.ndarray) -> np.ndarray:
         """Quantiles of group ``g`` [normalized], shape (n_q, len(leads), n_cols)."""
         model = self.models[g]
-        v = self.values[:, self.cols[g]]
+        v = self.gv[g]
         if isinstance(model, QuantileGbm):
             lo = now - self.spd
             base = self._base_window(lo, now + int(leads.max()), self.cols[g])
@@ -432,14 +428,14 @@ class Forecaster:
         for g, cols in self.cols.items():
             model = self.models[g]
             assert isinstance(model, QuantileGbm)
-            base[:, :, cols] = model.predict_base(self.values[:, cols], now)
+            base[:, :, cols] = model.predict_base(self.gv[g], now)
         self._base = [*self._base[-1:], (now, base)]
 
     def _references(self, now: int, leads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sn = np.empty((len(leads), self.targets.n_targets))
         pe = np.empty_like(sn)
         for g, cols in self.cols.items():
-            v = self.values[:, cols]
+            v = self.gv[g]
             sn[:, cols] = self.sn[g].point(v, now, leads)
             pe[:, cols] = self.pers[g].point(v, now, leads)
         return sn * self.scale, pe * self.scale
@@ -519,7 +515,7 @@ class Forecaster:
         pos = self.n_hist + k
         if self._pending_actual is not None:
             self.raw[pos - 1] = self._pending_actual
-            self.values[pos - 1] = self._pending_actual / self.scale
+            self._enter(pos - 1)
             self.now = pos - 1
             now = self.now
             cfg = self.config
@@ -546,6 +542,13 @@ class Forecaster:
             completed=completed,
             train_s=train_s,
         )
+
+    def _enter(self, pos: int) -> None:
+        """Write the pending actuals (already in ``raw``) into the normalized buffers."""
+        row = self.raw[pos] / self.scale
+        self.values[pos] = row
+        for g, cols in self.cols.items():
+            self.gv[g][pos] = row[cols]
 
     def _complete(self) -> list[Completed]:
         done, keep = [], []
@@ -591,7 +594,7 @@ class Forecaster:
         if self._pending_actual is not None:
             pos = self.now + 1
             self.raw[pos] = self._pending_actual
-            self.values[pos] = self._pending_actual / self.scale
+            self._enter(pos)
             self.now = pos
             self._pending_actual = None
         return self._complete()
