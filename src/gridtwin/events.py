@@ -145,10 +145,72 @@ EVENT_TYPES: dict[str, EventType] = {
         description="ask the reconfiguration controller to plan now (target: reconfiguration)",
         domain="controller",
     ),
+    "line_fault": EventType(
+        "line",
+        _no_grid_effect,  # the grid simulator's protection acts (gridtwin.grid.protection)
+        params={
+            "permanent": Param(
+                "1 permanent, 0 temporary [-]", low=0, high=1, required=False, default=1.0
+            ),
+            "dead_time_s": Param(
+                "the reclose dead time of a temporary fault [s]",
+                low=0,
+                high=86400,
+                required=False,
+                default=1.0,
+            ),
+        },
+        description="a short circuit on a line: protection trips the nearest upstream breaker; "
+        "a permanent fault keeps the line out until repair, a temporary one is cleared by a "
+        "reclose after dead_time_s",
+    ),
+    "repair": EventType(
+        "line",
+        _set("line_in_service", True),
+        description="a faulted line is repaired: back in service, its tripped breaker reclosed",
+    ),
+    "sgen_trip": EventType(
+        "sgen",
+        _set("sgen_scale", False),
+        inverse=("sgen_reconnect", {}),
+        allow_all=True,
+        description="an sgen (or all sgens) disconnects",
+    ),
+    "sgen_reconnect": EventType(
+        "sgen",
+        _set("sgen_scale", True),
+        inverse=("sgen_trip", {}),
+        allow_all=True,
+        description="a tripped sgen reconnects",
+    ),
+    "measurement_outage": EventType(
+        "measurement",
+        _no_grid_effect,
+        inverse=("bad_data_clear", {}),
+        description="a measurement is silent (no reading arrives) until cleared",
+        domain="sensors",
+    ),
+    "comms_loss": EventType(
+        "controller",
+        _no_grid_effect,  # the grid simulator drops switch commands while it lasts
+        inverse=("comms_restore", {}),
+        description="switch commands from controllers do not reach the grid (target: all)",
+    ),
+    "comms_restore": EventType(
+        "controller",
+        _no_grid_effect,
+        inverse=("comms_loss", {}),
+        description="end of a comms_loss (target: all)",
+    ),
 }
 """Every event type gridtwin knows, by name."""
 
-SENSOR_MODES = {"bad_data": "gross", "bad_data_stuck": "stuck", "bad_data_sign_flip": "sign_flip"}
+SENSOR_MODES = {
+    "bad_data": "gross",
+    "bad_data_stuck": "stuck",
+    "bad_data_sign_flip": "sign_flip",
+    "measurement_outage": "silent",
+}
 """Bad-data event types and the sensor model's mode for each."""
 
 

@@ -546,6 +546,35 @@ class ReconfigurationSpec(_Strict):
         return {n: float(getattr(self, n)) for n in names if getattr(self, n) is not None}
 
 
+class FlisrSpec(_Strict):
+    """The FLISR automation function (fault location, isolation, service restoration).
+
+    It sees breaker positions, status indications and the fault passage
+    indicators at the switches; each switching takes ``remote_time`` on a
+    remote-controlled switch, ``manual_time`` when a crew drives out.
+    """
+
+    remote: Literal["all", "breakers", "none"] = Field(
+        default="all", description="which switches are remote-controlled"
+    )
+    remote_time: DurationS = Field(default=30, description="operation time of a remote switching")
+    manual_time: DurationS = Field(default=3600, description="operation time of a manual one")
+    confirm: DurationS = Field(
+        default=0, description="a breaker counts as tripped once seen open this long"
+    )
+    vm_min_pu: float = Field(default=0.9, gt=0, lt=2, description="restoration voltage band [pu]")
+    vm_max_pu: float = Field(default=1.1, gt=0, lt=2, description="[pu]")
+    max_loading_percent: float = Field(default=100.0, gt=0, description="[%]")
+
+    @model_validator(mode="after")
+    def _band(self) -> FlisrSpec:
+        if self.vm_min_pu >= self.vm_max_pu:
+            raise ValueError(
+                f"vm_max_pu: got {self.vm_max_pu}; expected more than vm_min_pu ({self.vm_min_pu})"
+            )
+        return self
+
+
 class CurveSpec(_Strict):
     """A piecewise-linear DER curve: voltages [pu], values [pu of the unit's rating]."""
 
@@ -630,6 +659,10 @@ class Scenario(_Strict):
     voltage_control: VoltageControlSpec | None = None
     reconfiguration: ReconfigurationSpec | None = None
     forecasting: ForecastingSpec | None = None
+    flisr: FlisrSpec | None = None
+    events_file: str | None = Field(
+        default=None, description="an event log (CSV or JSON) replayed after events"
+    )
 
     @model_validator(mode="after")
     def _default_profile_source(self) -> Scenario:
@@ -764,6 +797,12 @@ def scenario_from_dict(
     for spec in scenario.profiles.files:
         spec.path = str((base / spec.path).resolve())
     object.__setattr__(scenario, "_source_file", source)
+    object.__setattr__(scenario, "_n_inline_events", len(scenario.events))
+    if scenario.events_file:
+        from gridtwin.event_log import read_event_log
+
+        scenario.events_file = str((base / scenario.events_file).resolve())
+        scenario.events.extend(read_event_log(scenario.events_file))
     return scenario
 
 
@@ -891,6 +930,14 @@ def measurement_plan(scenario: Scenario, net: Any) -> Any:
         ) from None
 
 
+def _event_where(scenario: Scenario, index: int, name: str) -> tuple[str, str]:
+    """(file, field) naming event ``index``: the scenario's ``events`` or a row of its event log."""
+    n_inline = getattr(scenario, "_n_inline_events", len(scenario.events))
+    if index < n_inline or not scenario.events_file:
+        return scenario.source_file, f"events[{index}].{name}"
+    return scenario.events_file, f"event {index - n_inline + 1}.{name}"
+
+
 def check_against_net(scenario: Scenario, net: Any) -> Any:
     """Check the parts of a scenario that depend on the network.
 
@@ -904,27 +951,27 @@ def check_against_net(scenario: Scenario, net: Any) -> Any:
     """
     from gridtwin.events import EVENT_TYPES, resolve_target
 
-    source = scenario.source_file
     plan = measurement_plan(scenario, net)
     for i, event in enumerate(scenario.events):
         at_s = event_offset_s(scenario, i)
         if not 0 <= at_s < scenario.time.duration:
             raise InputError(
-                source,
-                f"events[{i}].at",
+                *_event_where(scenario, i, "at"),
                 f"got {event.at!r}, outside the run; expected a time in "
                 f"[0, {format_duration(scenario.time.duration)}) after time.start",
             )
         if at_s % scenario.time.step:
             raise InputError(
-                source,
-                f"events[{i}].at",
+                *_event_where(scenario, i, "at"),
                 f"got {event.at!r}; expected a multiple of time.step "
                 f"({format_duration(scenario.time.step)})",
             )
         kind = EVENT_TYPES[event.type]
         try:
-            if kind.element == "measurement":
+            if event.type in ("comms_loss", "comms_restore"):
+                if str(event.target) != "all":
+                    raise LookupError(f"got {event.target!r}; expected all")
+            elif kind.element == "measurement":
                 if plan is None:
                     raise LookupError(
                         f"{event.type} needs a measurements section; expected measurements.plan"
@@ -940,5 +987,5 @@ def check_against_net(scenario: Scenario, net: Any) -> Any:
             else:
                 resolve_target(net, kind.element, event.target, allow_all=kind.allow_all)
         except LookupError as exc:
-            raise InputError(source, f"events[{i}].target", str(exc)) from None
+            raise InputError(*_event_where(scenario, i, "target"), str(exc)) from None
     return plan

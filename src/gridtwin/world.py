@@ -67,6 +67,8 @@ SIM_CONFIG = {
     },
     "Reconfig": {"python": "gridtwin.controllers.reconfig.reconfig_sim:ReconfigSimulator"},
     "Forecaster": {"python": "gridtwin.controllers.forecasting.forecast_sim:ForecastSimulator"},
+    "Flisr": {"python": "gridtwin.controllers.flisr.flisr_sim:FlisrSimulator"},
+    "Reliability": {"python": "gridtwin.simulators.reliability_sim:ReliabilitySimulator"},
 }
 
 
@@ -434,6 +436,78 @@ def _add_reconfiguration(
         world.connect(events, reconfig, "events")
 
 
+def _add_flisr(
+    world: Any, scenario: Scenario, prep: Prepared, grid: Any, events: Any
+) -> Any:
+    """FLISR, closing the loop through the grid::
+
+    Grid ──switch_closed, line_in_service, fault_passed, result──► Flisr
+     ▲                                    Events ──repair──►  │
+     └──────────── switch_command (time-shifted, next step) ──┘
+
+    Returns the :class:`~gridtwin.controllers.flisr.Flisr` (its incidents feed the KPIs).
+    """
+    from gridtwin.controllers.flisr import Flisr
+    from gridtwin.controllers.flisr.feasibility import RestorationCheck
+    from gridtwin.grid.protection import DeviceGraph
+
+    spec = scenario.flisr
+    assert spec is not None
+    net = prep.net
+    graph = DeviceGraph.from_net(net)
+    check = RestorationCheck(
+        net,
+        _build_engine(scenario, copy.deepcopy(net)),
+        vm_min_pu=spec.vm_min_pu,
+        vm_max_pu=spec.vm_max_pu,
+        max_loading_percent=spec.max_loading_percent,
+    )
+    n_sw = len(net.switch)
+    remote = {
+        "all": np.ones(n_sw, dtype=bool),
+        "breakers": graph.switch_is_cb.copy(),
+        "none": np.zeros(n_sw, dtype=bool),
+    }[spec.remote]
+    flisr = Flisr(
+        graph,
+        net.switch["closed"].to_numpy(dtype=bool).copy(),
+        check,
+        remote,
+        remote_time_s=spec.remote_time,
+        manual_time_s=spec.manual_time,
+        confirm_s=spec.confirm,
+    )
+    sim = world.start("Flisr", flisr=flisr, step_s=scenario.time.step, meter=check.meter)
+    entity = sim.Flisr()
+    world.connect(grid, entity, "switch_closed", "line_in_service", "fault_passed", "result")
+    world.connect(
+        entity,
+        grid,
+        "switch_command",
+        time_shifted=True,
+        initial_data={"switch_command": None},
+    )
+    if events is not None:
+        world.connect(events, entity, "events")
+    return flisr
+
+
+def _fault_truth(prep: Prepared) -> tuple[list[tuple[int, int, int | None]], list[int]]:
+    """Permanent line faults (line, time, repair time or None) and all repair times [s]."""
+    faults: list[tuple[int, int, int | None]] = []
+    repairs = [e.time_s for e in prep.schedule if e.type == "repair"]
+    for e in prep.schedule:
+        if e.type == "line_fault" and dict(e.params).get("permanent", 1.0) >= 0.5:
+            for line in e.positions:
+                rep = [
+                    r.time_s
+                    for r in prep.schedule
+                    if r.type == "repair" and line in r.positions and r.time_s >= e.time_s
+                ]
+                faults.append((int(line), e.time_s, min(rep) if rep else None))
+    return faults, repairs
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -533,6 +607,12 @@ def run_scenario(
         starts = np.unique(bounds[(bounds > 0) & (bounds < scenario.time.duration)])
         se_kpis = SeKpis(plan.sc_name, [0, *starts.tolist()])
     step_s = scenario.time.step
+    reliability_kpis = None
+    if scenario.flisr is not None or any(e.type == "line_fault" for e in prep.schedule):
+        from gridtwin.report.reliability_kpis import ReliabilityKpis
+
+        reliability_kpis = ReliabilityKpis.from_net(net, step_s)
+    flisr = None
     influx_report = None
     recording_store = influx.attach(store, run_dir, scenario, tables, net) if influx else store
     try:
@@ -585,6 +665,11 @@ def run_scenario(
             world.set_initial_event(events_sim._sid, prep.schedule[0].time_s)
         if scenario.reconfiguration is not None:
             _add_reconfiguration(world, scenario, prep, grid, recorder, events)
+        if scenario.flisr is not None:
+            flisr = _add_flisr(world, scenario, prep, grid, events)
+        if reliability_kpis is not None:
+            meter = world.start("Reliability", kpis=reliability_kpis, step_s=step_s).Reliability()
+            world.connect(grid, meter, "result", "load_demand_p_mw")
         world.connect(
             grid,
             recorder,
@@ -614,6 +699,14 @@ def run_scenario(
             sections["forecast"] = forecast_kpis.section()
         if voltage_kpis is not None:
             sections["voltage"] = voltage_kpis.section()
+        if reliability_kpis is not None:
+            sections["reliability"] = reliability_kpis.section()
+        if flisr is not None and reliability_kpis is not None:
+            faults, repairs = _fault_truth(prep)
+            ops = sum(len(i.isolation) + len(i.reclosed) + len(i.ties) for i in flisr.incidents)
+            sections["flisr"] = reliability_kpis.flisr_section(
+                flisr.incidents, faults, repairs, ops
+            )
         (run_dir / "kpis.json").write_text(json.dumps(sections, indent=2) + "\n", encoding="utf-8")
         if influx is not None:
             end_s = int(scenario.time.start.timestamp()) + kpis.steps * step_s

@@ -40,6 +40,16 @@ same step (a trip, an outage) has the last word, as it would in the field.
 A failed power flow yields NaN outputs and ``converged`` False; the next step
 goes on.
 
+Protection (:mod:`gridtwin.grid.protection`): a ``line_fault`` event trips the
+nearest upstream breaker; a permanent fault takes the line out of service
+until ``repair`` (which also recloses the breaker it tripped), a temporary one
+recloses the breaker at the first step at least ``dead_time_s`` later. A
+switch command that feeds an unrepaired fault again trips again. Output
+``fault_passed``: per switch, whether fault current of an active fault passed
+it (what a fault passage indicator there shows). ``comms_loss`` ... ``comms_restore``
+events: switch commands are dropped meanwhile. The static twin sees no
+protection.
+
 The *static* twin (with a ``static_engine``): a second state that shares every
 input except switch commands, so it stays in the starting configuration apart
 from events and other actors' switchings; one more power flow per step gives
@@ -57,6 +67,7 @@ import numpy as np
 import pandapower as pp
 
 from gridtwin.grid.engine import PowerFlowEngine, PowerFlowResult
+from gridtwin.grid.protection import DeviceGraph, FaultTrip, trip_for_fault
 from gridtwin.grid.state import GridState, SwitchCommand
 from gridtwin.grid.topology import element_names
 
@@ -144,7 +155,7 @@ def _meta() -> dict:
                 | set(_CONTROL_INPUTS)
                 | set(_STATE_OUTPUTS)
                 | {"events", "result", "switch_command", "command_operations", "static_losses_mw"}
-                | {"sgen_available_p_mw"}
+                | {"sgen_available_p_mw", "fault_passed", "comms_lost"}
             ),
         }
     }
@@ -176,12 +187,17 @@ class GridSimulator(mosaik_api_v3.Simulator):
         self._static_topology: dict[str, np.ndarray] = {}
         self.static_losses_mw = float("nan")
         self.command_operations = 0
+        self.graph: DeviceGraph | None = None
+        self.faults: dict[int, tuple[FaultTrip, bool]] = {}  # line -> (trip, permanent)
+        self.recloses: list[tuple[int, int]] = []  # (due time [s], line)
+        self.comms_lost = False
 
     def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
         self.net = sim_params["net"]
         self.engine = sim_params["engine"]
         self.step_s = int(sim_params["step_s"])
         self.state = GridState.from_net(self.net)
+        self.graph = DeviceGraph.from_net(self.net)
         self.static_engine = sim_params.get("static_engine")
         if self.static_engine is not None:
             self._static_topology = {a: getattr(self.state, a).copy() for a in _STATIC_TOPOLOGY}
@@ -217,9 +233,20 @@ class GridSimulator(mosaik_api_v3.Simulator):
             if eid != "grid":
                 self._element_input(eid, attrs)
         self.command_operations = 0
+        due = [
+            e
+            for at_s, events in grid_inputs.get("events", {}).values()
+            if at_s == time
+            for e in events
+        ]
+        for event in due:
+            if event.type in ("comms_loss", "comms_restore"):
+                self.comms_lost = event.type == "comms_loss"
         for command in grid_inputs.get("switch_command", {}).values():
-            if isinstance(command, SwitchCommand) and command.at_s == time:
+            if isinstance(command, SwitchCommand) and command.at_s == time and not self.comms_lost:
                 self.command_operations += command.apply(state)
+        self._reclose(time)
+        self._retrip()
         self._load_demand = state.load_p_mw * state.load_scale
         static = replace(state, **self._static_topology) if self.static_engine is not None else None
         for at_s, events in grid_inputs.get("events", {}).values():
@@ -228,6 +255,8 @@ class GridSimulator(mosaik_api_v3.Simulator):
                     event.apply(state)
                     if static is not None:
                         event.apply(static)  # events only assign: applying twice is harmless
+                    if event.type in ("line_fault", "repair"):
+                        self._protect(event, time)
         for attr, field in _CONTROL_INPUTS.items():
             if attr in grid_inputs:
                 value = next(iter(grid_inputs[attr].values()))
@@ -239,6 +268,74 @@ class GridSimulator(mosaik_api_v3.Simulator):
             assert self.static_engine is not None
             self.static_losses_mw = float(self.static_engine.solve(static).losses_mw)
         return time + self.step_s
+
+    # --- protection ---------------------------------------------------------------------
+
+    def _protect(self, event: Any, time: int) -> None:
+        """Trip for a ``line_fault``; put a repaired line back and reclose its breaker."""
+        state = self.state
+        assert state is not None and self.graph is not None
+        params = dict(event.params)
+        for line in event.positions:
+            if event.type == "line_fault":
+                trip = trip_for_fault(
+                    self.graph,
+                    state.switch_closed,
+                    state.line_in_service,
+                    line,
+                    state.trafo_in_service,
+                )
+                state.switch_closed[list(trip.breakers)] = False
+                permanent = params.get("permanent", 1.0) >= 0.5
+                self.faults[line] = (trip, permanent)
+                if permanent:
+                    state.line_in_service[line] = False
+                else:
+                    self.recloses.append((time + int(params.get("dead_time_s", 1.0)), line))
+            else:  # repair
+                trip_perm = self.faults.pop(line, None)
+                if trip_perm is not None:
+                    state.switch_closed[list(trip_perm[0].breakers)] = True
+                self._retrip()
+
+    def _reclose(self, time: int) -> None:
+        """Reclose the breakers of temporary faults whose dead time is over."""
+        state = self.state
+        assert state is not None
+        keep = []
+        for due_s, line in self.recloses:
+            if due_s > time:
+                keep.append((due_s, line))
+                continue
+            trip_perm = self.faults.pop(line, None)
+            if trip_perm is not None:
+                state.switch_closed[list(trip_perm[0].breakers)] = True
+        self.recloses = keep
+
+    def _retrip(self) -> None:
+        """Trip again where an unrepaired permanent fault is fed again."""
+        state = self.state
+        assert state is not None and self.graph is not None
+        for line, (trip, permanent) in list(self.faults.items()):
+            if not permanent:
+                continue
+            in_service = state.line_in_service.copy()
+            in_service[line] = True
+            again = trip_for_fault(
+                self.graph, state.switch_closed, in_service, line, state.trafo_in_service
+            )
+            if again.breakers:
+                state.switch_closed[list(again.breakers)] = False
+                passed = tuple(sorted(set(trip.passed) | set(again.passed)))
+                self.faults[line] = (FaultTrip(trip.breakers + again.breakers, passed), True)
+
+    def fault_passed(self) -> np.ndarray:
+        """Per switch: fault current of an active fault passed it."""
+        assert self.state is not None
+        out = np.zeros(len(self.state.switch_closed), dtype=bool)
+        for trip, _ in self.faults.values():
+            out[list(trip.passed)] = True
+        return out
 
     def _element_input(self, eid: str, attrs: dict[str, dict[str, Any]]) -> None:
         state = self.state
@@ -292,6 +389,10 @@ class GridSimulator(mosaik_api_v3.Simulator):
             return self.static_losses_mw
         if source == "command_operations":
             return self.command_operations
+        if source == "fault_passed":
+            return self.fault_passed()
+        if source == "comms_lost":
+            return self.comms_lost
         if source == "switch_command":
             return None
         if source in _STATE_OUTPUTS:

@@ -478,6 +478,9 @@ class SensorModel:
         out_value = value.copy()
         corrupted = np.zeros(plan.n_scalars, dtype=bool)
         for i, (mode, k_sigma, stuck) in self.bad.items():
+            if mode == "silent":  # measurement_outage: no reading arrives
+                valid[i] = False
+                continue
             corrupted[i] = True
             if mode == "gross":
                 out_value[i] = value[i] + k_sigma * self._held_sigma[i]
