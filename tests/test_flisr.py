@@ -30,8 +30,9 @@ import numpy as np
 import pandapower as pp
 import pandas as pd
 import pytest
+import yaml
 
-from gridtwin.controllers.flisr import locate, sections
+from gridtwin.controllers.flisr import locate, restoration_ties, sections
 from gridtwin.errors import InputError
 from gridtwin.events import EVENT_TYPES
 from gridtwin.grid.protection import DeviceGraph, trip_for_fault
@@ -356,3 +357,64 @@ def test_scenario_input_errors_are_one_line(tmp_path):
         with pytest.raises(InputError) as err:
             prepare(scenario_from_dict({**base, **extra}, source="s.yaml", base_dir=tmp_path))
         assert "\n" not in str(err.value) and needle in str(err.value), str(err.value)
+
+
+def test_partial_restoration_splits_the_dead_area_when_the_whole_is_infeasible():
+    """Fault on L0: A0 bounds its section, s2 isolates it; A2, A3 are dead. Say feeding A2
+    through the tie breaks a limit: FLISR opens s4 and closes the tie, restoring A3 only."""
+    net = _net()
+    g = DeviceGraph.from_net(net)
+    sec = sections(g)
+    closed = net.switch["closed"].to_numpy(bool).copy()
+    closed[[SWITCHES.index("A0"), SWITCHES.index("s2")]] = False
+    a2 = BUSES.index("A2")
+
+    def feasible(candidate: np.ndarray) -> bool:  # stands for "A2's voltage would be too low"
+        return bool(g.search(g.live(candidate, np.ones(6, bool)))[a2] == -2)
+
+    plan = restoration_ties(
+        g,
+        sec,
+        closed,
+        np.ones(6, bool),
+        blocked={SWITCHES.index("s2"), SWITCHES.index("A0")},
+        faulted={int(sec[g.line_node(0)])},
+        feasible=feasible,
+    )
+    assert [(SWITCHES[s], c) for s, c in plan] == [("s4", False), ("s5", True)]
+    assert (
+        restoration_ties(
+            g,
+            sec,
+            closed,
+            np.ones(6, bool),
+            blocked={SWITCHES.index("s2"), SWITCHES.index("A0")},
+            faulted={int(sec[g.line_node(0)])},
+            feasible=feasible,
+            split=False,
+        )
+        == []
+    )
+
+
+def test_measurement_outage_of_a_device_class_in_a_run(tmp_path):
+    """Every SCADA measurement silent from 1 h for 30 min (steps 4 and 5 of 15 min)."""
+    data = yaml.safe_load((SCENARIOS / "mv-rural-estimation.yaml").read_text())
+    data["time"]["duration"] = "3h"
+    data.pop("estimation")
+    data["events"] = [
+        {"at": "1h", "type": "measurement_outage", "target": "scada", "duration": "30min"}
+    ]
+    data["recording"] = {"tables": ["grid"]}
+    run = run_scenario(
+        scenario_from_dict(data, source="est.yaml", base_dir=SCENARIOS), out_dir=tmp_path / "r"
+    ).run_dir
+    m = pd.read_parquet(run / "measurement.parquet")
+    m["step"] = m["sim_time_s"] // 900
+    scada = m["element"].str.startswith("scada:")
+    assert m.loc[scada & m["step"].isin([4, 5]), "valid"].eq(False).all()
+    assert m.loc[scada & m["step"].isin([3, 6]), "valid"].any()
+    assert m.loc[~scada & m["step"].isin([4, 5]), "valid"].any()
+    with pytest.raises(InputError, match="no pmu device"):
+        data["events"][0]["target"] = "pmu"
+        prepare(scenario_from_dict(data, source="est.yaml", base_dir=SCENARIOS))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandapower as pp
@@ -187,7 +188,8 @@ EVENT_TYPES: dict[str, EventType] = {
         "measurement",
         _no_grid_effect,
         inverse=("bad_data_clear", {}),
-        description="a measurement is silent (no reading arrives) until cleared",
+        description="a measurement, or every measurement of a device class (target scada, "
+        "pmu, smart_meter or pseudo), is silent (no reading arrives) until cleared",
         domain="sensors",
     ),
     "comms_loss": EventType(
@@ -258,6 +260,27 @@ def resolve_target(
     )
 
 
+def measurement_positions(plan: object, event_type: str, target: str) -> np.ndarray:
+    """Scalar positions a measurement event targets: one measurement by name, or for
+    ``measurement_outage`` a whole device class (``scada``, ``pmu``, ``smart_meter``,
+    ``pseudo``).
+
+    Raises
+    ------
+    LookupError
+        If no measurement (or none of the class) matches.
+    """
+    from gridtwin.simulators.sensors import CLASS_NAMES
+
+    p: Any = plan
+    if event_type == "measurement_outage" and target in CLASS_NAMES:
+        hits = np.flatnonzero(p.ch_class[p.sc_channel] == CLASS_NAMES.index(target))
+        if not len(hits):
+            raise LookupError(f"got {target!r}; the measurement plan has no {target} device")
+        return hits
+    return np.array([p.scalar_index(target)])
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class ScheduledEvent:
     """An event at a time [s after start], resolved to element positions."""
@@ -296,7 +319,7 @@ def build_schedule(
     for i, spec in enumerate(scenario.events):  # type: ignore[attr-defined]
         kind = EVENT_TYPES[spec.type]
         if kind.element == "measurement":
-            positions = np.array([plan.scalar_index(str(spec.target))])  # type: ignore[union-attr]
+            positions = measurement_positions(plan, spec.type, str(spec.target))
         elif kind.element == "controller":
             positions = np.zeros(0, dtype=np.int64)
         else:

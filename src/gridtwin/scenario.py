@@ -949,7 +949,7 @@ def check_against_net(scenario: Scenario, net: Any) -> Any:
     InputError
         On the first problem found.
     """
-    from gridtwin.events import EVENT_TYPES, resolve_target
+    from gridtwin.events import EVENT_TYPES, measurement_positions, resolve_target
 
     plan = measurement_plan(scenario, net)
     for i, event in enumerate(scenario.events):
@@ -976,7 +976,7 @@ def check_against_net(scenario: Scenario, net: Any) -> Any:
                     raise LookupError(
                         f"{event.type} needs a measurements section; expected measurements.plan"
                     )
-                plan.scalar_index(str(event.target))
+                measurement_positions(plan, event.type, str(event.target))
             elif kind.element == "controller":
                 if scenario.reconfiguration is None:
                     raise LookupError(

@@ -55,12 +55,13 @@ class SensorSimulator(mosaik_api_v3.Simulator):
             for event in events:
                 if event.domain != "sensors":
                     continue
-                scalar = event.positions[0]
-                if event.type == "bad_data_clear":
-                    model.clear(scalar)
-                else:
-                    params = dict(event.params)
-                    model.inject(scalar, SENSOR_MODES[event.type], params.get("k_sigma", 20.0))
+                for scalar in event.positions:
+                    if event.type == "bad_data_clear":
+                        model.clear(scalar)
+                    else:
+                        params = dict(event.params)
+                        k_sigma = params.get("k_sigma", 20.0)
+                        model.inject(scalar, SENSOR_MODES[event.type], k_sigma)
         result = next(iter(attrs["result"].values()))
         pseudo = attrs.get("pseudo")
         forecast = next(iter(pseudo.values())) if pseudo else None

@@ -105,8 +105,14 @@ def restoration_ties(
     blocked: set[int],
     faulted: set[int],
     feasible: Callable[[np.ndarray], bool],
-) -> list[int]:
-    """Open switches to close, in order, to restore dead parts from live ones.
+    split: bool = True,
+) -> list[tuple[int, bool]]:
+    """Switchings ``(switch, close)``, in order, that restore dead parts from live ones.
+
+    A tie whose closing the ``feasible`` check rejects may still restore part
+    of the dead area: with ``split``, FLISR tries opening each closed switch
+    inside the area the tie would feed and keeps the feasible split that
+    restores the most nodes (the rest may come back through another tie).
 
     Parameters
     ----------
@@ -119,9 +125,11 @@ def restoration_ties(
     feasible : callable
         ``feasible(switch_closed) -> bool``: the configuration keeps voltages
         and loadings within limits.
+    split : bool
+        Try partial restoration through a rejected tie (see above).
     """
     closed = np.asarray(closed, dtype=bool).copy()
-    chosen: list[int] = []
+    chosen: list[tuple[int, bool]] = []
     rejected: set[int] = set()
     while True:
         live = graph.search(graph.live(closed, line_in_service)) != -2
@@ -137,12 +145,48 @@ def restoration_ties(
             trial[s] = True
             if feasible(trial):
                 closed = trial
-                chosen.append(s)
+                chosen.append((s, True))
+                progress = True
+                break
+            cut = (
+                _best_split(graph, trial, line_in_service, live, blocked, feasible)
+                if split
+                else None
+            )
+            if cut is not None:
+                closed = trial
+                closed[cut] = False
+                chosen += [(cut, False), (s, True)]
                 progress = True
                 break
             rejected.add(s)
         if not progress:
             return chosen
+
+
+def _best_split(
+    graph: DeviceGraph,
+    trial: np.ndarray,
+    line_in_service: np.ndarray,
+    live_before: np.ndarray,
+    blocked: set[int],
+    feasible: Callable[[np.ndarray], bool],
+) -> int | None:
+    """The closed switch inside the newly fed area whose opening makes ``trial`` feasible
+    and keeps the most nodes fed (lowest position on ties); None if there is none."""
+    fed = graph.search(graph.live(trial, line_in_service)) != -2
+    new = fed & ~live_before
+    best: tuple[int, int] | None = None
+    for e in np.flatnonzero(graph.edge_switch >= 0):
+        c = int(graph.edge_switch[e])
+        if not trial[c] or c in blocked or not (new[graph.edge_a[e]] and new[graph.edge_b[e]]):
+            continue
+        cand = trial.copy()
+        cand[c] = False
+        gain = int((graph.search(graph.live(cand, line_in_service)) != -2)[: graph.n_bus].sum())
+        if (best is None or gain > best[0]) and feasible(cand):
+            best = (gain, c)
+    return None if best is None else best[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,10 +344,13 @@ class Flisr:
         )
         self._schedule(time_s, iso, False, "isolate")
         self._schedule(time_s, reclose, True, "reclose")
-        end = self._schedule(time_s, ties, True, "restore")
-        incident.isolation = tuple(sorted({*incident.isolation, *iso}))
+        end = self._schedule(time_s, [], True, "restore")
+        for sw, close in ties:
+            end = self._schedule(time_s, [sw], close, "restore")
+        opened = [sw for sw, close in ties if not close]
+        incident.isolation = tuple(sorted({*incident.isolation, *iso, *opened}))
         incident.reclosed = tuple(sorted({*incident.reclosed, *reclose}))
-        incident.ties = tuple(sorted({*incident.ties, *ties}))
+        incident.ties = tuple(sorted({*incident.ties, *(sw for sw, close in ties if close)}))
         incident.restored_s = end
 
     def _return(self, time_s: int, closed: np.ndarray, line: int) -> None:
