@@ -418,3 +418,30 @@ def test_measurement_outage_of_a_device_class_in_a_run(tmp_path):
     with pytest.raises(InputError, match="no pmu device"):
         data["events"][0]["target"] = "pmu"
         prepare(scenario_from_dict(data, source="est.yaml", base_dir=SCENARIOS))
+
+
+def test_fewer_indicators_locate_coarser(tmp_path):
+    """Fault on L2. With an indicator at every switch FLISR isolates {L2, A3} (s4 opens) and
+    A2 comes back; with indicators only at the breakers and s2, s3 and s4 carry none, so the
+    located zone is {L1, A2, L2, A3}: s2 opens and A2 stays dark with A3."""
+    events = [{"at": "1h", "type": "line_fault", "target": "L2"}]
+    fine = _pivot(_run(tmp_path, events, name="fine"), "bus", "energized")
+    assert sorted(fine.columns[~fine.loc[13].astype(bool)]) == ["A3"]
+    path = tmp_path / "net.json"
+    data = {
+        "name": "coarse",
+        "time": {"start": "2016-01-01T00:00:00+00:00", "duration": "2h", "step": "5min"},
+        "grid": {"file": str(path)},
+        "events": events,
+        "recording": {"tables": ["bus", "switch"]},
+        "flisr": {"remote_time": "30s", "indicators": ["s2"]},
+    }
+    run = run_scenario(scenario_from_dict(data, source="c.yaml"), out_dir=tmp_path / "c")
+    coarse = _pivot(run.run_dir, "bus", "energized")
+    sw = _pivot(run.run_dir, "switch", "closed")
+    assert sorted(coarse.columns[~coarse.loc[13].astype(bool)]) == ["A2", "A3"]
+    assert sorted(sw.columns[~sw.loc[13].astype(bool)]) == ["s2", "s5"]
+    assert run.kpis["flisr"]["faults_located_correctly"] == 1
+    data["flisr"]["indicators"] = ["s9"]
+    with pytest.raises(InputError, match=r"flisr.indicators\[0\]: got 's9'"):
+        prepare(scenario_from_dict(data, source="c.yaml"))

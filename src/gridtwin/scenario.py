@@ -562,6 +562,11 @@ class FlisrSpec(_Strict):
     confirm: DurationS = Field(
         default=0, description="a breaker counts as tripped once seen open this long"
     )
+    indicators: Literal["all"] | list[str | int] = Field(
+        default="all",
+        description="switches with a fault passage indicator (names or indices); "
+        "breakers always report",
+    )
     vm_min_pu: float = Field(default=0.9, gt=0, lt=2, description="restoration voltage band [pu]")
     vm_max_pu: float = Field(default=1.1, gt=0, lt=2, description="[pu]")
     max_loading_percent: float = Field(default=100.0, gt=0, description="[%]")
@@ -988,4 +993,10 @@ def check_against_net(scenario: Scenario, net: Any) -> Any:
                 resolve_target(net, kind.element, event.target, allow_all=kind.allow_all)
         except LookupError as exc:
             raise InputError(*_event_where(scenario, i, "target"), str(exc)) from None
+    if scenario.flisr is not None and scenario.flisr.indicators != "all":
+        for i, name in enumerate(scenario.flisr.indicators):
+            try:
+                resolve_target(net, "switch", name)
+            except LookupError as exc:
+                raise InputError(scenario.source_file, f"flisr.indicators[{i}]", str(exc)) from None
     return plan

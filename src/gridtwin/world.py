@@ -33,7 +33,7 @@ import numpy as np
 import pandapower as pp
 
 from gridtwin.errors import InputError
-from gridtwin.events import ScheduledEvent, build_schedule
+from gridtwin.events import ScheduledEvent, build_schedule, resolve_target
 from gridtwin.grid.engine import PowerFlowEngine, make_engine
 from gridtwin.grid.sources import load_net
 from gridtwin.grid.topology import element_names
@@ -436,9 +436,7 @@ def _add_reconfiguration(
         world.connect(events, reconfig, "events")
 
 
-def _add_flisr(
-    world: Any, scenario: Scenario, prep: Prepared, grid: Any, events: Any
-) -> Any:
+def _add_flisr(world: Any, scenario: Scenario, prep: Prepared, grid: Any, events: Any) -> Any:
     """FLISR, closing the loop through the grid::
 
     Grid ──switch_closed, line_in_service, fault_passed, result──► Flisr
@@ -476,6 +474,7 @@ def _add_flisr(
         remote_time_s=spec.remote_time,
         manual_time_s=spec.manual_time,
         confirm_s=spec.confirm,
+        indicators=_indicator_mask(net, spec.indicators),
     )
     sim = world.start("Flisr", flisr=flisr, step_s=scenario.time.step, meter=check.meter)
     entity = sim.Flisr()
@@ -490,6 +489,16 @@ def _add_flisr(
     if events is not None:
         world.connect(events, entity, "events")
     return flisr
+
+
+def _indicator_mask(net: pp.pandapowerNet, indicators: Any) -> np.ndarray | None:
+    """Per switch: a fault passage indicator there (None: at every switch)."""
+    if indicators == "all":
+        return None
+    mask = np.zeros(len(net.switch), dtype=bool)
+    for name in indicators:
+        mask[resolve_target(net, "switch", name)] = True
+    return mask
 
 
 def _fault_truth(prep: Prepared) -> tuple[list[tuple[int, int, int | None]], list[int]]:

@@ -42,8 +42,15 @@ from gridtwin.grid.protection import DeviceGraph
 __all__ = ["Flisr", "Incident", "Operation", "locate", "restoration_ties", "sections"]
 
 
-def sections(graph: DeviceGraph) -> np.ndarray:
-    """Section id per node: components of the device graph without its switch edges."""
+def sections(graph: DeviceGraph, merged: np.ndarray | None = None) -> np.ndarray:
+    """Section id per node: components of the device graph without its switch edges.
+
+    Parameters
+    ----------
+    merged : ndarray of bool, optional
+        Per switch: treat it as a fixed connection (a normally closed switch
+        without a fault passage indicator: FLISR cannot tell its two sides apart).
+    """
     parent = np.arange(graph.n_nodes)
 
     def find(x: int) -> int:
@@ -52,7 +59,10 @@ def sections(graph: DeviceGraph) -> np.ndarray:
             x = int(parent[x])
         return x
 
-    for e in np.flatnonzero(graph.edge_switch < 0):
+    fixed = graph.edge_switch < 0
+    if merged is not None:
+        fixed |= (graph.edge_switch >= 0) & merged[np.maximum(graph.edge_switch, 0)]
+    for e in np.flatnonzero(fixed):
         ra, rb = find(int(graph.edge_a[e])), find(int(graph.edge_b[e]))
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
@@ -232,6 +242,10 @@ class Flisr:
         Operation time of a remote / manual switching [s].
     confirm_s : int
         A breaker counts as tripped once seen open this long [s] (0: at once).
+    indicators : ndarray of bool, optional
+        Per switch: it has a fault passage indicator (default: all have one;
+        breakers always count as having one). Normally closed switches without
+        one join the sections on their two sides, so location is coarser.
     """
 
     graph: DeviceGraph
@@ -241,6 +255,7 @@ class Flisr:
     remote_time_s: int = 30
     manual_time_s: int = 3600
     confirm_s: int = 0
+    indicators: np.ndarray | None = None
     sec: np.ndarray = field(init=False)
     line_section: np.ndarray = field(init=False)
     pending: list[Operation] = field(default_factory=list)
@@ -252,7 +267,11 @@ class Flisr:
     reissued: int = 0
 
     def __post_init__(self) -> None:
-        self.sec = sections(self.graph)
+        if self.indicators is not None:  # breakers report their own trips (relays)
+            self.indicators = np.asarray(self.indicators, bool) | self.graph.switch_is_cb
+            self.sec = sections(self.graph, self.normal_closed & ~self.indicators)
+        else:
+            self.sec = sections(self.graph)
         self.line_section = self.sec[self.graph.n_bus : self.graph.n_bus + self.graph.n_line]
 
     def _op_time(self, switch: int) -> int:
@@ -276,6 +295,9 @@ class Flisr:
     ) -> None:
         """Take in one step's indications; plan operations for new trips and repairs."""
         closed = np.asarray(switch_closed, dtype=bool)
+        fault_passed = np.asarray(fault_passed, dtype=bool)
+        if self.indicators is not None:
+            fault_passed = fault_passed & self.indicators
         self._confirm(time_s, closed, fault_passed)
         for line in repaired_lines:
             self._return(time_s, closed, int(line))
