@@ -45,7 +45,9 @@ def influx(tmp_path_factory):
     from tests.influx_server import InfluxServer, influxd_path
 
     if influxd_path() is None:
-        pytest.fail("influxd not found: apt-get install -y influxdb (the README's test command does)")
+        pytest.fail(
+            "influxd not found: apt-get install -y influxdb (the README's test command does)"
+        )
     server = InfluxServer(tmp_path_factory.mktemp("influxd"))
     server.start()
     yield server
