@@ -668,6 +668,9 @@ class Scenario(_Strict):
     events_file: str | None = Field(
         default=None, description="an event log (CSV or JSON) replayed after events"
     )
+    measurements_file: str | None = Field(
+        default=None, description="recorded measurements (CSV) replacing simulated ones"
+    )
 
     @model_validator(mode="after")
     def _default_profile_source(self) -> Scenario:
@@ -696,6 +699,14 @@ class Scenario(_Strict):
             )
         if vc.central is not None and vc.central.interval % self.time.step:
             raise ValueError("voltage_control: central.interval must be a multiple of time.step")
+        return self
+
+    @model_validator(mode="after")
+    def _measurements_file_needs_plan(self) -> Scenario:
+        if self.measurements_file and self.measurements is None:
+            raise ValueError(
+                "measurements_file: needs a measurements section (its plan names the measurements)"
+            )
         return self
 
     @model_validator(mode="after")
@@ -803,6 +814,8 @@ def scenario_from_dict(
         spec.path = str((base / spec.path).resolve())
     object.__setattr__(scenario, "_source_file", source)
     object.__setattr__(scenario, "_n_inline_events", len(scenario.events))
+    if scenario.measurements_file:
+        scenario.measurements_file = str((base / scenario.measurements_file).resolve())
     if scenario.events_file:
         from gridtwin.event_log import read_event_log
 
@@ -993,6 +1006,10 @@ def check_against_net(scenario: Scenario, net: Any) -> Any:
                 resolve_target(net, kind.element, event.target, allow_all=kind.allow_all)
         except LookupError as exc:
             raise InputError(*_event_where(scenario, i, "target"), str(exc)) from None
+    if scenario.measurements_file:
+        from gridtwin.measurement_log import read_measurement_log
+
+        read_measurement_log(scenario.measurements_file, scenario, plan)
     if scenario.flisr is not None and scenario.flisr.indicators != "all":
         for i, name in enumerate(scenario.flisr.indicators):
             try:

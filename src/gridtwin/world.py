@@ -196,7 +196,12 @@ def _add_estimation(
     step_s = scenario.time.step
     seed = scenario.measurements.seed
     model = SensorModel(plan, step_s, scenario.seed if seed is None else seed)
-    sensors = world.start("Sensors", model=model, step_s=step_s).Sensors()
+    replay = None
+    if scenario.measurements_file:
+        from gridtwin.measurement_log import read_measurement_log
+
+        replay = read_measurement_log(scenario.measurements_file, scenario, plan)
+    sensors = world.start("Sensors", model=model, step_s=step_s, replay=replay).Sensors()
     world.connect(grid, sensors, "result")
     world.connect(sensors, recorder, "frame")
     spec = scenario.estimation

@@ -39,6 +39,7 @@ class SensorSimulator(mosaik_api_v3.Simulator):
 
     def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
         self.model = sim_params["model"]
+        self.replay = sim_params.get("replay")  # a MeasurementReplay (measurements_file)
         self.step_s = int(sim_params["step_s"])
         return self.meta
 
@@ -66,6 +67,8 @@ class SensorSimulator(mosaik_api_v3.Simulator):
         pseudo = attrs.get("pseudo")
         forecast = next(iter(pseudo.values())) if pseudo else None
         self.frame = model.measure(time, result, forecast)
+        if self.replay is not None:
+            self.frame = self.replay.apply(self.frame)
         return time + self.step_s
 
     def get_data(self, outputs: dict) -> dict:
