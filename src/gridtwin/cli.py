@@ -237,6 +237,31 @@ def _summary_table(kpis: dict[str, dict[str, Any]], title: str) -> Table:
             ),
             (f"forecast {label} PICP 10-90 %", fmt(sec.get("picp80"), 3), ""),
         ]
+    vc = kpis.get("voltage")
+    if vc:
+        rows += [
+            ("voltage band violation", fmt(vc.get("violation_minutes"), 0), "bus-min"),
+            ("tap changes", str(vc.get("tap_changes")), ""),
+            ("curtailed share", fmt(100 * (vc.get("curtailed_share") or 0.0), 2), "%"),
+        ]
+    rel, fl = kpis.get("reliability"), kpis.get("flisr")
+    if rel:
+        rows += [
+            ("energy not supplied (reliability)", fmt(rel.get("ens_mwh"), 3), "MWh"),
+            (
+                "SAIDI / SAIFI",
+                f"{fmt(rel.get('saidi_min'), 2)} / {fmt(rel.get('saifi'), 3)}",
+                "min / -",
+            ),
+        ]
+    if fl:
+        rows += [
+            (
+                "faults located / restored share",
+                f"{fl.get('faults_located_correctly')} / {fmt(fl.get('restored_share'), 3)}",
+                "",
+            ),
+        ]
     for row in rows:
         table.add_row(*row)
     return table
