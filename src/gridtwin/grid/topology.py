@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandapower as pp
 
-__all__ = ["SwitchMap", "element_names"]
+__all__ = ["SwitchMap", "busbar_groups", "element_names"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +109,24 @@ def element_names(net: pp.pandapowerNet, table: str) -> list[str]:
         else:
             out.append(f"{table} {idx}")
     return out
+
+
+def busbar_groups(net: pp.pandapowerNet, switch_closed: np.ndarray) -> np.ndarray:
+    """Per bus position, the first bus position of its busbar group.
+
+    Busbar sections joined by a closed bus-bus switch (``et == 'b'``) are one
+    electrical node; ``switch_closed`` holds the positions of all switches.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(net.bus)
+    is_bb = (net.switch["et"].to_numpy() == "b") & np.asarray(switch_closed, dtype=bool)
+    if not is_bb.any():
+        return np.arange(n)
+    a = net.bus.index.get_indexer(net.switch["bus"].to_numpy()[is_bb])
+    b = net.bus.index.get_indexer(net.switch["element"].to_numpy()[is_bb])
+    _, label = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)))
+    first = np.full(label.max() + 1, -1)
+    first[label[::-1]] = np.arange(n)[::-1]
+    return first[label]

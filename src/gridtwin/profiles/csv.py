@@ -27,12 +27,13 @@ import pandas as pd
 
 from gridtwin.errors import InputError
 
-__all__ = ["UNITS", "CsvProfile", "read_profile_csv"]
+__all__ = ["HEADER", "UNITS", "CsvProfile", "read_csv_text", "read_profile_csv"]
 
 UNITS = {"p_mw": "MW", "q_mvar": "MVAr", "scaling": "pu"}
 """The unit each quantity's columns must carry."""
 
-_HEADER = re.compile(r"^(?P<name>.*?)\s*\[(?P<unit>[^\]]*)\]\s*$")
+HEADER = re.compile(r"^(?P<name>.*?)\s*\[(?P<unit>[^\]]*)\]\s*$")
+"""A column header with its unit in brackets: ``'Load 3 [MW]'``."""
 _OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
 _HAS_OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
 
@@ -45,6 +46,19 @@ class CsvProfile:
     resolution_s: int
     positions: np.ndarray  # element positions in the pandapower table, per column
     values: np.ndarray  # (n_rows, n_columns)
+
+
+def read_csv_text(path: str | Path, expected: str) -> pd.DataFrame:
+    """A CSV file as text cells (parsed by the caller), or a one-line :class:`InputError`.
+
+    ``expected`` names the file kind for the message, e.g. ``'a profile CSV file'``.
+    """
+    if not Path(path).is_file():
+        raise InputError(str(path), "", f"no such file; expected {expected}")
+    try:
+        return pd.read_csv(path, dtype=str, skipinitialspace=True, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), "", f"not a readable CSV file ({exc})") from None
 
 
 def read_profile_csv(
@@ -71,12 +85,7 @@ def read_profile_csv(
         One line naming the file, the column or row, and what was expected.
     """
     src = str(path)
-    if not Path(path).is_file():
-        raise InputError(src, "", "no such file; expected a profile CSV file")
-    try:
-        frame = pd.read_csv(path, dtype=str, skipinitialspace=True, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(src, "", f"not a readable CSV file ({exc})") from None
+    frame = read_csv_text(path, "a profile CSV file")
     if "time" not in frame.columns:
         raise InputError(src, "time", f"no 'time' column; got columns {list(frame.columns)[:4]}")
     if len(frame) < 2:
@@ -154,7 +163,7 @@ def _format_offset(seconds: int) -> str:
 def _column_position(
     column: str, element: str, quantity: str, net: pp.pandapowerNet, src: str
 ) -> int:
-    match = _HEADER.match(column)
+    match = HEADER.match(column)
     want = UNITS[quantity]
     if not match:
         raise InputError(src, column, f"no unit in the header; expected '{column} [{want}]'")

@@ -26,6 +26,7 @@ from scipy.stats import chi2
 
 from gridtwin.controllers.estimation.result import Estimate, Status
 from gridtwin.controllers.estimation.wls import Topology, active_channels, fallback_pairs
+from gridtwin.grid.topology import busbar_groups
 from gridtwin.simulators.sensors import ChannelKind, MeasurementFrame, SensorPlan, Terminal
 
 __all__ = ["PandapowerEstimator"]
@@ -40,21 +41,12 @@ _APPLIANCE_SIGN = {Terminal.LOAD: 1.0, Terminal.SGEN: -1.0}  # to load reference
 
 
 def _zero_injection_buses(net: pp.pandapowerNet) -> tuple[list[int], np.ndarray]:
-    """Buses (labels) whose fused busbar group has no appliance, and the group of each bus."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    sw = net.switch[(net.switch["et"] == "b") & net.switch["closed"]]
-    a = net.bus.index.get_indexer(sw["bus"])
-    b = net.bus.index.get_indexer(sw["element"])
-    n = len(net.bus)
-    _, group = connected_components(
-        coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False
-    )
+    """Buses (labels) whose busbar group has no appliance, and the group of each bus."""
+    group = busbar_groups(net, net.switch["closed"].to_numpy(bool))
     labels = np.concatenate(
         [net[t]["bus"].to_numpy() for t in ("load", "sgen", "storage", "ext_grid") if len(net[t])]
     )
-    has = np.zeros(group.max() + 1, dtype=bool)
+    has = np.zeros(len(net.bus), dtype=bool)
     has[group[net.bus.index.get_indexer(labels)]] = True
     return [int(x) for x in net.bus.index[~has[group]]], group
 
@@ -81,7 +73,7 @@ class PandapowerEstimator:
         self._pairs = fallback_pairs(plan)
         self._last = Estimate.flat(len(net.bus), len(net.line))
         self._zero_buses, self._group = _zero_injection_buses(net)
-        self._n_groups = int(self._group.max()) + 1
+        self._n_groups = len(np.unique(self._group))
         self._n_zero_groups = len(
             np.unique(self._group[net.bus.index.get_indexer(self._zero_buses)])
         )

@@ -47,6 +47,7 @@ from scipy.stats import chi2
 
 from gridtwin.controllers.estimation.result import Estimate, Status
 from gridtwin.grid.pgm_adapter import MW_TO_W, PgmAdapter
+from gridtwin.grid.topology import busbar_groups
 from gridtwin.simulators.sensors import ChannelKind, MeasurementFrame, SensorPlan, Terminal
 
 __all__ = [
@@ -174,11 +175,7 @@ class WlsEstimator:
         self._bus_v_base = net.bus["vn_kv"].to_numpy(float) * 1e3
         self._line_pos = self.adapter._line_pos
         self._build_sensor_tables()
-        bb = net.switch.iloc[self.adapter.switches.bus_bus_sw]
-        self._bb_ends = (
-            net.bus.index.get_indexer(bb["bus"]),
-            net.bus.index.get_indexer(bb["element"]),
-        )
+        self._net = net
         self._models: OrderedDict[bytes, _Model] = OrderedDict()
         self._last: Estimate = Estimate.flat(self.n_bus, self.n_line)
         self._limits: dict[int, float] = {}
@@ -313,21 +310,7 @@ class WlsEstimator:
         the same electrical node; power-grid-model's Newton-Raphson estimator
         needs them on one node (a link between two measured nodes is singular).
         """
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
-
-        node = self.adapter.ids.node
-        sw = self.adapter.switches.bus_bus_sw
-        if not len(sw):
-            return node
-        closed = topology.switch_closed[sw]
-        a, b = self._bb_ends[0][closed], self._bb_ends[1][closed]
-        n = len(node)
-        graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
-        _, label = connected_components(graph, directed=False)
-        first = np.full(label.max() + 1, -1)
-        first[label[::-1]] = np.arange(n)[::-1]
-        return node[first[label]]
+        return self.adapter.ids.node[busbar_groups(self._net, topology.switch_closed)]
 
     # --- per step ------------------------------------------------------------------------
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +34,10 @@ from gridtwin.controllers.reconfig.objective import Weights
 from gridtwin.controllers.reconfig.problem import Periods, Problem
 from gridtwin.errors import InputError
 from gridtwin.grid.topology import element_names
+from gridtwin.profiles.csv import HEADER, read_csv_text
 
 __all__ = ["WEIGHT_KEYS", "parse_weights", "read_periods_csv", "read_solution_json"]
 
-_HEADER = re.compile(r"^(?P<name>.*?)\s*\[(?P<unit>[^\]]*)\]\s*$")
 _UNITS = {"mw": "p", "mvar": "q", "pu": "scaling"}
 
 WEIGHT_KEYS = {
@@ -53,12 +52,7 @@ WEIGHT_KEYS = {
 def read_periods_csv(path: str | Path, problem: Problem) -> Periods:
     """Read load and generation per period from a CSV file (format in the module doc)."""
     src = str(path)
-    if not Path(path).is_file():
-        raise InputError(src, "", "no such file; expected a periods CSV file")
-    try:
-        frame = pd.read_csv(path, dtype=str, skipinitialspace=True, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(src, "", f"not a readable CSV file ({exc})") from None
+    frame = read_csv_text(path, "a periods CSV file")
     if len(frame) == 0:
         raise InputError(src, "", "no rows; expected one row per period")
     net = problem.net
@@ -71,7 +65,7 @@ def read_periods_csv(path: str | Path, problem: Problem) -> Periods:
     q_given: set[int] = set()
     p_given: list[int] = []
     for column in (c for c in frame.columns if c != "time"):
-        match = _HEADER.match(column)
+        match = HEADER.match(column)
         if not match:
             raise InputError(
                 src, column, "no unit in the header; expected 'NAME [MW]', '[MVAr]' or '[pu]'"
