@@ -38,12 +38,14 @@ from gridtwin.errors import InputError
 from gridtwin.timeparse import format_duration, parse_duration_s, parse_instant
 
 __all__ = [
+    "CommandsSpec",
     "DeviceClass",
     "DeviceClassSpec",
     "Engine",
     "EstimationSpec",
     "EventSpec",
     "ForecastingSpec",
+    "FunctionSpec",
     "GridSpec",
     "InfluxSpec",
     "Interpolation",
@@ -53,6 +55,7 @@ __all__ = [
     "ProfilesSpec",
     "ReconfigurationSpec",
     "RecordingSpec",
+    "ScadaSpec",
     "Scenario",
     "TimeSpec",
     "VoltageControlSpec",
@@ -648,6 +651,43 @@ class VoltageControlSpec(_Strict):
         return self
 
 
+class CommandsSpec(_Strict):
+    """The command channel between the control centre and the grid."""
+
+    latency: DurationS = Field(
+        default=0, description="telecontrol latency; commands act one step later at the earliest"
+    )
+    loss_probability: float = Field(
+        default=0.0, ge=0, le=1, description="chance that a telecontrol command is lost [-]"
+    )
+    seed: int | None = Field(default=None, ge=0, description="default: the scenario's seed")
+
+
+class ScadaSpec(_Strict):
+    """SCADA and metering: what the control centre is told beside the measurement frames."""
+
+    meter_accuracy: float = Field(
+        default=0.01,
+        ge=0,
+        lt=1,
+        description="3-sigma relative accuracy of metered load and DER powers [-]",
+    )
+    seed: int | None = Field(default=None, ge=0, description="default: the scenario's seed")
+
+
+class FunctionSpec(_Strict):
+    """A user's automation function: ``use`` names its class; ``params`` its parameters."""
+
+    use: str = Field(
+        pattern=r"^[^:]+:[A-Za-z_][A-Za-z0-9_]*$",
+        description="module:Class or path/to/file.py:Class (relative to the scenario file)",
+    )
+    name: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_.-]+$", description="default: the class name"
+    )
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
 class Scenario(_Strict):
     """A whole scenario: grid, period, profiles, events and recording."""
 
@@ -665,6 +705,9 @@ class Scenario(_Strict):
     reconfiguration: ReconfigurationSpec | None = None
     forecasting: ForecastingSpec | None = None
     flisr: FlisrSpec | None = None
+    functions: list[FunctionSpec] = Field(default_factory=list)
+    commands: CommandsSpec = Field(default_factory=CommandsSpec)
+    scada: ScadaSpec = Field(default_factory=ScadaSpec)
     events_file: str | None = Field(
         default=None, description="an event log (CSV or JSON) replayed after events"
     )
