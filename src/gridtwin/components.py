@@ -180,9 +180,7 @@ class Wiring:
                     + ", ".join(sorted(allowed))
                 )
             mapping[src] = dest
-        self._reads.append(
-            _Read(entity, self.name_of(entity), mapping, optional, field_device)
-        )
+        self._reads.append(_Read(entity, self.name_of(entity), mapping, optional, field_device))
 
     def has(self, port: str) -> bool:
         """Whether some component provides ``port``."""

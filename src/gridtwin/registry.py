@@ -19,8 +19,14 @@ __all__ = ["BUILTINS", "components_for"]
 BUILTINS: list[tuple[str, Callable[[Any, Any], bool]]] = [
     ("gridtwin.simulators.components:Core", lambda sc, prep: True),
     ("gridtwin.simulators.components:Measurements", lambda sc, prep: prep.plan is not None),
-    ("gridtwin.controllers.estimation.component:Estimation", lambda sc, p: sc.estimation is not None),
-    ("gridtwin.controllers.forecasting.component:Forecasting", lambda sc, p: p.forecaster is not None),
+    (
+        "gridtwin.controllers.estimation.component:Estimation",
+        lambda sc, p: sc.estimation is not None,
+    ),
+    (
+        "gridtwin.controllers.forecasting.component:Forecasting",
+        lambda sc, p: p.forecaster is not None,
+    ),
     (
         "gridtwin.controllers.voltage.component:VoltageControl",
         lambda sc, p: sc.voltage_control is not None,

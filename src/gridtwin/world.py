@@ -24,7 +24,15 @@ from gridtwin.components import Wiring
 from gridtwin.errors import InputError
 from gridtwin.runlog import RunLog, new_run_dir
 
-__all__ = ["SIM_CONFIG", "BuiltWorld", "Prepared", "RunResult", "build_world", "prepare", "run_scenario"]
+__all__ = [
+    "SIM_CONFIG",
+    "BuiltWorld",
+    "Prepared",
+    "RunResult",
+    "build_world",
+    "prepare",
+    "run_scenario",
+]
 
 log = logging.getLogger("gridtwin")
 CACHE = False  # mosaik's output cache grows without bound next to an idle event simulator
@@ -91,7 +99,12 @@ def prepare(scenario: Any) -> Prepared:
     net = load_net(scenario.grid, scenario.source_file)
     plan = check_against_net(scenario, net)
     for i, spec in enumerate(scenario.functions):
-        check_params(load_function_class(spec.use, scenario.source_file, i), spec.params, scenario.source_file, i)
+        check_params(
+            load_function_class(spec.use, scenario.source_file, i),
+            spec.params,
+            scenario.source_file,
+            i,
+        )
     profiles = build_profiles(scenario, net)
     schedule = build_schedule(scenario, net, plan)
     prepared = Prepared(scenario, net, profiles, schedule, plan, build_problem(scenario, net))
@@ -148,6 +161,12 @@ class BuiltWorld:
         """Automation function entities by name."""
         return self.wiring.functions
 
+    def close(self) -> None:
+        """Give up a world that will not run: close its store, log and simulators."""
+        self.store.close()
+        self.runlog.close()
+        self.world.shutdown()
+
     def run(self) -> RunResult:
         """Run to the scenario's end (or until stopped) and write ``kpis.json``."""
         scenario = self.wiring.scenario
@@ -171,10 +190,17 @@ class BuiltWorld:
             if self.influx is not None:
                 end_s = int(scenario.time.start.timestamp()) + self.kpis.steps * step_s
                 influx_report = self.influx.finish(sections, end_s)
-            log.info("done: %d steps in %.2f s, %d not converged", self.kpis.steps, wall_s, self.kpis.nonconverged)
+            log.info(
+                "done: %d steps in %.2f s, %d not converged",
+                self.kpis.steps,
+                wall_s,
+                self.kpis.nonconverged,
+            )
             self.runlog.close()
         rows = dict(self.store.rows_written)
-        return RunResult(run_dir=self.run_dir, kpis=sections, rows_written=rows, influx=influx_report)
+        return RunResult(
+            run_dir=self.run_dir, kpis=sections, rows_written=rows, influx=influx_report
+        )
 
 
 def build_world(
@@ -234,18 +260,30 @@ def _build(
     from gridtwin.registry import components_for
     from gridtwin.report.kpis import GridKpis
 
-    log.info("run %s: %d steps of %d s (%s)", scenario.name, scenario.n_steps, scenario.time.step, engine.name)
+    log.info(
+        "run %s: %d steps of %d s (%s)",
+        scenario.name,
+        scenario.n_steps,
+        scenario.time.step,
+        engine.name,
+    )
     with contextlib.redirect_stdout(io.StringIO()):  # mosaik prints a banner
-        world = mosaik.World(SIM_CONFIG, time_resolution=1.0, debug=False, cache=CACHE, skip_greetings=True)
+        world = mosaik.World(
+            SIM_CONFIG, time_resolution=1.0, debug=False, cache=CACHE, skip_greetings=True
+        )
     wiring = Wiring(world, scenario, prep, resources={"engine": engine, "new_engine": new_engine})
     components = components_for(scenario, prep)
     for component in components:
         component.plan(wiring)
     if wiring.resources.get("static_twin"):
         wiring.resources["static_engine"] = new_engine()
-    store = ParquetStore(run_dir, scenario.time.start, wiring.tables, scenario.recording.flush_every_steps)
+    store = ParquetStore(
+        run_dir, scenario.time.start, wiring.tables, scenario.recording.flush_every_steps
+    )
     kpis = GridKpis(step_s=scenario.time.step)
-    recording = influx.attach(store, run_dir, scenario, wiring.tables, prep.net) if influx else store
+    recording = (
+        influx.attach(store, run_dir, scenario, wiring.tables, prep.net) if influx else store
+    )
     wiring.recorder_params.update(store=recording, kpis=kpis, on_step=on_step)
     for component in components:
         component.add(wiring)

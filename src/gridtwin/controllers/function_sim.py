@@ -20,9 +20,7 @@ __all__ = ["FunctionSimulator"]
 META = {
     "api_version": "3.0",
     "type": "time-based",
-    "models": {
-        "Function": {"public": True, "params": [], "attrs": [*VIEW_PORTS, "commands"]}
-    },
+    "models": {"Function": {"public": True, "params": [], "attrs": [*VIEW_PORTS, "commands"]}},
 }
 
 

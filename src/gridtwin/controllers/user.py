@@ -101,7 +101,10 @@ class UserFunction:
         context = FunctionContext(
             name=self.name,
             step_s=wiring.step_s,
-            elements={t: element_names(net, t) for t in ("bus", "line", "trafo", "switch", "load", "sgen", "storage")},
+            elements={
+                t: element_names(net, t)
+                for t in ("bus", "line", "trafo", "switch", "load", "sgen", "storage")
+            },
             sgen_rating_mva=net.sgen["sn_mva"].fillna(net.sgen["p_mw"]).to_numpy(float)
             * wiring.scenario.profiles.sgen_scale,
             measurement_names=list(plan.sc_name) if plan is not None else [],

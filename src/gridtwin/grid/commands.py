@@ -14,7 +14,7 @@ Positions, not pandapower index labels, address elements.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
@@ -63,15 +63,6 @@ class CommandStatus(StrEnum):
     LATE = "late"  # would have arrived after the end of the run
 
 
-_next_id = 0
-
-
-def _new_id() -> int:
-    global _next_id
-    _next_id += 1
-    return _next_id
-
-
 @dataclass(frozen=True, slots=True)
 class Command:
     """One order: set ``target`` of the elements at ``positions`` to ``values``.
@@ -93,7 +84,8 @@ class Command:
         cross the control centre's telecontrol link, so ``comms_loss`` and the
         channel's latency and loss do not apply; it still acts one step later.
     command_id : int
-        Unique per process; recorded to join issue and arrival.
+        Numbered by the command channel in the order it received them (-1 before);
+        recorded to join issue and arrival.
     """
 
     source: str
@@ -102,7 +94,7 @@ class Command:
     positions: np.ndarray
     values: np.ndarray
     local: bool = False
-    command_id: int = field(default_factory=_new_id)
+    command_id: int = -1
 
     @property
     def n_elements(self) -> int:
@@ -145,12 +137,22 @@ def from_switch_command(source: str, issued_s: int, order: SwitchCommand | None)
     out = []
     if len(order.switch_pos):
         out.append(
-            Command(source, issued_s, Target.SWITCH_CLOSED, order.switch_pos, order.switch_closed.astype(float))
+            Command(
+                source,
+                issued_s,
+                Target.SWITCH_CLOSED,
+                order.switch_pos,
+                order.switch_closed.astype(float),
+            )
         )
     if len(order.line_pos):
         out.append(
             Command(
-                source, issued_s, Target.LINE_IN_SERVICE, order.line_pos, order.line_in_service.astype(float)
+                source,
+                issued_s,
+                Target.LINE_IN_SERVICE,
+                order.line_pos,
+                order.line_in_service.astype(float),
             )
         )
     return out

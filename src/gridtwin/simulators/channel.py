@@ -10,7 +10,7 @@ seeded generator so that the same seed loses the same commands.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -58,6 +58,7 @@ class CommandChannel:
     end_s: int = 2**62
     comms_lost: bool = False
     _queue: list[tuple[int, Command]] = field(default_factory=list)
+    _sent: int = 0
     _rng: np.random.Generator = field(init=False)
 
     def __post_init__(self) -> None:
@@ -73,6 +74,8 @@ class CommandChannel:
         """Accept commands; return the records of those that will never arrive."""
         lost: list[CommandRecord] = []
         for command in commands:
+            self._sent += 1
+            command = replace(command, command_id=self._sent)
             arrival = self.arrival_s(command)
             status = None
             if not command.local and self.comms_lost:

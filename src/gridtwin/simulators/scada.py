@@ -84,8 +84,12 @@ class TelemetryModel:
     ) -> Telemetry:
         """The telemetry of one step (a copy: later changes to the grid do not leak in)."""
         live_bus = result.bus_energized.astype(bool)
-        live_load = live_bus[self.load_bus] if result.converged else np.zeros(len(self.load_bus), bool)
-        live_sgen = live_bus[self.sgen_bus] if result.converged else np.zeros(len(self.sgen_bus), bool)
+        live_load = (
+            live_bus[self.load_bus] if result.converged else np.zeros(len(self.load_bus), bool)
+        )
+        live_sgen = (
+            live_bus[self.sgen_bus] if result.converged else np.zeros(len(self.sgen_bus), bool)
+        )
         vm = result.bus_vm_pu[self.sgen_bus]
         return Telemetry(
             switch_closed=np.array(switch_closed, dtype=bool),

@@ -46,9 +46,7 @@ _INPUTS = [
 META = {
     "api_version": "3.0",
     "type": "time-based",
-    "models": {
-        "Scada": {"public": True, "params": [], "attrs": [*_INPUTS, "telemetry", *OUTPUTS]}
-    },
+    "models": {"Scada": {"public": True, "params": [], "attrs": [*_INPUTS, "telemetry", *OUTPUTS]}},
 }
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandapower as pp
 
-from gridtwin.grid.engine import PowerFlowEngine, PowerFlowResult
+from gridtwin.grid.engine import PowerFlowEngine
 from gridtwin.grid.state import GridState
 
 __all__ = ["RestorationCheck"]

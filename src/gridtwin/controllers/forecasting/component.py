@@ -26,11 +26,17 @@ class Forecasting:
 
         fc, spec = wiring.prepared.forecaster, wiring.scenario.forecasting
         fields = forecast_fields(fc.config.quantiles)
-        wiring.tables["forecast"] = TableSpec(fc.targets.names, dict.fromkeys(fields, np.dtype("f8")))
+        wiring.tables["forecast"] = TableSpec(
+            fc.targets.names, dict.fromkeys(fields, np.dtype("f8"))
+        )
         kpis = ForecastKpis(
             fc.targets.group,
             fc.config.quantiles,
-            info={"model": str(fc.config.model), "level": spec.level, "targets": fc.targets.n_targets},
+            info={
+                "model": str(fc.config.model),
+                "level": spec.level,
+                "targets": fc.targets.n_targets,
+            },
         )
         wiring.recorder_params["forecast_kpis"] = kpis
 

@@ -80,7 +80,9 @@ class ReconfigSimulator(mosaik_api_v3.Simulator):
         )
         for name in ("load_p_mw", "load_q_mvar", "sgen_p_mw", "sgen_q_mvar"):
             reading = np.asarray(one(name), dtype=float)
-            self._metered[name] = hold_last(self._metered.get(name, np.zeros_like(reading)), reading)
+            self._metered[name] = hold_last(
+                self._metered.get(name, np.zeros_like(reading)), reading
+            )
         obs = Observation(
             time_s=time,
             switch_closed=np.asarray(one("switch_closed"), dtype=bool),

@@ -146,7 +146,11 @@ class VoltageControlSimulator(mosaik_api_v3.Simulator):
         refresh = c.central_ms is not None
         out: list[Command] = []
         wanted: list[tuple[Target, np.ndarray | None, bool]] = [
-            (Target.TRAFO_TAP_POS, None if c.tap is None else c.tap[ctl.tap_trafos], ctl.oltc is not None),
+            (
+                Target.TRAFO_TAP_POS,
+                None if c.tap is None else c.tap[ctl.tap_trafos],
+                ctl.oltc is not None,
+            ),
             (Target.SGEN_Q_SET_MVAR, c.q_set_mvar, ctl.central is None),
             (Target.SGEN_P_LIMIT_MW, c.p_limit_mw, ctl.central is None),
         ]
