@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import mosaik_api_v3
 import numpy as np
@@ -29,7 +29,7 @@ ROOT = Path(__file__).parents[1]
 class LoadLogger(mosaik_api_v3.Simulator):
     """A user's mosaik simulator: keeps the metered total load it is given."""
 
-    seen: list[tuple[int, float]] = []
+    seen: ClassVar[list[tuple[int, float]]] = []
 
     def __init__(self) -> None:
         super().__init__(

@@ -4,7 +4,8 @@ The public surface is small: load a scenario, run it, read the run directory.
 
 >>> import gridtwin
 >>> run = gridtwin.run("scenarios/mv-rural-day.yaml")  # doctest: +SKIP
->>> built = gridtwin.build_world(gridtwin.load_scenario("scenarios/mv-rural-day.yaml"))  # doctest: +SKIP
+>>> scenario = gridtwin.load_scenario("scenarios/mv-rural-day.yaml")  # doctest: +SKIP
+>>> built = gridtwin.build_world(scenario)  # doctest: +SKIP
 """
 
 from gridtwin.errors import InputError

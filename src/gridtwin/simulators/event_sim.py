@@ -3,8 +3,9 @@
 Event-based: it steps only at event times. Its one entity ``Events`` has the
 output ``events``: ``(time_s, [ScheduledEvent, ...])``, the events due at
 ``time_s`` (for the physical world and the recorder), and ``reports``, the
-same for the events a control centre is told of (:data:`REPORTED`). Receivers apply them only at that time: mosaik may hand the same
-output to a later step of a time-based receiver.
+same for the events a control centre is told of (:data:`REPORTED`).
+Receivers apply them only at that time: mosaik may hand the same output to a
+later step of a time-based receiver.
 """
 
 from __future__ import annotations
