@@ -55,7 +55,7 @@ class Run:
 
 
 def run(scenario: Any, *, out_dir: str | Path | None = None, runs_root: str | Path = "runs") -> Run:
-    """Run a scenario (a :class:`~gridtwin.scenario.Scenario` or a path); return its :class:`Run`."""
+    """Run a scenario (a :class:`~gridtwin.scenario.Scenario` or a path) into a :class:`Run`."""
     from gridtwin.scenario import load_scenario
     from gridtwin.world import run_scenario
 
