@@ -91,7 +91,7 @@ TABLE_FIELDS: dict[str, dict[str, np.dtype]] = {
         "tap_pos": I8,
     },
     "load": {"p_mw": F8, "q_mvar": F8, "demand_p_mw": F8},
-    "sgen": {"p_mw": F8, "q_mvar": F8},
+    "sgen": {"p_mw": F8, "q_mvar": F8, "available_p_mw": F8},
     "storage": {"p_mw": F8},
 }
 """Fields of each per-step table, with units in their names."""
@@ -276,7 +276,16 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
                 },
             )
         if "sgen" in want and r.sgen_p_mw.size:
-            store.append("sgen", time, {"p_mw": r.sgen_p_mw, "q_mvar": r.sgen_q_mvar})
+            available = one("sgen_available_p_mw")
+            store.append(
+                "sgen",
+                time,
+                {
+                    "p_mw": r.sgen_p_mw,
+                    "q_mvar": r.sgen_q_mvar,
+                    "available_p_mw": np.nan if available is None else available,
+                },
+            )
         if "storage" in want and r.storage_p_mw.size:
             store.append("storage", time, {"p_mw": r.storage_p_mw})
         if "switch" in want:

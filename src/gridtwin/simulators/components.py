@@ -24,7 +24,14 @@ from gridtwin.simulators.scada_sim import OUTPUTS as SCADA_PORTS
 
 __all__ = ["Core", "Measurements", "Reliability"]
 
-_GRID_TRUTH = ("result", "load_demand_p_mw", "switch_closed", "line_in_service", "trafo_tap_pos")
+_GRID_TRUTH = (
+    "result",
+    "load_demand_p_mw",
+    "switch_closed",
+    "line_in_service",
+    "trafo_tap_pos",
+    "sgen_available_p_mw",
+)
 
 
 class Core:

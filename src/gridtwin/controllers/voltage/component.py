@@ -112,7 +112,6 @@ class VoltageControl:
 
         scenario, net = wiring.scenario, wiring.prepared.net
         vc = scenario.voltage_control
-        wiring.connect(wiring.entities["grid"], wiring.entities["recorder"], "sgen_available_p_mw")
         if vc.oltc is None and vc.local is None and vc.central is None:
             return  # no control: the KPIs only
         tappable = _tappable(net)
