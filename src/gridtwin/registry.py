@@ -14,7 +14,28 @@ from typing import Any
 
 from gridtwin.components import Component
 
-__all__ = ["BUILTINS", "components_for"]
+__all__ = ["BUILTINS", "SIM_CONFIG", "components_for"]
+
+SIM_CONFIG: dict[str, dict[str, str]] = {
+    name: {"python": f"gridtwin.{path}"}
+    for name, path in {
+        "Profiles": "simulators.profile_sim:ProfileSimulator",
+        "Events": "simulators.event_sim:EventSimulator",
+        "Grid": "simulators.grid_sim:GridSimulator",
+        "Scada": "simulators.scada_sim:ScadaSimulator",
+        "Channel": "simulators.channel_sim:ChannelSimulator",
+        "Recorder": "recording.recorder_sim:RecorderSimulator",
+        "Sensors": "simulators.sensor_sim:SensorSimulator",
+        "Estimator": "controllers.estimation.estimator_sim:EstimatorSimulator",
+        "VoltageControl": "controllers.voltage.voltage_sim:VoltageControlSimulator",
+        "Reconfig": "controllers.reconfig.reconfig_sim:ReconfigSimulator",
+        "Forecaster": "controllers.forecasting.forecast_sim:ForecastSimulator",
+        "Flisr": "controllers.flisr.flisr_sim:FlisrSimulator",
+        "Function": "controllers.function_sim:FunctionSimulator",
+        "Reliability": "simulators.reliability_sim:ReliabilitySimulator",
+    }.items()
+}
+"""The mosaik simulators of gridtwin, for ``mosaik.World(SIM_CONFIG)``."""
 
 BUILTINS: list[tuple[str, Callable[[Any, Any], bool]]] = [
     ("gridtwin.simulators.components:Core", lambda sc, prep: True),
