@@ -33,10 +33,12 @@ import numpy as np
 import pandapower as pp
 
 from gridtwin.errors import InputError
-from gridtwin.events import ScheduledEvent, build_schedule, resolve_target
-from gridtwin.grid.engine import PowerFlowEngine, make_engine
+from gridtwin.events import ScheduledEvent, build_schedule
+from gridtwin.grid.engine import PowerFlowEngine
+from gridtwin.grid.factory import make_engine
 from gridtwin.grid.sources import load_net
-from gridtwin.grid.topology import element_names
+from gridtwin.grid.topology import element_names, resolve_target
+from gridtwin.measurements import SensorPlan
 from gridtwin.profiles import Profiles, build_profiles
 from gridtwin.recording.influx_run import InfluxRun
 from gridtwin.recording.recorder_sim import (
@@ -48,7 +50,7 @@ from gridtwin.recording.store import ParquetStore, TableSpec
 from gridtwin.report.kpis import GridKpis
 from gridtwin.report.se_kpis import SeKpis
 from gridtwin.scenario import Scenario, check_against_net, dump_scenario
-from gridtwin.simulators.sensors import SensorModel, SensorPlan
+from gridtwin.simulators.sensors import SensorModel
 
 __all__ = ["Prepared", "RunResult", "prepare", "run_scenario"]
 
@@ -253,8 +255,9 @@ def _add_voltage_control(
         VoltageController,
     )
     from gridtwin.grid.state import GridState
+    from gridtwin.measurements import Terminal
+    from gridtwin.measurements import feeder_heads as _feeder_heads
     from gridtwin.report.voltage_kpis import band_per_bus
-    from gridtwin.simulators.sensors import Terminal, _feeder_heads
 
     vc = scenario.voltage_control
     assert vc is not None

@@ -1,4 +1,7 @@
-"""The power-flow engine interface shared by both implementations.
+"""The power-flow engine interface shared by both implementations (types only).
+
+The implementations (:mod:`gridtwin.grid.pgm_engine`, :mod:`gridtwin.grid.pp_engine`)
+import this module; :func:`gridtwin.grid.factory.make_engine` picks one.
 
 Sign conventions (pandapower's): ``bus_p_mw`` is the net demand at a bus
 (consumption positive); line and transformer powers are positive into the
@@ -11,14 +14,16 @@ losses_mw`` (plus shunts) holds at every converged step.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import pandapower as pp
 
 from gridtwin.grid.state import GridState
 
-__all__ = ["PowerFlowEngine", "PowerFlowResult", "make_engine"]
+if TYPE_CHECKING:
+    import pandapower as pp
+
+__all__ = ["PowerFlowEngine", "PowerFlowResult", "table_sizes"]
 
 
 @dataclass(slots=True)
@@ -85,16 +90,3 @@ class PowerFlowEngine(Protocol):
 def table_sizes(net: pp.pandapowerNet) -> dict[str, int]:
     """Element counts per pandapower table, as :meth:`PowerFlowResult.failed` needs."""
     return {t: len(net[t]) for t in ("bus", "line", "trafo", "load", "sgen", "storage", "ext_grid")}
-
-
-def make_engine(name: str, net: pp.pandapowerNet) -> PowerFlowEngine:
-    """Build the engine called ``name`` (``power-grid-model`` or ``pandapower``) for ``net``."""
-    if name == "power-grid-model":
-        from gridtwin.grid.pgm_engine import PgmEngine
-
-        return PgmEngine(net)
-    if name == "pandapower":
-        from gridtwin.grid.pp_engine import PandapowerEngine
-
-        return PandapowerEngine(net)
-    raise ValueError(f"unknown engine {name!r}; expected power-grid-model or pandapower")

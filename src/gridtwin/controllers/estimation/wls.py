@@ -48,7 +48,7 @@ from scipy.stats import chi2
 from gridtwin.controllers.estimation.result import Estimate, Status
 from gridtwin.grid.pgm_adapter import MW_TO_W, PgmAdapter
 from gridtwin.grid.topology import busbar_groups
-from gridtwin.simulators.sensors import ChannelKind, MeasurementFrame, SensorPlan, Terminal
+from gridtwin.measurements import ChannelKind, MeasurementFrame, SensorPlan, Terminal
 
 __all__ = [
     "LNR_CANDIDATES",
