@@ -25,11 +25,13 @@ import numpy as np
 import pandapower as pp
 from power_grid_model import ComponentType, DatasetType, LoadGenType, initialize_array
 
-from gridtwin.grid.engine import PowerFlowResult
+from gridtwin.grid.engine import BatchResult, BatchUpdate, PowerFlowResult
 from gridtwin.grid.state import GridState, Injections
 from gridtwin.grid.topology import SwitchMap
 
 __all__ = ["MW_TO_W", "PgmAdapter"]
+
+_KV_TO_V = 1e3
 
 MW_TO_W = 1e6
 """W per MW (and var per Mvar)."""
@@ -122,6 +124,8 @@ class PgmAdapter:
         self._bus_of_sgen = net.bus.index.get_indexer(net.sgen["bus"])
         self._bus_of_storage = net.bus.index.get_indexer(net.storage["bus"])
         self.constant_power_only = bool(np.allclose(self._fractions[0], 1.0))
+        self.bus_v_base_v = net.bus["vn_kv"].to_numpy(float) * _KV_TO_V
+        """Nominal voltage per bus [V]."""
         self._last_inj: Injections | None = None
 
     # --- conversion, once ---------------------------------------------------------------
@@ -299,3 +303,127 @@ class PgmAdapter:
             ext_grid_q_mvar=source["q"] / MW_TO_W,
             losses_mw=float(line_loss.sum() + trafo_loss.sum()) / MW_TO_W,
         )
+
+    # --- batches: per-scenario changes (MW -> W) and outputs (W -> MW) ---------------
+
+    def batch_update(
+        self, base: Injections, update: BatchUpdate
+    ) -> dict[ComponentType, np.ndarray]:
+        """Batch update arrays for ``update``'s scenarios; powers not given are ``base``'s."""
+        n = update.n
+        out: dict[ComponentType, np.ndarray] = {}
+        if update.line_pos is not None and update.line_connected is not None:
+            line = initialize_array(DatasetType.update, CT.line, (n, len(update.line_pos)))
+            line["id"] = self.ids.line[update.line_pos]
+            status = np.asarray(update.line_connected, dtype=np.int8)
+            line["from_status"], line["to_status"] = status, status
+            out[CT.line] = line
+        if update.trafo_tap_pos is not None:
+            tr = initialize_array(DatasetType.update, CT.transformer, (n, len(self.ids.trafo)))
+            tr["id"] = self.ids.trafo
+            tr["tap_pos"] = update.trafo_tap_pos
+            out[CT.transformer] = tr
+        loads = (update.load_p_mw, update.load_q_mvar)
+        if any(x is not None for x in loads):
+            lp = _rows(update.load_p_mw, base.load_p_mw, n)
+            lq = _rows(update.load_q_mvar, base.load_q_mvar, n)
+            frac = self._fractions
+            load = initialize_array(DatasetType.update, CT.sym_load, (n, len(self._sym_load_ids)))
+            load["id"] = self._sym_load_ids
+            k = 3 * frac.shape[2]
+            load["p_specified"][:, :k] = (frac[None, :, 0, :] * lp[:, None, :]).reshape(n, k)
+            load["q_specified"][:, :k] = (frac[None, :, 1, :] * lq[:, None, :]).reshape(n, k)
+            load["p_specified"][:, k:] = base.storage_p_mw
+            load["q_specified"][:, k:] = base.storage_q_mvar
+            load["p_specified"] *= MW_TO_W
+            load["q_specified"] *= MW_TO_W
+            out[CT.sym_load] = load
+        gens = (update.sgen_p_mw, update.sgen_q_mvar, update.bus_p_inj_mw, update.bus_q_inj_mvar)
+        if any(x is not None for x in gens):
+            gen = initialize_array(DatasetType.update, CT.sym_gen, (n, len(self._sym_gen_ids)))
+            gen["id"] = self._sym_gen_ids
+            ns = len(self.ids.sgen)
+            gen["p_specified"][:, :ns] = _rows(update.sgen_p_mw, base.sgen_p_mw, n)
+            gen["q_specified"][:, :ns] = _rows(update.sgen_q_mvar, base.sgen_q_mvar, n)
+            gen["p_specified"][:, ns:] = _rows(update.bus_p_inj_mw, base.bus_p_inj_mw, n)
+            gen["q_specified"][:, ns:] = _rows(update.bus_q_inj_mvar, base.bus_q_inj_mvar, n)
+            gen["p_specified"] *= MW_TO_W
+            gen["q_specified"] *= MW_TO_W
+            out[CT.sym_gen] = gen
+        return out
+
+    def batch_outputs(self, branches: bool) -> dict[ComponentType, list[str]]:
+        """The output attributes :meth:`batch_result` reads."""
+        outputs: dict[ComponentType, list[str]] = {CT.node: ["u_pu", "energized"]}
+        if branches:
+            outputs[CT.line] = ["p_from", "p_to", "loading"]
+            if len(self.ids.trafo):
+                outputs[CT.transformer] = ["p_from", "p_to", "loading"]
+        return outputs
+
+    def batch_result(self, out: dict, converged: np.ndarray, branches: bool) -> BatchResult:
+        """Convert a (batch) power-flow output to a :class:`BatchResult`; bad rows NaN."""
+        with np.errstate(all="ignore"):  # failed scenarios hold garbage, masked below
+            return self._batch_result(out, converged, branches)
+
+    def _batch_result(self, out: dict, converged: np.ndarray, branches: bool) -> BatchResult:
+        b = len(converged)
+
+        def col(component: ComponentType, attr: str, pos: np.ndarray) -> np.ndarray:
+            return np.atleast_2d(out[component][attr])[:, pos]
+
+        energized = col(CT.node, "energized", self._node_pos).astype(bool)
+        vm = col(CT.node, "u_pu", self._node_pos).astype(float)
+        n_line, n_trafo = len(self._line_pos), len(self._trafo_pos)
+        if branches:
+            lpos = self._line_pos
+            losses = (col(CT.line, "p_from", lpos) + col(CT.line, "p_to", lpos)).sum(axis=1)
+            line_loading = col(CT.line, "loading", lpos) * 100.0
+            if n_trafo:
+                tpos = self._trafo_pos
+                losses = losses + (
+                    col(CT.transformer, "p_from", tpos) + col(CT.transformer, "p_to", tpos)
+                ).sum(axis=1)
+                trafo_loading = col(CT.transformer, "loading", tpos) * 100.0
+            else:
+                trafo_loading = np.zeros((b, 0))
+            losses = losses / MW_TO_W
+        else:
+            losses = np.full(b, np.nan)
+            line_loading = np.full((b, n_line), np.nan)
+            trafo_loading = np.full((b, n_trafo), np.nan)
+        bad = ~converged
+        vm[bad] = np.nan
+        energized[bad] = False
+        line_loading[bad] = np.nan
+        trafo_loading[bad] = np.nan
+        losses = np.where(bad, np.nan, losses)
+        return BatchResult(converged, vm, energized, line_loading, trafo_loading, losses)
+
+    # --- state estimation: measurement units (pu, degree, MW) <-> W, V, radians --------
+
+    def measurement_scale(
+        self, is_voltage: np.ndarray, is_angle: np.ndarray, bus_pos: np.ndarray
+    ) -> np.ndarray:
+        """Factor per scalar from the plan's unit to power-grid-model's.
+
+        Voltage magnitudes [pu] -> [V] (the bus's nominal voltage), angles
+        [degree] -> [rad], powers [MW, MVAr] -> [W, var].
+        """
+        scale = np.full(len(is_voltage), MW_TO_W)
+        mag = is_voltage & ~is_angle
+        scale[mag] = self.bus_v_base_v[bus_pos[mag]]
+        scale[is_voltage & is_angle] = np.pi / 180.0
+        return scale
+
+    @staticmethod
+    def branch_flow_mw(values_w: np.ndarray) -> np.ndarray:
+        """A branch power from power-grid-model's [W, var] to [MW, MVAr]."""
+        return values_w / MW_TO_W
+
+
+def _rows(given: np.ndarray | None, base: np.ndarray, n: int) -> np.ndarray:
+    """``given`` as (n, k) rows, or ``base`` repeated n times."""
+    if given is None:
+        return np.broadcast_to(base, (n, len(base)))
+    return np.asarray(given, dtype=float).reshape(n, -1)

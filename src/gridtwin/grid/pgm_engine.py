@@ -7,7 +7,7 @@ import pandapower as pp
 from power_grid_model import CalculationMethod, ComponentType, PowerGridModel
 from power_grid_model.errors import PowerGridError
 
-from gridtwin.grid.engine import PowerFlowResult
+from gridtwin.grid.engine import BatchResult, BatchUpdate, PowerFlowResult
 from gridtwin.grid.pgm_adapter import PgmAdapter
 from gridtwin.grid.state import GridState
 
@@ -63,8 +63,8 @@ class PgmEngine:
             ]
         self._outputs = outputs
 
-    def solve(self, state: GridState) -> PowerFlowResult:
-        """One power flow for ``state``; a failure gives a NaN result, never an exception."""
+    def _apply(self, state: GridState) -> None:
+        """Send ``state`` to the model: powers always, topology and taps when they changed."""
         update = self.adapter.power_update(state.injections())
         key = state.topology_key()
         if key != self._topology_key or not np.array_equal(self._taps, state.trafo_tap_pos):
@@ -72,6 +72,10 @@ class PgmEngine:
             self._topology_key = key
             self._taps = state.trafo_tap_pos.copy()
         self.model.update(update_data=update)
+
+    def solve(self, state: GridState) -> PowerFlowResult:
+        """One power flow for ``state``; a failure gives a NaN result, never an exception."""
+        self._apply(state)
         try:
             out = self.model.calculate_power_flow(
                 symmetric=True,
@@ -83,3 +87,61 @@ class PgmEngine:
         except PowerGridError:
             return PowerFlowResult.failed(self.adapter.sizes)
         return self.adapter.result(out)
+
+    def solve_batch(
+        self,
+        state: GridState,
+        update: BatchUpdate | None = None,
+        *,
+        branches: bool = True,
+        error_tolerance_pu: float = 1e-8,
+        max_iterations: int = 30,
+        threading: int = 0,
+    ) -> BatchResult:
+        """Newton-Raphson power flows of ``update``'s scenarios around ``state``, in one batch.
+
+        ``state`` becomes the model's base (sent only where it changed); each
+        scenario changes only what ``update`` gives. Without ``update``, one
+        power flow of ``state``.
+
+        Parameters
+        ----------
+        branches : bool
+            Also compute line and transformer outputs (loadings, losses).
+        error_tolerance_pu, max_iterations : float, int
+            Newton-Raphson convergence settings [pu], [-].
+        threading : int
+            power-grid-model threads (0 = sequential, -1 = all cores).
+        """
+        ad = self.adapter
+        self._apply(state)
+        batch = ad.batch_update(state.injections(), update) if update is not None else None
+        n = update.n if update is not None else 1
+        converged = np.ones(n, dtype=bool)
+        try:
+            out = self.model.calculate_power_flow(
+                update_data=batch,
+                symmetric=True,
+                error_tolerance=error_tolerance_pu,
+                max_iterations=max_iterations,
+                calculation_method=CalculationMethod.newton_raphson,
+                output_component_types=ad.batch_outputs(branches),
+                threading=threading,
+                continue_on_batch_error=batch is not None,
+            )
+        except PowerGridError:
+            converged[:] = False
+            return ad.batch_result(self._empty_output(n, branches), converged, branches)
+        error = self.model.batch_error
+        if batch is not None and error is not None:
+            converged[np.asarray(error.failed_scenarios, dtype=np.int64)] = False
+        return ad.batch_result(out, converged, branches)
+
+    def _empty_output(self, n: int, branches: bool) -> dict:
+        """A zero output of ``n`` scenarios (all rows are then masked as failed)."""
+        from power_grid_model import DatasetType, initialize_array
+
+        return {
+            c: initialize_array(DatasetType.sym_output, c, (n, len(self.adapter.input_data[c])))
+            for c in self.adapter.batch_outputs(branches)
+        }

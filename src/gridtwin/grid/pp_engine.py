@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import io
 import warnings
 
 import numpy as np
 import pandapower as pp
 
-from gridtwin.grid.engine import PowerFlowResult, table_sizes
+from gridtwin.grid.engine import BatchResult, BatchUpdate, PowerFlowResult, table_sizes
 from gridtwin.grid.state import GridState
+from gridtwin.grid.topology import SwitchMap
 
 __all__ = ["PandapowerEngine"]
 
@@ -55,6 +57,7 @@ class PandapowerEngine:
         self._init = "dc"
         self._topology_key: tuple | None = None
         self._numba = _numba_available()
+        self._switches = SwitchMap.from_net(net)
 
     def solve(self, state: GridState) -> PowerFlowResult:
         """One power flow for ``state``; a failure gives a NaN result, never an exception."""
@@ -86,6 +89,78 @@ class PandapowerEngine:
             return self._result()
         self._init = "dc"
         return PowerFlowResult.failed(self.sizes)
+
+    def solve_batch(
+        self,
+        state: GridState,
+        update: BatchUpdate | None = None,
+        *,
+        branches: bool = True,
+        error_tolerance_pu: float = 1e-8,
+        max_iterations: int = 30,
+        threading: int = 0,
+    ) -> BatchResult:
+        """The scenarios of ``update`` one after the other (the reference has no batches).
+
+        The convergence settings are power-grid-model's; this engine keeps its own
+        (``tolerance_mva``), and ``threading`` is ignored.
+        """
+        n = update.n if update is not None else 1
+        results = [
+            self.solve(self._scenario(state, update, i) if update is not None else state)
+            for i in range(n)
+        ]
+        converged = np.array([r.converged for r in results], dtype=bool)
+        losses = np.array([r.losses_mw for r in results], dtype=float)
+        line = np.stack([r.line_loading_percent for r in results]).reshape(n, -1)
+        trafo = np.stack([r.trafo_loading_percent for r in results]).reshape(n, -1)
+        if not branches:
+            losses[:], line[:], trafo[:] = np.nan, np.nan, np.nan
+        return BatchResult(
+            converged=converged,
+            bus_vm_pu=np.stack([r.bus_vm_pu for r in results]),
+            bus_energized=np.stack([r.bus_energized for r in results]),
+            line_loading_percent=line,
+            trafo_loading_percent=trafo,
+            losses_mw=losses,
+        )
+
+    def _scenario(self, state: GridState, update: BatchUpdate, i: int) -> GridState:
+        """The base ``state`` with scenario ``i`` of ``update`` applied."""
+        inj = state.injections()
+        changes: dict[str, np.ndarray] = {}
+        for name in ("load_p_mw", "load_q_mvar", "sgen_p_mw", "sgen_q_mvar"):
+            given = getattr(update, name)
+            if given is not None:
+                changes[name] = np.asarray(given[i], dtype=float)
+                changes[name.split("_", 1)[0] + "_scale"] = np.ones(len(changes[name]))
+        if "sgen_p_mw" in changes or "sgen_q_mvar" in changes:  # effective values
+            changes.setdefault("sgen_p_mw", inj.sgen_p_mw)
+            changes.setdefault("sgen_q_mvar", inj.sgen_q_mvar)
+            changes["sgen_p_limit_mw"] = np.full(len(inj.sgen_p_mw), np.inf)
+            changes["sgen_q_set_mvar"] = np.full(len(inj.sgen_p_mw), np.nan)
+        if "load_p_mw" in changes or "load_q_mvar" in changes:
+            changes.setdefault("load_p_mw", inj.load_p_mw)
+            changes.setdefault("load_q_mvar", inj.load_q_mvar)
+        if update.bus_p_inj_mw is not None and update.bus_q_inj_mvar is not None:
+            changes["bus_p_inj_mw"] = np.asarray(update.bus_p_inj_mw[i], dtype=float)
+            changes["bus_q_inj_mvar"] = np.asarray(update.bus_q_inj_mvar[i], dtype=float)
+        if update.trafo_tap_pos is not None:
+            changes["trafo_tap_pos"] = np.asarray(update.trafo_tap_pos[i], dtype=np.int64)
+        if update.line_pos is not None and update.line_connected is not None:
+            closed = state.switch_closed.copy()
+            in_service = state.line_in_service.copy()
+            on = np.asarray(update.line_connected[i], dtype=bool)
+            in_service[update.line_pos] = on
+            sw = self._switches  # a connected line has its line switches closed
+            for sw_pos, line_pos in (
+                (sw.line_from_sw, sw.line_from_pos),
+                (sw.line_to_sw, sw.line_to_pos),
+            ):
+                hit = np.isin(line_pos, update.line_pos[on])
+                closed[sw_pos[hit]] = True
+            changes["switch_closed"], changes["line_in_service"] = closed, in_service
+        return dataclasses.replace(state, **changes)  # type: ignore[arg-type]
 
     def _runpp(self, init: str) -> None:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
