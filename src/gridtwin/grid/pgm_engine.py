@@ -11,7 +11,7 @@ from gridtwin.grid.engine import BatchResult, BatchUpdate, PowerFlowResult
 from gridtwin.grid.pgm_adapter import PgmAdapter
 from gridtwin.grid.state import GridState
 
-__all__ = ["PgmEngine"]
+__all__ = ["PgmEngine", "PgmEstimationModel"]
 
 _OUTPUTS = [
     ComponentType.node,
@@ -145,3 +145,55 @@ class PgmEngine:
             c: initialize_array(DatasetType.sym_output, c, (n, len(self.adapter.input_data[c])))
             for c in self.adapter.batch_outputs(branches)
         }
+
+
+class PgmEstimationModel:
+    """One power-grid-model state-estimation model, reused for every frame of a topology.
+
+    The caller assembles the input (nodes, branches, sensors) with
+    :class:`~gridtwin.grid.pgm_adapter.PgmAdapter`, which owns every unit
+    conversion; this class owns the model and its calls.
+
+    Parameters
+    ----------
+    input_data : dict
+        A power-grid-model input dataset with voltage and power sensors.
+    update : dict, optional
+        A permanent update applied once (branch statuses, taps).
+    """
+
+    def __init__(self, input_data: dict, update: dict | None = None) -> None:
+        self.model = PowerGridModel(input_data)
+        if update:
+            self.model.update(update_data=update)
+
+    def update(self, update: dict) -> None:
+        """A permanent update (new measured values and sigmas)."""
+        self.model.update(update_data=update)
+
+    def estimate(
+        self,
+        *,
+        method: CalculationMethod,
+        error_tolerance_pu: float,
+        max_iterations: int,
+        outputs: list[ComponentType],
+        batch: dict | None = None,
+    ) -> dict | None:
+        """Weighted-least-squares state estimation; None when it fails.
+
+        With ``batch`` (a power-grid-model batch update), one estimate per
+        scenario; failed scenarios hold unusable values.
+        """
+        try:
+            return self.model.calculate_state_estimation(
+                update_data=batch,
+                symmetric=True,
+                error_tolerance=error_tolerance_pu,
+                max_iterations=max_iterations,
+                calculation_method=method,
+                output_component_types=outputs,
+                continue_on_batch_error=batch is not None,
+            )
+        except PowerGridError:
+            return None
