@@ -25,7 +25,7 @@ import numpy as np
 import pandapower as pp
 from power_grid_model import ComponentType, DatasetType, LoadGenType, initialize_array
 
-from gridtwin.grid.engine import BatchResult, BatchUpdate, PowerFlowResult
+from gridtwin.grid.engine import RESULT_FIELDS, BatchResult, BatchUpdate, PowerFlowResult
 from gridtwin.grid.state import GridState, Injections
 from gridtwin.grid.topology import SwitchMap
 
@@ -274,35 +274,25 @@ class PgmAdapter:
             storage_p = inj.storage_p_mw * energized[self._bus_of_storage]
         line_loss = line["p_from"] + line["p_to"]
         trafo_loss = (trafo["p_from"] + trafo["p_to"]) if trafo is not None else np.zeros(0)
-        empty = np.zeros(0)
-        return PowerFlowResult(
-            converged=True,
-            bus_vm_pu=node["u_pu"].copy(),
-            bus_va_degree=np.degrees(node["u_angle"]),
-            bus_p_mw=-node["p"] / MW_TO_W,
-            bus_q_mvar=-node["q"] / MW_TO_W,
-            bus_energized=energized,
-            line_p_from_mw=line["p_from"] / MW_TO_W,
-            line_q_from_mvar=line["q_from"] / MW_TO_W,
-            line_p_to_mw=line["p_to"] / MW_TO_W,
-            line_q_to_mvar=line["q_to"] / MW_TO_W,
-            line_i_from_ka=line["i_from"] * _KA_PER_A,
-            line_i_to_ka=line["i_to"] * _KA_PER_A,
-            line_loading_percent=line["loading"] * 100.0,
-            trafo_p_hv_mw=trafo["p_from"] / MW_TO_W if trafo is not None else empty,
-            trafo_q_hv_mvar=trafo["q_from"] / MW_TO_W if trafo is not None else empty,
-            trafo_p_lv_mw=trafo["p_to"] / MW_TO_W if trafo is not None else empty,
-            trafo_q_lv_mvar=trafo["q_to"] / MW_TO_W if trafo is not None else empty,
-            trafo_loading_percent=trafo["loading"] * 100.0 if trafo is not None else empty,
-            load_p_mw=load_p,
-            load_q_mvar=load_q,
-            sgen_p_mw=sgen_p,
-            sgen_q_mvar=sgen_q,
-            storage_p_mw=storage_p,
-            ext_grid_p_mw=source["p"] / MW_TO_W,
-            ext_grid_q_mvar=source["q"] / MW_TO_W,
-            losses_mw=float(line_loss.sum() + trafo_loss.sum()) / MW_TO_W,
-        )
+        values: dict[str, object] = {
+            "converged": True,
+            "bus_vm_pu": node["u_pu"].copy(),
+            "bus_va_degree": np.degrees(node["u_angle"]),
+            "bus_p_mw": -node["p"] / MW_TO_W,
+            "bus_q_mvar": -node["q"] / MW_TO_W,
+            "bus_energized": energized,
+            "load_p_mw": load_p,
+            "load_q_mvar": load_q,
+            "sgen_p_mw": sgen_p,
+            "sgen_q_mvar": sgen_q,
+            "storage_p_mw": storage_p,
+            "ext_grid_p_mw": source["p"] / MW_TO_W,
+            "ext_grid_q_mvar": source["q"] / MW_TO_W,
+            "losses_mw": float(line_loss.sum() + trafo_loss.sum()) / MW_TO_W,
+        }
+        values.update(_branch_values("line", line))
+        values.update(_branch_values("trafo", trafo))
+        return PowerFlowResult(**values)  # type: ignore[arg-type]
 
     # --- batches: per-scenario changes (MW -> W) and outputs (W -> MW) ---------------
 
@@ -420,6 +410,34 @@ class PgmAdapter:
     def branch_flow_mw(values_w: np.ndarray) -> np.ndarray:
         """A branch power from power-grid-model's [W, var] to [MW, MVAr]."""
         return values_w / MW_TO_W
+
+
+def _from_pgm(values: np.ndarray, unit: str) -> np.ndarray:
+    """A power-grid-model output in gridtwin's ``unit`` (a field name's suffix)."""
+    if unit in ("mw", "mvar"):
+        return values / MW_TO_W
+    if unit == "ka":
+        return values * _KA_PER_A
+    if unit == "percent":
+        return values * 100.0
+    raise ValueError(f"no conversion to {unit!r}")
+
+
+def _branch_values(table: str, out: np.ndarray | None) -> dict[str, np.ndarray]:
+    """The :class:`PowerFlowResult` fields of ``table`` (line or trafo) from its output.
+
+    A field ``<table>_<quantity>_<end>_<unit>`` reads power-grid-model's
+    ``<quantity>_<from|to>`` (hv = from, lv = to); ``<table>_loading_percent``
+    reads ``loading``.
+    """
+    values: dict[str, np.ndarray] = {}
+    for name in RESULT_FIELDS:
+        if not name.startswith(table + "_"):
+            continue
+        quantity, _, unit = name.removeprefix(table + "_").rpartition("_")
+        attr = quantity.replace("_hv", "_from").replace("_lv", "_to")
+        values[name] = _from_pgm(out[attr], unit) if out is not None else np.zeros(0)
+    return values
 
 
 def _rows(given: np.ndarray | None, base: np.ndarray, n: int) -> np.ndarray:

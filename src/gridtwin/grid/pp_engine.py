@@ -11,7 +11,13 @@ import warnings
 import numpy as np
 import pandapower as pp
 
-from gridtwin.grid.engine import BatchResult, BatchUpdate, PowerFlowResult, table_sizes
+from gridtwin.grid.engine import (
+    RESULT_FIELDS,
+    BatchResult,
+    BatchUpdate,
+    PowerFlowResult,
+    table_sizes,
+)
 from gridtwin.grid.state import GridState
 from gridtwin.grid.topology import SwitchMap
 
@@ -188,34 +194,32 @@ class PandapowerEngine:
             return np.nan_to_num(values, nan=0.0)
 
         bus_of = {t: net.bus.index.get_indexer(net[t]["bus"]) for t in ("load", "storage")}
-        load_on = energized[bus_of["load"]]
-        storage_on = energized[bus_of["storage"]] if len(net.storage) else np.zeros(0, bool)
-        sgen_on = energized[net.bus.index.get_indexer(net.sgen["bus"])][: self._n_sgen]
-        return PowerFlowResult(
-            converged=True,
-            bus_vm_pu=np.nan_to_num(vm, nan=0.0),
-            bus_va_degree=res("bus", "va_degree"),
-            bus_p_mw=res("bus", "p_mw"),
-            bus_q_mvar=res("bus", "q_mvar"),
-            bus_energized=energized,
-            line_p_from_mw=res("line", "p_from_mw"),
-            line_q_from_mvar=res("line", "q_from_mvar"),
-            line_p_to_mw=res("line", "p_to_mw"),
-            line_q_to_mvar=res("line", "q_to_mvar"),
-            line_i_from_ka=res("line", "i_from_ka"),
-            line_i_to_ka=res("line", "i_to_ka"),
-            line_loading_percent=res("line", "loading_percent"),
-            trafo_p_hv_mw=res("trafo", "p_hv_mw"),
-            trafo_q_hv_mvar=res("trafo", "q_hv_mvar"),
-            trafo_p_lv_mw=res("trafo", "p_lv_mw"),
-            trafo_q_lv_mvar=res("trafo", "q_lv_mvar"),
-            trafo_loading_percent=res("trafo", "loading_percent"),
-            load_p_mw=res("load", "p_mw") * load_on,
-            load_q_mvar=res("load", "q_mvar") * load_on,
-            sgen_p_mw=res("sgen", "p_mw", self._n_sgen) * sgen_on,
-            sgen_q_mvar=res("sgen", "q_mvar", self._n_sgen) * sgen_on,
-            storage_p_mw=res("storage", "p_mw") * storage_on if len(net.storage) else np.zeros(0),
-            ext_grid_p_mw=res("ext_grid", "p_mw"),
-            ext_grid_q_mvar=res("ext_grid", "q_mvar"),
-            losses_mw=float(res("line", "pl_mw").sum() + res("trafo", "pl_mw").sum()),
-        )
+        on = {  # appliances deliver only where energized
+            "load": energized[bus_of["load"]],
+            "storage": energized[bus_of["storage"]] if len(net.storage) else np.zeros(0, bool),
+            "sgen": energized[net.bus.index.get_indexer(net.sgen["bus"])][: self._n_sgen],
+        }
+        values: dict[str, object] = {
+            "converged": True,
+            "bus_vm_pu": np.nan_to_num(vm, nan=0.0),
+            "bus_energized": energized,
+            "losses_mw": float(res("line", "pl_mw").sum() + res("trafo", "pl_mw").sum()),
+        }
+        for name in RESULT_FIELDS:  # every other field is res_<table>.<column>
+            if name in values:
+                continue
+            table, column = _table_column(name)
+            if table == "storage" and not len(net.storage):
+                values[name] = np.zeros(0)
+                continue
+            n = self._n_sgen if table == "sgen" else None
+            values[name] = res(table, column, n) * on[table] if table in on else res(table, column)
+        return PowerFlowResult(**values)  # type: ignore[arg-type]
+
+
+def _table_column(field: str) -> tuple[str, str]:
+    """(pandapower table, result column) of a :class:`PowerFlowResult` field."""
+    if field.startswith("ext_grid_"):
+        return "ext_grid", field.removeprefix("ext_grid_")
+    table, _, column = field.partition("_")
+    return table, column
