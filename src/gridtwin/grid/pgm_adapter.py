@@ -126,7 +126,7 @@ class PgmAdapter:
         self.constant_power_only = bool(np.allclose(self._fractions[0], 1.0))
         self.bus_v_base_v = net.bus["vn_kv"].to_numpy(float) * _KV_TO_V
         """Nominal voltage per bus [V]."""
-        self._last_inj: Injections | None = None
+        self.last_injections: Injections | None = None
 
     # --- conversion, once ---------------------------------------------------------------
 
@@ -225,7 +225,7 @@ class PgmAdapter:
         self._gen_update["q_specified"] = (
             np.concatenate([inj.sgen_q_mvar, inj.bus_q_inj_mvar]) * MW_TO_W
         )
-        self._last_inj = inj
+        self.last_injections = inj
         return {CT.sym_load: self._load_update, CT.sym_gen: self._gen_update}
 
     def topology_update(self, state: GridState) -> dict[ComponentType, np.ndarray]:
@@ -265,7 +265,7 @@ class PgmAdapter:
             sgen_q = gens["q"][self._sgen_pos] / MW_TO_W
             storage_p = loads["p"][self._storage_pos] / MW_TO_W
         else:  # constant-power appliances deliver their set-point wherever energized
-            inj = self._last_inj
+            inj = self.last_injections
             assert inj is not None
             on_load = energized[self._bus_of_load]
             on_sgen = energized[self._bus_of_sgen]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pandapower as pp
 from power_grid_model import CalculationMethod, ComponentType, PowerGridModel
@@ -56,6 +58,7 @@ class PgmEngine:
         self.max_iterations = max_iterations
         self._topology_key: tuple | None = None
         self._taps: np.ndarray | None = None
+        self._powers: list[np.ndarray] | None = None  # injections last sent [MW, MVAr]
         outputs = [c for c in _OUTPUTS if c in self.adapter.input_data]
         if self.adapter.constant_power_only:  # appliance powers follow from energized nodes
             outputs = [
@@ -64,14 +67,22 @@ class PgmEngine:
         self._outputs = outputs
 
     def _apply(self, state: GridState) -> None:
-        """Send ``state`` to the model: powers always, topology and taps when they changed."""
-        update = self.adapter.power_update(state.injections())
+        """Send ``state`` to the model: only what changed since the last call."""
+        inj = state.injections()
+        powers = [np.array(getattr(inj, f.name)) for f in fields(inj)]
+        same_powers = self._powers is not None and all(
+            np.array_equal(a, b) for a, b in zip(powers, self._powers, strict=True)
+        )
+        update = {} if same_powers else self.adapter.power_update(inj)
+        self.adapter.last_injections = inj  # what the model holds (constant-power results)
+        self._powers = powers
         key = state.topology_key()
         if key != self._topology_key or not np.array_equal(self._taps, state.trafo_tap_pos):
             update.update(self.adapter.topology_update(state))
             self._topology_key = key
             self._taps = state.trafo_tap_pos.copy()
-        self.model.update(update_data=update)
+        if update:
+            self.model.update(update_data=update)
 
     def solve(self, state: GridState) -> PowerFlowResult:
         """One power flow for ``state``; a failure gives a NaN result, never an exception."""
