@@ -8,9 +8,10 @@ targets, its parameters (validated at load), the type that undoes it (for
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -20,13 +21,12 @@ from gridtwin.grid.topology import resolve_target
 from gridtwin.measurements import CLASS_NAMES, SensorPlan
 from gridtwin.timeparse import parse_duration_s, parse_instant
 
-if TYPE_CHECKING:  # the scenario imports this registry; events only read its fields
+if TYPE_CHECKING:
     import pandapower as pp
-
-    from gridtwin.scenario import Scenario
 
 __all__ = [
     "EVENT_TYPES",
+    "EventSource",
     "EventType",
     "Param",
     "ScheduledEvent",
@@ -34,6 +34,49 @@ __all__ = [
     "event_offset_s",
     "measurement_positions",
 ]
+
+
+class _EventSpecLike(Protocol):
+    """One event as the scenario gives it (``gridtwin.scenario.EventSpec``)."""
+
+    @property
+    def at(self) -> str | int: ...
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def target(self) -> str | int: ...
+
+    @property
+    def duration(self) -> int | None: ...
+
+    def params(self) -> dict[str, float]: ...
+
+
+class _TimeLike(Protocol):
+    @property
+    def start(self) -> datetime: ...
+
+    @property
+    def duration(self) -> int: ...
+
+
+class EventSource(Protocol):
+    """What the schedule reads of a scenario (``gridtwin.scenario.Scenario`` is one).
+
+    The scenario imports this registry to check its events; this module reads
+    the scenario through this protocol and never imports it.
+    """
+
+    @property
+    def events(self) -> Sequence[_EventSpecLike]: ...
+
+    @property
+    def time(self) -> _TimeLike: ...
+
+    @property
+    def source_file(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +286,7 @@ def measurement_positions(plan: SensorPlan, event_type: str, target: str) -> np.
     return np.array([plan.scalar_index(target)])
 
 
-def event_offset_s(scenario: Scenario, index: int) -> int:
+def event_offset_s(scenario: EventSource, index: int) -> int:
     """The time of ``scenario.events[index]`` as seconds after the start."""
     event = scenario.events[index]
     field = f"events[{index}].at"
@@ -283,7 +326,7 @@ class ScheduledEvent:
 
 
 def build_schedule(
-    scenario: Scenario, net: pp.pandapowerNet, plan: SensorPlan | None = None
+    scenario: EventSource, net: pp.pandapowerNet, plan: SensorPlan | None = None
 ) -> list[ScheduledEvent]:
     """All events of a scenario with their undo events, sorted by time then file order.
 
@@ -294,6 +337,7 @@ def build_schedule(
     for i, spec in enumerate(scenario.events):
         kind = EVENT_TYPES[spec.type]
         if kind.element == "measurement":
+            assert plan is not None, "measurement events need the measurement plan"
             positions = measurement_positions(plan, spec.type, str(spec.target))
         elif kind.element == "controller":
             positions = np.zeros(0, dtype=np.int64)
