@@ -47,8 +47,8 @@ def _setup():
     from gridtwin.controllers.estimation.wls import Topology
     from gridtwin.grid.pgm_engine import PgmEngine
     from gridtwin.grid.state import GridState
+    from gridtwin.measurements import resolve_plan
     from gridtwin.scenario import scenario_from_dict
-    from gridtwin.simulators.sensors import resolve_plan
     from gridtwin.world import prepare
 
     sc = scenario_from_dict(
@@ -111,7 +111,8 @@ def bench_speed(n_frames: int, pp_frames: int) -> dict:
 
 def bench_bad_data(trials: int) -> dict:
     from gridtwin.controllers.estimation.wls import WlsEstimator
-    from gridtwin.simulators.sensors import MeasurementFrame, SensorModel, true_values
+    from gridtwin.measurements import MeasurementFrame
+    from gridtwin.simulators.sensors import SensorModel, true_values
 
     net, plan, truth, topo = _setup()
     est = WlsEstimator(net, plan)

@@ -1,15 +1,21 @@
 """power-grid-model and pandapower agree on the same grid and state.
 
 Over 50 steps per grid with profiles, non-neutral tap positions and open
-switches: |ΔVm| <= 1e-6 pu and |ΔVa| <= 1e-4 degree at every bus.
+switches: |ΔVm| <= 1e-6 pu and |ΔVa| <= 1e-4 degree at every bus, and line
+currents, branch flows and line and transformer loadings within
+:data:`PARITY_ATOL`. Batch power flows (:meth:`solve_batch`) of both engines
+agree with each other and with one-by-one solves.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from gridtwin.grid import GridState, load_net, make_engine
+from gridtwin.grid.engine import BatchUpdate
 from gridtwin.profiles import build_profiles
 from gridtwin.scenario import GridSpec, scenario_from_dict
 
@@ -20,6 +26,27 @@ GRIDS = {
     "cigre-mv-der": GridSpec(pandapower="cigre_mv", options={"with_der": "pv_wind"}),
     "case33bw": GridSpec(pandapower="case33bw"),
 }
+
+
+PARITY_ATOL = {
+    "line_i_from_ka": 1e-6,
+    "line_i_to_ka": 1e-6,
+    "line_p_from_mw": 1e-5,
+    "line_q_from_mvar": 1e-5,
+    "line_p_to_mw": 1e-5,
+    "line_q_to_mvar": 1e-5,
+    "line_loading_percent": 1e-4,
+    "trafo_p_hv_mw": 1e-5,
+    "trafo_q_hv_mvar": 1e-5,
+    "trafo_p_lv_mw": 1e-5,
+    "trafo_q_lv_mvar": 1e-5,
+    "trafo_loading_percent": 1e-4,
+}
+"""Largest allowed |power-grid-model - pandapower| per branch result [kA, MW, MVAr, %]."""
+
+
+def _max_diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.max(np.abs(a - b), initial=0.0))
 
 
 def _profiles(name: str, net) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -60,6 +87,7 @@ def test_engines_agree_over_50_steps(name):
     state = GridState.from_net(net)
     line_switches = np.flatnonzero(net.switch.et.to_numpy() == "l")
     checked_open = checked_tap = 0
+    worst = dict.fromkeys(PARITY_ATOL, 0.0)
     for k in range(N_STEPS):
         state.load_p_mw[:] = load_p[k]
         state.load_q_mvar[:] = load_q[k]
@@ -88,6 +116,10 @@ def test_engines_agree_over_50_steps(name):
         np.testing.assert_allclose(a.bus_p_mw, b.bus_p_mw, atol=1e-5)
         np.testing.assert_allclose(a.losses_mw, b.losses_mw, atol=1e-6)
         np.testing.assert_allclose(a.ext_grid_p_mw, b.ext_grid_p_mw, atol=1e-5)
+        for field in PARITY_ATOL:
+            worst[field] = max(worst[field], _max_diff(getattr(a, field), getattr(b, field)))
+    for field, atol in PARITY_ATOL.items():
+        assert worst[field] <= atol, f"{field}: largest difference {worst[field]:.2e} > {atol}"
     if len(net.trafo):
         assert checked_tap > 0
     if len(line_switches):
@@ -102,3 +134,55 @@ def test_power_balance(engine):
     supplied = r.ext_grid_p_mw.sum() + r.sgen_p_mw.sum()
     used = r.load_p_mw.sum() + r.storage_p_mw.sum() + r.losses_mw
     assert supplied == pytest.approx(used, abs=1e-6)
+
+
+def _scenarios(net, state: GridState) -> tuple[BatchUpdate, list[GridState]]:
+    """Four scenarios around ``state`` as a batch update and as the equivalent states."""
+    n, inj = 4, state.injections()
+    update = BatchUpdate(
+        n=n,
+        line_pos=np.array([3]),
+        line_connected=np.array([[True], [False], [True], [True]]),
+        load_p_mw=np.stack([inj.load_p_mw * f for f in (1.0, 1.0, 1.3, 0.5)]),
+        trafo_tap_pos=np.stack([state.trafo_tap_pos + d for d in (0, 0, 0, 2)]),
+        bus_p_inj_mw=np.zeros((n, len(net.bus))),
+        bus_q_inj_mvar=np.zeros((n, len(net.bus))),
+    )
+    update.bus_p_inj_mw[0, 10] = 0.5  # type: ignore[index]
+    states = []
+    for i in range(n):
+        s = replace(
+            state,
+            load_p_mw=update.load_p_mw[i].copy(),  # type: ignore[index]
+            load_scale=np.ones(len(net.load)),
+            line_in_service=state.line_in_service.copy(),
+            trafo_tap_pos=update.trafo_tap_pos[i].copy(),  # type: ignore[index]
+            bus_p_inj_mw=update.bus_p_inj_mw[i].copy(),  # type: ignore[index]
+            bus_q_inj_mvar=np.zeros(len(net.bus)),
+        )
+        s.line_in_service[3] = bool(update.line_connected[i, 0])  # type: ignore[index]
+        states.append(s)
+    return update, states
+
+
+def test_batch_power_flow_agrees_between_engines_and_with_single_solves():
+    net = load_net(GRIDS["mv-rural"])
+    state = GridState.from_net(net)
+    update, states = _scenarios(net, state)
+    pgm, ref = make_engine("power-grid-model", net), make_engine("pandapower", net)
+    a, b = pgm.solve_batch(state, update), ref.solve_batch(state, update)
+    assert a.converged.all() and b.converged.all()
+    np.testing.assert_array_equal(a.bus_energized, b.bus_energized)
+    np.testing.assert_allclose(a.bus_vm_pu, b.bus_vm_pu, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(a.line_loading_percent, b.line_loading_percent, atol=1e-4)
+    np.testing.assert_allclose(a.trafo_loading_percent, b.trafo_loading_percent, atol=1e-4)
+    np.testing.assert_allclose(a.losses_mw, b.losses_mw, atol=1e-6)
+    single = make_engine("power-grid-model", net)
+    for i, s in enumerate(states):
+        r = single.solve(s)
+        np.testing.assert_allclose(a.bus_vm_pu[i], r.bus_vm_pu, atol=1e-8, rtol=0)
+        np.testing.assert_allclose(a.line_loading_percent[i], r.line_loading_percent, atol=1e-6)
+        np.testing.assert_allclose(a.losses_mw[i], r.losses_mw, atol=1e-8)
+    # the scenarios differ from each other (the update was applied)
+    assert a.line_loading_percent[1, 3] == 0.0 < a.line_loading_percent[0, 3]
+    assert len(np.unique(a.losses_mw)) == update.n

@@ -17,8 +17,9 @@ from gridtwin.controllers.estimation.wls import Topology, WlsEstimator
 from gridtwin.grid.pgm_engine import PgmEngine
 from gridtwin.grid.sources import load_net
 from gridtwin.grid.state import GridState
+from gridtwin.measurements import MeasurementFrame, resolve_plan
 from gridtwin.scenario import scenario_from_dict
-from gridtwin.simulators.sensors import MeasurementFrame, SensorModel, resolve_plan, true_values
+from gridtwin.simulators.sensors import SensorModel, true_values
 
 FULL_PLAN = [
     {"device": "scada", "at": "substation"},

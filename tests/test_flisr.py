@@ -276,7 +276,7 @@ def test_measurement_outage_silences_a_measurement(tmp_path):
     from gridtwin.grid.state import GridState
 
     state = GridState.from_net(prep.net)
-    from gridtwin.grid.engine import make_engine
+    from gridtwin.grid.factory import make_engine
 
     result = make_engine(str(sc.grid.engine), prep.net).solve(state)
     before = model.measure(0, result).valid.copy()

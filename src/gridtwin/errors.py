@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["InputError"]
+__all__ = ["InputError", "expected_message"]
 
 
 class InputError(Exception):
@@ -31,3 +31,19 @@ class InputError(Exception):
     def __str__(self) -> str:
         where = f"{self.file}: {self.field}" if self.field else self.file
         return f"{where}: {self.message}"
+
+
+def expected_message(msg: str) -> str:
+    """A pydantic validation message rephrased as gridtwin's ``expected ...`` wording.
+
+    Parameters
+    ----------
+    msg : str
+        The ``msg`` of one pydantic error.
+    """
+    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if msg.startswith("Input should be "):
+        return "expected " + msg.removeprefix("Input should be ")
+    if msg.startswith("String should match pattern "):
+        return "expected letters, digits, '_', '.' or '-' only (" + msg.lower() + ")"
+    return msg

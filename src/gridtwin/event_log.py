@@ -15,11 +15,13 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from gridtwin.errors import InputError
+from gridtwin.errors import InputError, expected_message
+
+SpecT = TypeVar("SpecT", bound=BaseModel)
 
 __all__ = ["read_event_log"]
 
@@ -51,8 +53,15 @@ def _rows(path: Path) -> list[dict[str, Any]]:
     ]
 
 
-def read_event_log(path: str | Path) -> list[Any]:
-    """The events of a log as :class:`~gridtwin.scenario.EventSpec` objects, in file order.
+def read_event_log(path: str | Path, spec: type[SpecT]) -> list[SpecT]:
+    """The events of a log as ``spec`` objects, in file order.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV or JSON log.
+    spec : type
+        The pydantic model of one event (the scenario's ``EventSpec``).
 
     Raises
     ------
@@ -60,8 +69,6 @@ def read_event_log(path: str | Path) -> list[Any]:
         On a missing or unreadable file, a row without time, type or target, an
         unknown type or parameter.
     """
-    from gridtwin.scenario import EventSpec, _expected
-
     path = Path(path)
     if not path.is_file():
         raise InputError(str(path), "", "no such file; expected a CSV or JSON event log")
@@ -69,7 +76,7 @@ def read_event_log(path: str | Path) -> list[Any]:
         rows = _rows(path)
     except UnicodeDecodeError:
         raise InputError(str(path), "", "not a text file; expected UTF-8 CSV or JSON") from None
-    out = []
+    out: list[SpecT] = []
     for n, row in enumerate(rows, start=1):
         row = dict(row)
         for name in _TIME_NAMES[1:]:
@@ -79,11 +86,11 @@ def read_event_log(path: str | Path) -> list[Any]:
             if name not in row:
                 raise InputError(str(path), f"event {n}.{name}", "missing; every event needs it")
         try:
-            out.append(EventSpec.model_validate(row))
+            out.append(spec.model_validate(row))
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
             loc = ".".join(str(x) for x in err.get("loc", ()) if x)
-            msg = _expected(err["msg"])
+            msg = expected_message(err["msg"])
             head, sep, rest = msg.partition(": ")
             if sep and " " not in head:
                 loc, msg = head, rest

@@ -8,23 +8,75 @@ targets, its parameters (validated at load), the type that undoes it (for
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import pandapower as pp
 
+from gridtwin.errors import InputError
 from gridtwin.grid.state import GridState
+from gridtwin.grid.topology import resolve_target
+from gridtwin.measurements import CLASS_NAMES, SensorPlan
+from gridtwin.timeparse import parse_duration_s, parse_instant
+
+if TYPE_CHECKING:
+    import pandapower as pp
 
 __all__ = [
     "EVENT_TYPES",
+    "EventSource",
     "EventType",
     "Param",
     "ScheduledEvent",
     "build_schedule",
-    "resolve_target",
+    "event_offset_s",
+    "measurement_positions",
 ]
+
+
+class _EventSpecLike(Protocol):
+    """One event as the scenario gives it (``gridtwin.scenario.EventSpec``)."""
+
+    @property
+    def at(self) -> str | int: ...
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def target(self) -> str | int: ...
+
+    @property
+    def duration(self) -> int | None: ...
+
+    def params(self) -> dict[str, float]: ...
+
+
+class _TimeLike(Protocol):
+    @property
+    def start(self) -> datetime: ...
+
+    @property
+    def duration(self) -> int: ...
+
+
+class EventSource(Protocol):
+    """What the schedule reads of a scenario (``gridtwin.scenario.Scenario`` is one).
+
+    The scenario imports this registry to check its events; this module reads
+    the scenario through this protocol and never imports it.
+    """
+
+    @property
+    def events(self) -> Sequence[_EventSpecLike]: ...
+
+    @property
+    def time(self) -> _TimeLike: ...
+
+    @property
+    def source_file(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,51 +268,7 @@ SENSOR_MODES = {
 """Bad-data event types and the sensor model's mode for each."""
 
 
-def resolve_target(
-    net: pp.pandapowerNet, element: str, target: str | int, *, allow_all: bool = False
-) -> np.ndarray:
-    """Positions in ``net[element]`` that ``target`` names.
-
-    Parameters
-    ----------
-    target : str or int
-        A pandapower index, an element name, or ``all`` where allowed.
-
-    Raises
-    ------
-    LookupError
-        With a message saying what was expected.
-    """
-    table = net[element]
-    if isinstance(target, str) and target == "all":
-        if not allow_all:
-            raise LookupError(f"got 'all'; expected one {element} (name or index)")
-        return np.arange(len(table))
-    if isinstance(target, int) or (isinstance(target, str) and target.isdigit()):
-        label = int(target)
-        if label in table.index:
-            return np.array([table.index.get_loc(label)])
-        if not isinstance(target, str):
-            raise LookupError(
-                f"got {target!r}; no {element} has index {label} "
-                f"(expected 0..{len(table) - 1} or a name)"
-            )
-    names = table["name"].astype(str).to_numpy() if "name" in table else np.array([])
-    hits = np.flatnonzero(names == str(target))
-    if len(hits) == 1:
-        return hits
-    if len(hits) > 1:
-        raise LookupError(f"got {target!r}; {len(hits)} {element}s have this name, use an index")
-    import difflib
-
-    hint = difflib.get_close_matches(str(target), list(names), n=1)
-    raise LookupError(
-        f"got {target!r}; no {element} of that name"
-        + (f" (did you mean {hint[0]!r}?)" if hint else f"; expected a {element} name or index")
-    )
-
-
-def measurement_positions(plan: object, event_type: str, target: str) -> np.ndarray:
+def measurement_positions(plan: SensorPlan, event_type: str, target: str) -> np.ndarray:
     """Scalar positions a measurement event targets: one measurement by name, or for
     ``measurement_outage`` a whole device class (``scada``, ``pmu``, ``smart_meter``,
     ``pseudo``).
@@ -270,15 +278,28 @@ def measurement_positions(plan: object, event_type: str, target: str) -> np.ndar
     LookupError
         If no measurement (or none of the class) matches.
     """
-    from gridtwin.simulators.sensors import CLASS_NAMES
-
-    p: Any = plan
     if event_type == "measurement_outage" and target in CLASS_NAMES:
-        hits = np.flatnonzero(p.ch_class[p.sc_channel] == CLASS_NAMES.index(target))
+        hits = np.flatnonzero(plan.ch_class[plan.sc_channel] == CLASS_NAMES.index(target))
         if not len(hits):
             raise LookupError(f"got {target!r}; the measurement plan has no {target} device")
         return hits
-    return np.array([p.scalar_index(target)])
+    return np.array([plan.scalar_index(target)])
+
+
+def event_offset_s(scenario: EventSource, index: int) -> int:
+    """The time of ``scenario.events[index]`` as seconds after the start."""
+    event = scenario.events[index]
+    field = f"events[{index}].at"
+    if isinstance(event.at, int) or not any(c in str(event.at) for c in "T:"):
+        try:
+            return parse_duration_s(event.at)
+        except ValueError as exc:
+            raise InputError(scenario.source_file, field, f"got {event.at!r}; {exc}") from None
+    try:
+        instant = parse_instant(event.at)
+    except ValueError as exc:
+        raise InputError(scenario.source_file, field, f"got {event.at!r}; {exc}") from None
+    return int((instant - scenario.time.start).total_seconds())
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -305,33 +326,31 @@ class ScheduledEvent:
 
 
 def build_schedule(
-    scenario: object, net: pp.pandapowerNet, plan: object | None = None
+    scenario: EventSource, net: pp.pandapowerNet, plan: SensorPlan | None = None
 ) -> list[ScheduledEvent]:
     """All events of a scenario with their undo events, sorted by time then file order.
 
     Expects a scenario already checked by :func:`gridtwin.scenario.check_against_net`;
-    ``plan`` (a :class:`~gridtwin.simulators.sensors.SensorPlan`) resolves
-    measurement targets.
+    ``plan`` resolves measurement targets.
     """
-    from gridtwin.scenario import event_offset_s
-
     out: list[ScheduledEvent] = []
-    for i, spec in enumerate(scenario.events):  # type: ignore[attr-defined]
+    for i, spec in enumerate(scenario.events):
         kind = EVENT_TYPES[spec.type]
         if kind.element == "measurement":
+            assert plan is not None, "measurement events need the measurement plan"
             positions = measurement_positions(plan, spec.type, str(spec.target))
         elif kind.element == "controller":
             positions = np.zeros(0, dtype=np.int64)
         else:
             positions = resolve_target(net, kind.element, spec.target, allow_all=kind.allow_all)
-        at_s = event_offset_s(scenario, i)  # type: ignore[arg-type]
+        at_s = event_offset_s(scenario, i)
         params = tuple(sorted(spec.params().items()))
         out.append(
             ScheduledEvent(at_s, 2 * i, spec.type, str(spec.target), tuple(positions), params)
         )
         if spec.duration is not None and kind.inverse is not None:
             end = at_s + spec.duration
-            if end < scenario.time.duration:  # type: ignore[attr-defined]
+            if end < scenario.time.duration:
                 inv_type, inv_params = kind.inverse
                 out.append(
                     ScheduledEvent(

@@ -61,7 +61,7 @@ def prepare(scenario: Any) -> Prepared:
 
 def engine_factory(scenario: Any, net: Any) -> Callable[[], Any]:
     """A function that makes a new power-flow engine on a copy of ``net`` for each caller."""
-    from gridtwin.grid.engine import make_engine
+    from gridtwin.grid.factory import make_engine
 
     def new() -> Any:
         try:

@@ -35,6 +35,11 @@ from pydantic import (
 )
 
 from gridtwin.errors import InputError
+from gridtwin.errors import expected_message as _expected
+from gridtwin.event_log import read_event_log
+from gridtwin.events import EVENT_TYPES, event_offset_s, measurement_positions
+from gridtwin.grid.topology import resolve_target
+from gridtwin.measurements import resolve_plan
 from gridtwin.timeparse import format_duration, parse_duration_s, parse_instant
 
 __all__ = [
@@ -207,8 +212,6 @@ class EventSpec(BaseModel):
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str) -> str:
-        from gridtwin.events import EVENT_TYPES
-
         if value not in EVENT_TYPES:
             hint = difflib.get_close_matches(value, list(EVENT_TYPES), n=1)
             extra = f" (did you mean {hint[0]!r}?)" if hint else ""
@@ -219,8 +222,6 @@ class EventSpec(BaseModel):
 
     @model_validator(mode="after")
     def _check_params(self) -> EventSpec:
-        from gridtwin.events import EVENT_TYPES
-
         kind = EVENT_TYPES.get(self.type)
         if kind is None:
             return self
@@ -860,10 +861,8 @@ def scenario_from_dict(
     if scenario.measurements_file:
         scenario.measurements_file = str((base / scenario.measurements_file).resolve())
     if scenario.events_file:
-        from gridtwin.event_log import read_event_log
-
         scenario.events_file = str((base / scenario.events_file).resolve())
-        scenario.events.extend(read_event_log(scenario.events_file))
+        scenario.events.extend(read_event_log(scenario.events_file, EventSpec))
     return scenario
 
 
@@ -910,15 +909,6 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
-def _expected(msg: str) -> str:
-    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    if msg.startswith("Input should be "):
-        return "expected " + msg.removeprefix("Input should be ")
-    if msg.startswith("String should match pattern "):
-        return "expected letters, digits, '_', '.' or '-' only (" + msg.lower() + ")"
-    return msg
-
-
 def _to_input_error(exc: ValidationError, source: str) -> InputError:
     err = exc.errors(include_url=False)[0]
     loc = tuple(err.get("loc", ()))
@@ -951,22 +941,6 @@ def _to_input_error(exc: ValidationError, source: str) -> InputError:
 # --- checks that need the network -----------------------------------------------------
 
 
-def event_offset_s(scenario: Scenario, index: int) -> int:
-    """The time of ``scenario.events[index]`` as seconds after the start."""
-    event = scenario.events[index]
-    field = f"events[{index}].at"
-    if isinstance(event.at, int) or not any(c in str(event.at) for c in "T:"):
-        try:
-            return parse_duration_s(event.at)
-        except ValueError as exc:
-            raise InputError(scenario.source_file, field, f"got {event.at!r}; {exc}") from None
-    try:
-        instant = parse_instant(event.at)
-    except ValueError as exc:
-        raise InputError(scenario.source_file, field, f"got {event.at!r}; {exc}") from None
-    return int((instant - scenario.time.start).total_seconds())
-
-
 def measurement_plan(scenario: Scenario, net: Any) -> Any:
     """The scenario's measurement plan resolved against ``net`` (None without one).
 
@@ -975,8 +949,6 @@ def measurement_plan(scenario: Scenario, net: Any) -> Any:
     InputError
         If a plan entry names an element that does not exist.
     """
-    from gridtwin.simulators.sensors import resolve_plan
-
     if scenario.measurements is None:
         return None
     seed = scenario.measurements.seed
@@ -1010,8 +982,6 @@ def check_against_net(scenario: Scenario, net: Any) -> Any:
     InputError
         On the first problem found.
     """
-    from gridtwin.events import EVENT_TYPES, measurement_positions, resolve_target
-
     plan = measurement_plan(scenario, net)
     for i, event in enumerate(scenario.events):
         at_s = event_offset_s(scenario, i)

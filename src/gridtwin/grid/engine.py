@@ -1,4 +1,7 @@
-"""The power-flow engine interface shared by both implementations.
+"""The power-flow engine interface shared by both implementations (types only).
+
+The implementations (:mod:`gridtwin.grid.pgm_engine`, :mod:`gridtwin.grid.pp_engine`)
+import this module; :func:`gridtwin.grid.factory.make_engine` picks one.
 
 Sign conventions (pandapower's): ``bus_p_mw`` is the net demand at a bus
 (consumption positive); line and transformer powers are positive into the
@@ -11,14 +14,23 @@ losses_mw`` (plus shunts) holds at every converged step.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import pandapower as pp
 
 from gridtwin.grid.state import GridState
 
-__all__ = ["PowerFlowEngine", "PowerFlowResult", "make_engine"]
+if TYPE_CHECKING:
+    import pandapower as pp
+
+__all__ = [
+    "RESULT_FIELDS",
+    "BatchResult",
+    "BatchUpdate",
+    "PowerFlowEngine",
+    "PowerFlowResult",
+    "table_sizes",
+]
 
 
 @dataclass(slots=True)
@@ -72,8 +84,82 @@ class PowerFlowResult:
         return cls(**values)  # type: ignore[arg-type]
 
 
+RESULT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(PowerFlowResult))
+"""The field names of :class:`PowerFlowResult`, in order (derived, never spelled out)."""
+
+
+@dataclass(slots=True)
+class BatchUpdate:
+    """Per-scenario changes to a base state, for a batch of ``n`` power flows.
+
+    Every array has one row per scenario; a field left None keeps the base
+    state's value in every scenario. Powers are effective values (as
+    :class:`~gridtwin.grid.state.Injections` holds them, after scaling) [MW],
+    [MVAr].
+
+    Attributes
+    ----------
+    n : int
+        Number of scenarios.
+    line_pos : ndarray of int, shape (k,)
+        Lines whose connection ``line_connected`` sets (with it).
+    line_connected : ndarray of bool, shape (n, k)
+        Both ends of line ``line_pos[j]`` connected in scenario ``i``; this
+        overrides the base state's switches and ``line_in_service`` for those lines.
+    load_p_mw, load_q_mvar : ndarray, shape (n, n_load)
+        Load demand (consumption positive).
+    sgen_p_mw, sgen_q_mvar : ndarray, shape (n, n_sgen)
+        Static generation (generation positive).
+    bus_p_inj_mw, bus_q_inj_mvar : ndarray, shape (n, n_bus)
+        Extra injections per bus (generation positive); both or neither.
+    trafo_tap_pos : ndarray of int, shape (n, n_trafo)
+        Transformer tap positions.
+    """
+
+    n: int
+    line_pos: np.ndarray | None = None
+    line_connected: np.ndarray | None = None
+    load_p_mw: np.ndarray | None = None
+    load_q_mvar: np.ndarray | None = None
+    sgen_p_mw: np.ndarray | None = None
+    sgen_q_mvar: np.ndarray | None = None
+    bus_p_inj_mw: np.ndarray | None = None
+    bus_q_inj_mvar: np.ndarray | None = None
+    trafo_tap_pos: np.ndarray | None = None
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """Results of a batch of power flows, one row per scenario.
+
+    Rows of scenarios that did not converge are NaN (``bus_energized``
+    False). Without branch outputs (``branches=False``) the branch arrays and
+    ``losses_mw`` are NaN.
+
+    Attributes
+    ----------
+    converged : ndarray of bool, shape (B,)
+    bus_vm_pu : ndarray, shape (B, n_bus)
+        Bus voltage magnitudes [pu]; 0 at buses without supply.
+    bus_energized : ndarray of bool, shape (B, n_bus)
+    line_loading_percent : ndarray, shape (B, n_line)
+        Line loadings [%].
+    trafo_loading_percent : ndarray, shape (B, n_trafo)
+        Transformer loadings [%].
+    losses_mw : ndarray, shape (B,)
+        Line and transformer losses [MW].
+    """
+
+    converged: np.ndarray
+    bus_vm_pu: np.ndarray
+    bus_energized: np.ndarray
+    line_loading_percent: np.ndarray
+    trafo_loading_percent: np.ndarray
+    losses_mw: np.ndarray
+
+
 class PowerFlowEngine(Protocol):
-    """What every engine offers: built once per net, solved once per step."""
+    """What every engine offers: built once per net, solved once per step or per batch."""
 
     name: str
 
@@ -81,20 +167,23 @@ class PowerFlowEngine(Protocol):
         """Run one power flow for ``state``; never raises for a failed flow."""
         ...
 
+    def solve_batch(
+        self,
+        state: GridState,
+        update: BatchUpdate | None = None,
+        *,
+        branches: bool = True,
+        error_tolerance_pu: float = 1e-8,
+        max_iterations: int = 30,
+        threading: int = 0,
+    ) -> BatchResult:
+        """Power flows of ``update``'s scenarios around the base ``state`` (one flow without).
+
+        Never raises for failed flows; their rows are marked not converged.
+        """
+        ...
+
 
 def table_sizes(net: pp.pandapowerNet) -> dict[str, int]:
     """Element counts per pandapower table, as :meth:`PowerFlowResult.failed` needs."""
     return {t: len(net[t]) for t in ("bus", "line", "trafo", "load", "sgen", "storage", "ext_grid")}
-
-
-def make_engine(name: str, net: pp.pandapowerNet) -> PowerFlowEngine:
-    """Build the engine called ``name`` (``power-grid-model`` or ``pandapower``) for ``net``."""
-    if name == "power-grid-model":
-        from gridtwin.grid.pgm_engine import PgmEngine
-
-        return PgmEngine(net)
-    if name == "pandapower":
-        from gridtwin.grid.pp_engine import PandapowerEngine
-
-        return PandapowerEngine(net)
-    raise ValueError(f"unknown engine {name!r}; expected power-grid-model or pandapower")

@@ -24,12 +24,14 @@ import numpy as np
 import pandapower as pp
 from power_grid_model import ComponentType, DatasetType, LoadGenType, initialize_array
 
-from gridtwin.grid.engine import PowerFlowResult
+from gridtwin.grid.engine import RESULT_FIELDS, BatchResult, BatchUpdate, PowerFlowResult
 from gridtwin.grid.state import GridState, Injections
 from gridtwin.grid.topology import SwitchMap
 from gridtwin.quiet import quiet_logger
 
 __all__ = ["MW_TO_W", "PgmAdapter"]
+
+_KV_TO_V = 1e3
 
 MW_TO_W = 1e6
 """W per MW (and var per Mvar)."""
@@ -122,7 +124,9 @@ class PgmAdapter:
         self._bus_of_sgen = net.bus.index.get_indexer(net.sgen["bus"])
         self._bus_of_storage = net.bus.index.get_indexer(net.storage["bus"])
         self.constant_power_only = bool(np.allclose(self._fractions[0], 1.0))
-        self._last_inj: Injections | None = None
+        self.bus_v_base_v = net.bus["vn_kv"].to_numpy(float) * _KV_TO_V
+        """Nominal voltage per bus [V]."""
+        self.last_injections: Injections | None = None
 
     # --- conversion, once ---------------------------------------------------------------
 
@@ -224,7 +228,7 @@ class PgmAdapter:
         self._gen_update["q_specified"] = (
             np.concatenate([inj.sgen_q_mvar, inj.bus_q_inj_mvar]) * MW_TO_W
         )
-        self._last_inj = inj
+        self.last_injections = inj
         return {CT.sym_load: self._load_update, CT.sym_gen: self._gen_update}
 
     def topology_update(self, state: GridState) -> dict[ComponentType, np.ndarray]:
@@ -264,7 +268,7 @@ class PgmAdapter:
             sgen_q = gens["q"][self._sgen_pos] / MW_TO_W
             storage_p = loads["p"][self._storage_pos] / MW_TO_W
         else:  # constant-power appliances deliver their set-point wherever energized
-            inj = self._last_inj
+            inj = self.last_injections
             assert inj is not None
             on_load = energized[self._bus_of_load]
             on_sgen = energized[self._bus_of_sgen]
@@ -273,32 +277,174 @@ class PgmAdapter:
             storage_p = inj.storage_p_mw * energized[self._bus_of_storage]
         line_loss = line["p_from"] + line["p_to"]
         trafo_loss = (trafo["p_from"] + trafo["p_to"]) if trafo is not None else np.zeros(0)
-        empty = np.zeros(0)
-        return PowerFlowResult(
-            converged=True,
-            bus_vm_pu=node["u_pu"].copy(),
-            bus_va_degree=np.degrees(node["u_angle"]),
-            bus_p_mw=-node["p"] / MW_TO_W,
-            bus_q_mvar=-node["q"] / MW_TO_W,
-            bus_energized=energized,
-            line_p_from_mw=line["p_from"] / MW_TO_W,
-            line_q_from_mvar=line["q_from"] / MW_TO_W,
-            line_p_to_mw=line["p_to"] / MW_TO_W,
-            line_q_to_mvar=line["q_to"] / MW_TO_W,
-            line_i_from_ka=line["i_from"] * _KA_PER_A,
-            line_i_to_ka=line["i_to"] * _KA_PER_A,
-            line_loading_percent=line["loading"] * 100.0,
-            trafo_p_hv_mw=trafo["p_from"] / MW_TO_W if trafo is not None else empty,
-            trafo_q_hv_mvar=trafo["q_from"] / MW_TO_W if trafo is not None else empty,
-            trafo_p_lv_mw=trafo["p_to"] / MW_TO_W if trafo is not None else empty,
-            trafo_q_lv_mvar=trafo["q_to"] / MW_TO_W if trafo is not None else empty,
-            trafo_loading_percent=trafo["loading"] * 100.0 if trafo is not None else empty,
-            load_p_mw=load_p,
-            load_q_mvar=load_q,
-            sgen_p_mw=sgen_p,
-            sgen_q_mvar=sgen_q,
-            storage_p_mw=storage_p,
-            ext_grid_p_mw=source["p"] / MW_TO_W,
-            ext_grid_q_mvar=source["q"] / MW_TO_W,
-            losses_mw=float(line_loss.sum() + trafo_loss.sum()) / MW_TO_W,
-        )
+        values: dict[str, object] = {
+            "converged": True,
+            "bus_vm_pu": node["u_pu"].copy(),
+            "bus_va_degree": np.degrees(node["u_angle"]),
+            "bus_p_mw": -node["p"] / MW_TO_W,
+            "bus_q_mvar": -node["q"] / MW_TO_W,
+            "bus_energized": energized,
+            "load_p_mw": load_p,
+            "load_q_mvar": load_q,
+            "sgen_p_mw": sgen_p,
+            "sgen_q_mvar": sgen_q,
+            "storage_p_mw": storage_p,
+            "ext_grid_p_mw": source["p"] / MW_TO_W,
+            "ext_grid_q_mvar": source["q"] / MW_TO_W,
+            "losses_mw": float(line_loss.sum() + trafo_loss.sum()) / MW_TO_W,
+        }
+        values.update(_branch_values("line", line))
+        values.update(_branch_values("trafo", trafo))
+        return PowerFlowResult(**values)  # type: ignore[arg-type]
+
+    # --- batches: per-scenario changes (MW -> W) and outputs (W -> MW) ---------------
+
+    def batch_update(
+        self, base: Injections, update: BatchUpdate
+    ) -> dict[ComponentType, np.ndarray]:
+        """Batch update arrays for ``update``'s scenarios; powers not given are ``base``'s."""
+        n = update.n
+        out: dict[ComponentType, np.ndarray] = {}
+        if update.line_pos is not None and update.line_connected is not None:
+            line = initialize_array(DatasetType.update, CT.line, (n, len(update.line_pos)))
+            line["id"] = self.ids.line[update.line_pos]
+            status = np.asarray(update.line_connected, dtype=np.int8)
+            line["from_status"], line["to_status"] = status, status
+            out[CT.line] = line
+        if update.trafo_tap_pos is not None:
+            tr = initialize_array(DatasetType.update, CT.transformer, (n, len(self.ids.trafo)))
+            tr["id"] = self.ids.trafo
+            tr["tap_pos"] = update.trafo_tap_pos
+            out[CT.transformer] = tr
+        loads = (update.load_p_mw, update.load_q_mvar)
+        if any(x is not None for x in loads):
+            lp = _rows(update.load_p_mw, base.load_p_mw, n)
+            lq = _rows(update.load_q_mvar, base.load_q_mvar, n)
+            frac = self._fractions
+            load = initialize_array(DatasetType.update, CT.sym_load, (n, len(self._sym_load_ids)))
+            load["id"] = self._sym_load_ids
+            k = 3 * frac.shape[2]
+            load["p_specified"][:, :k] = (frac[None, :, 0, :] * lp[:, None, :]).reshape(n, k)
+            load["q_specified"][:, :k] = (frac[None, :, 1, :] * lq[:, None, :]).reshape(n, k)
+            load["p_specified"][:, k:] = base.storage_p_mw
+            load["q_specified"][:, k:] = base.storage_q_mvar
+            load["p_specified"] *= MW_TO_W
+            load["q_specified"] *= MW_TO_W
+            out[CT.sym_load] = load
+        gens = (update.sgen_p_mw, update.sgen_q_mvar, update.bus_p_inj_mw, update.bus_q_inj_mvar)
+        if any(x is not None for x in gens):
+            gen = initialize_array(DatasetType.update, CT.sym_gen, (n, len(self._sym_gen_ids)))
+            gen["id"] = self._sym_gen_ids
+            ns = len(self.ids.sgen)
+            gen["p_specified"][:, :ns] = _rows(update.sgen_p_mw, base.sgen_p_mw, n)
+            gen["q_specified"][:, :ns] = _rows(update.sgen_q_mvar, base.sgen_q_mvar, n)
+            gen["p_specified"][:, ns:] = _rows(update.bus_p_inj_mw, base.bus_p_inj_mw, n)
+            gen["q_specified"][:, ns:] = _rows(update.bus_q_inj_mvar, base.bus_q_inj_mvar, n)
+            gen["p_specified"] *= MW_TO_W
+            gen["q_specified"] *= MW_TO_W
+            out[CT.sym_gen] = gen
+        return out
+
+    def batch_outputs(self, branches: bool) -> dict[ComponentType, list[str]]:
+        """The output attributes :meth:`batch_result` reads."""
+        outputs: dict[ComponentType, list[str]] = {CT.node: ["u_pu", "energized"]}
+        if branches:
+            outputs[CT.line] = ["p_from", "p_to", "loading"]
+            if len(self.ids.trafo):
+                outputs[CT.transformer] = ["p_from", "p_to", "loading"]
+        return outputs
+
+    def batch_result(self, out: dict, converged: np.ndarray, branches: bool) -> BatchResult:
+        """Convert a (batch) power-flow output to a :class:`BatchResult`; bad rows NaN."""
+        with np.errstate(all="ignore"):  # failed scenarios hold garbage, masked below
+            return self._batch_result(out, converged, branches)
+
+    def _batch_result(self, out: dict, converged: np.ndarray, branches: bool) -> BatchResult:
+        b = len(converged)
+
+        def col(component: ComponentType, attr: str, pos: np.ndarray) -> np.ndarray:
+            return np.atleast_2d(out[component][attr])[:, pos]
+
+        energized = col(CT.node, "energized", self._node_pos).astype(bool)
+        vm = col(CT.node, "u_pu", self._node_pos).astype(float)
+        n_line, n_trafo = len(self._line_pos), len(self._trafo_pos)
+        if branches:
+            lpos = self._line_pos
+            losses = (col(CT.line, "p_from", lpos) + col(CT.line, "p_to", lpos)).sum(axis=1)
+            line_loading = col(CT.line, "loading", lpos) * 100.0
+            if n_trafo:
+                tpos = self._trafo_pos
+                losses = losses + (
+                    col(CT.transformer, "p_from", tpos) + col(CT.transformer, "p_to", tpos)
+                ).sum(axis=1)
+                trafo_loading = col(CT.transformer, "loading", tpos) * 100.0
+            else:
+                trafo_loading = np.zeros((b, 0))
+            losses = losses / MW_TO_W
+        else:
+            losses = np.full(b, np.nan)
+            line_loading = np.full((b, n_line), np.nan)
+            trafo_loading = np.full((b, n_trafo), np.nan)
+        bad = ~converged
+        vm[bad] = np.nan
+        energized[bad] = False
+        line_loading[bad] = np.nan
+        trafo_loading[bad] = np.nan
+        losses = np.where(bad, np.nan, losses)
+        return BatchResult(converged, vm, energized, line_loading, trafo_loading, losses)
+
+    # --- state estimation: measurement units (pu, degree, MW) <-> W, V, radians --------
+
+    def measurement_scale(
+        self, is_voltage: np.ndarray, is_angle: np.ndarray, bus_pos: np.ndarray
+    ) -> np.ndarray:
+        """Factor per scalar from the plan's unit to power-grid-model's.
+
+        Voltage magnitudes [pu] -> [V] (the bus's nominal voltage), angles
+        [degree] -> [rad], powers [MW, MVAr] -> [W, var].
+        """
+        scale = np.full(len(is_voltage), MW_TO_W)
+        mag = is_voltage & ~is_angle
+        scale[mag] = self.bus_v_base_v[bus_pos[mag]]
+        scale[is_voltage & is_angle] = np.pi / 180.0
+        return scale
+
+    @staticmethod
+    def branch_flow_mw(values_w: np.ndarray) -> np.ndarray:
+        """A branch power from power-grid-model's [W, var] to [MW, MVAr]."""
+        return values_w / MW_TO_W
+
+
+def _from_pgm(values: np.ndarray, unit: str) -> np.ndarray:
+    """A power-grid-model output in gridtwin's ``unit`` (a field name's suffix)."""
+    if unit in ("mw", "mvar"):
+        return values / MW_TO_W
+    if unit == "ka":
+        return values * _KA_PER_A
+    if unit == "percent":
+        return values * 100.0
+    raise ValueError(f"no conversion to {unit!r}")
+
+
+def _branch_values(table: str, out: np.ndarray | None) -> dict[str, np.ndarray]:
+    """The :class:`PowerFlowResult` fields of ``table`` (line or trafo) from its output.
+
+    A field ``<table>_<quantity>_<end>_<unit>`` reads power-grid-model's
+    ``<quantity>_<from|to>`` (hv = from, lv = to); ``<table>_loading_percent``
+    reads ``loading``.
+    """
+    values: dict[str, np.ndarray] = {}
+    for name in RESULT_FIELDS:
+        if not name.startswith(table + "_"):
+            continue
+        quantity, _, unit = name.removeprefix(table + "_").rpartition("_")
+        attr = quantity.replace("_hv", "_from").replace("_lv", "_to")
+        values[name] = _from_pgm(out[attr], unit) if out is not None else np.zeros(0)
+    return values
+
+
+def _rows(given: np.ndarray | None, base: np.ndarray, n: int) -> np.ndarray:
+    """``given`` as (n, k) rows, or ``base`` repeated n times."""
+    if given is None:
+        return np.broadcast_to(base, (n, len(base)))
+    return np.asarray(given, dtype=float).reshape(n, -1)

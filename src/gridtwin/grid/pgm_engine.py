@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pandapower as pp
 from power_grid_model import CalculationMethod, ComponentType, PowerGridModel
 from power_grid_model.errors import PowerGridError
 
-from gridtwin.grid.engine import PowerFlowResult
+from gridtwin.grid.engine import BatchResult, BatchUpdate, PowerFlowResult
 from gridtwin.grid.pgm_adapter import PgmAdapter
 from gridtwin.grid.state import GridState
 
-__all__ = ["PgmEngine"]
+__all__ = ["PgmEngine", "PgmEstimationModel"]
 
 _OUTPUTS = [
     ComponentType.node,
@@ -56,6 +58,7 @@ class PgmEngine:
         self.max_iterations = max_iterations
         self._topology_key: tuple | None = None
         self._taps: np.ndarray | None = None
+        self._powers: list[np.ndarray] | None = None  # injections last sent [MW, MVAr]
         outputs = [c for c in _OUTPUTS if c in self.adapter.input_data]
         if self.adapter.constant_power_only:  # appliance powers follow from energized nodes
             outputs = [
@@ -63,15 +66,27 @@ class PgmEngine:
             ]
         self._outputs = outputs
 
-    def solve(self, state: GridState) -> PowerFlowResult:
-        """One power flow for ``state``; a failure gives a NaN result, never an exception."""
-        update = self.adapter.power_update(state.injections())
+    def _apply(self, state: GridState) -> None:
+        """Send ``state`` to the model: only what changed since the last call."""
+        inj = state.injections()
+        powers = [np.array(getattr(inj, f.name)) for f in fields(inj)]
+        same_powers = self._powers is not None and all(
+            np.array_equal(a, b) for a, b in zip(powers, self._powers, strict=True)
+        )
+        update = {} if same_powers else self.adapter.power_update(inj)
+        self.adapter.last_injections = inj  # what the model holds (constant-power results)
+        self._powers = powers
         key = state.topology_key()
         if key != self._topology_key or not np.array_equal(self._taps, state.trafo_tap_pos):
             update.update(self.adapter.topology_update(state))
             self._topology_key = key
             self._taps = state.trafo_tap_pos.copy()
-        self.model.update(update_data=update)
+        if update:
+            self.model.update(update_data=update)
+
+    def solve(self, state: GridState) -> PowerFlowResult:
+        """One power flow for ``state``; a failure gives a NaN result, never an exception."""
+        self._apply(state)
         try:
             out = self.model.calculate_power_flow(
                 symmetric=True,
@@ -83,3 +98,113 @@ class PgmEngine:
         except PowerGridError:
             return PowerFlowResult.failed(self.adapter.sizes)
         return self.adapter.result(out)
+
+    def solve_batch(
+        self,
+        state: GridState,
+        update: BatchUpdate | None = None,
+        *,
+        branches: bool = True,
+        error_tolerance_pu: float = 1e-8,
+        max_iterations: int = 30,
+        threading: int = 0,
+    ) -> BatchResult:
+        """Newton-Raphson power flows of ``update``'s scenarios around ``state``, in one batch.
+
+        ``state`` becomes the model's base (sent only where it changed); each
+        scenario changes only what ``update`` gives. Without ``update``, one
+        power flow of ``state``.
+
+        Parameters
+        ----------
+        branches : bool
+            Also compute line and transformer outputs (loadings, losses).
+        error_tolerance_pu, max_iterations : float, int
+            Newton-Raphson convergence settings [pu], [-].
+        threading : int
+            power-grid-model threads (0 = sequential, -1 = all cores).
+        """
+        ad = self.adapter
+        self._apply(state)
+        batch = ad.batch_update(state.injections(), update) if update is not None else None
+        n = update.n if update is not None else 1
+        converged = np.ones(n, dtype=bool)
+        try:
+            out = self.model.calculate_power_flow(
+                update_data=batch,
+                symmetric=True,
+                error_tolerance=error_tolerance_pu,
+                max_iterations=max_iterations,
+                calculation_method=CalculationMethod.newton_raphson,
+                output_component_types=ad.batch_outputs(branches),
+                threading=threading,
+                continue_on_batch_error=batch is not None,
+            )
+        except PowerGridError:
+            converged[:] = False
+            return ad.batch_result(self._empty_output(n, branches), converged, branches)
+        error = self.model.batch_error
+        if batch is not None and error is not None:
+            converged[np.asarray(error.failed_scenarios, dtype=np.int64)] = False
+        return ad.batch_result(out, converged, branches)
+
+    def _empty_output(self, n: int, branches: bool) -> dict:
+        """A zero output of ``n`` scenarios (all rows are then masked as failed)."""
+        from power_grid_model import DatasetType, initialize_array
+
+        return {
+            c: initialize_array(DatasetType.sym_output, c, (n, len(self.adapter.input_data[c])))
+            for c in self.adapter.batch_outputs(branches)
+        }
+
+
+class PgmEstimationModel:
+    """One power-grid-model state-estimation model, reused for every frame of a topology.
+
+    The caller assembles the input (nodes, branches, sensors) with
+    :class:`~gridtwin.grid.pgm_adapter.PgmAdapter`, which owns every unit
+    conversion; this class owns the model and its calls.
+
+    Parameters
+    ----------
+    input_data : dict
+        A power-grid-model input dataset with voltage and power sensors.
+    update : dict, optional
+        A permanent update applied once (branch statuses, taps).
+    """
+
+    def __init__(self, input_data: dict, update: dict | None = None) -> None:
+        self.model = PowerGridModel(input_data)
+        if update:
+            self.model.update(update_data=update)
+
+    def update(self, update: dict) -> None:
+        """A permanent update (new measured values and sigmas)."""
+        self.model.update(update_data=update)
+
+    def estimate(
+        self,
+        *,
+        method: CalculationMethod,
+        error_tolerance_pu: float,
+        max_iterations: int,
+        outputs: list[ComponentType],
+        batch: dict | None = None,
+    ) -> dict | None:
+        """Weighted-least-squares state estimation; None when it fails.
+
+        With ``batch`` (a power-grid-model batch update), one estimate per
+        scenario; failed scenarios hold unusable values.
+        """
+        try:
+            return self.model.calculate_state_estimation(
+                update_data=batch,
+                symmetric=True,
+                error_tolerance=error_tolerance_pu,
+                max_iterations=max_iterations,
+                calculation_method=method,
+                output_component_types=outputs,
+                continue_on_batch_error=batch is not None,
+            )
+        except PowerGridError:
+            return None

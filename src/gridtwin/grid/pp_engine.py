@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import io
 import warnings
 
 import numpy as np
 import pandapower as pp
 
-from gridtwin.grid.engine import PowerFlowResult, table_sizes
+from gridtwin.grid.engine import (
+    RESULT_FIELDS,
+    BatchResult,
+    BatchUpdate,
+    PowerFlowResult,
+    table_sizes,
+)
 from gridtwin.grid.state import GridState
+from gridtwin.grid.topology import SwitchMap
 
 __all__ = ["PandapowerEngine"]
 
@@ -55,6 +63,7 @@ class PandapowerEngine:
         self._init = "dc"
         self._topology_key: tuple | None = None
         self._numba = _numba_available()
+        self._switches = SwitchMap.from_net(net)
 
     def solve(self, state: GridState) -> PowerFlowResult:
         """One power flow for ``state``; a failure gives a NaN result, never an exception."""
@@ -87,6 +96,78 @@ class PandapowerEngine:
         self._init = "dc"
         return PowerFlowResult.failed(self.sizes)
 
+    def solve_batch(
+        self,
+        state: GridState,
+        update: BatchUpdate | None = None,
+        *,
+        branches: bool = True,
+        error_tolerance_pu: float = 1e-8,
+        max_iterations: int = 30,
+        threading: int = 0,
+    ) -> BatchResult:
+        """The scenarios of ``update`` one after the other (the reference has no batches).
+
+        The convergence settings are power-grid-model's; this engine keeps its own
+        (``tolerance_mva``), and ``threading`` is ignored.
+        """
+        n = update.n if update is not None else 1
+        results = [
+            self.solve(self._scenario(state, update, i) if update is not None else state)
+            for i in range(n)
+        ]
+        converged = np.array([r.converged for r in results], dtype=bool)
+        losses = np.array([r.losses_mw for r in results], dtype=float)
+        line = np.stack([r.line_loading_percent for r in results]).reshape(n, -1)
+        trafo = np.stack([r.trafo_loading_percent for r in results]).reshape(n, -1)
+        if not branches:
+            losses[:], line[:], trafo[:] = np.nan, np.nan, np.nan
+        return BatchResult(
+            converged=converged,
+            bus_vm_pu=np.stack([r.bus_vm_pu for r in results]),
+            bus_energized=np.stack([r.bus_energized for r in results]),
+            line_loading_percent=line,
+            trafo_loading_percent=trafo,
+            losses_mw=losses,
+        )
+
+    def _scenario(self, state: GridState, update: BatchUpdate, i: int) -> GridState:
+        """The base ``state`` with scenario ``i`` of ``update`` applied."""
+        inj = state.injections()
+        changes: dict[str, np.ndarray] = {}
+        for name in ("load_p_mw", "load_q_mvar", "sgen_p_mw", "sgen_q_mvar"):
+            given = getattr(update, name)
+            if given is not None:
+                changes[name] = np.asarray(given[i], dtype=float)
+                changes[name.split("_", 1)[0] + "_scale"] = np.ones(len(changes[name]))
+        if "sgen_p_mw" in changes or "sgen_q_mvar" in changes:  # effective values
+            changes.setdefault("sgen_p_mw", inj.sgen_p_mw)
+            changes.setdefault("sgen_q_mvar", inj.sgen_q_mvar)
+            changes["sgen_p_limit_mw"] = np.full(len(inj.sgen_p_mw), np.inf)
+            changes["sgen_q_set_mvar"] = np.full(len(inj.sgen_p_mw), np.nan)
+        if "load_p_mw" in changes or "load_q_mvar" in changes:
+            changes.setdefault("load_p_mw", inj.load_p_mw)
+            changes.setdefault("load_q_mvar", inj.load_q_mvar)
+        if update.bus_p_inj_mw is not None and update.bus_q_inj_mvar is not None:
+            changes["bus_p_inj_mw"] = np.asarray(update.bus_p_inj_mw[i], dtype=float)
+            changes["bus_q_inj_mvar"] = np.asarray(update.bus_q_inj_mvar[i], dtype=float)
+        if update.trafo_tap_pos is not None:
+            changes["trafo_tap_pos"] = np.asarray(update.trafo_tap_pos[i], dtype=np.int64)
+        if update.line_pos is not None and update.line_connected is not None:
+            closed = state.switch_closed.copy()
+            in_service = state.line_in_service.copy()
+            on = np.asarray(update.line_connected[i], dtype=bool)
+            in_service[update.line_pos] = on
+            sw = self._switches  # a connected line has its line switches closed
+            for sw_pos, line_pos in (
+                (sw.line_from_sw, sw.line_from_pos),
+                (sw.line_to_sw, sw.line_to_pos),
+            ):
+                hit = np.isin(line_pos, update.line_pos[on])
+                closed[sw_pos[hit]] = True
+            changes["switch_closed"], changes["line_in_service"] = closed, in_service
+        return dataclasses.replace(state, **changes)  # type: ignore[arg-type]
+
     def _runpp(self, init: str) -> None:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
@@ -113,34 +194,32 @@ class PandapowerEngine:
             return np.nan_to_num(values, nan=0.0)
 
         bus_of = {t: net.bus.index.get_indexer(net[t]["bus"]) for t in ("load", "storage")}
-        load_on = energized[bus_of["load"]]
-        storage_on = energized[bus_of["storage"]] if len(net.storage) else np.zeros(0, bool)
-        sgen_on = energized[net.bus.index.get_indexer(net.sgen["bus"])][: self._n_sgen]
-        return PowerFlowResult(
-            converged=True,
-            bus_vm_pu=np.nan_to_num(vm, nan=0.0),
-            bus_va_degree=res("bus", "va_degree"),
-            bus_p_mw=res("bus", "p_mw"),
-            bus_q_mvar=res("bus", "q_mvar"),
-            bus_energized=energized,
-            line_p_from_mw=res("line", "p_from_mw"),
-            line_q_from_mvar=res("line", "q_from_mvar"),
-            line_p_to_mw=res("line", "p_to_mw"),
-            line_q_to_mvar=res("line", "q_to_mvar"),
-            line_i_from_ka=res("line", "i_from_ka"),
-            line_i_to_ka=res("line", "i_to_ka"),
-            line_loading_percent=res("line", "loading_percent"),
-            trafo_p_hv_mw=res("trafo", "p_hv_mw"),
-            trafo_q_hv_mvar=res("trafo", "q_hv_mvar"),
-            trafo_p_lv_mw=res("trafo", "p_lv_mw"),
-            trafo_q_lv_mvar=res("trafo", "q_lv_mvar"),
-            trafo_loading_percent=res("trafo", "loading_percent"),
-            load_p_mw=res("load", "p_mw") * load_on,
-            load_q_mvar=res("load", "q_mvar") * load_on,
-            sgen_p_mw=res("sgen", "p_mw", self._n_sgen) * sgen_on,
-            sgen_q_mvar=res("sgen", "q_mvar", self._n_sgen) * sgen_on,
-            storage_p_mw=res("storage", "p_mw") * storage_on if len(net.storage) else np.zeros(0),
-            ext_grid_p_mw=res("ext_grid", "p_mw"),
-            ext_grid_q_mvar=res("ext_grid", "q_mvar"),
-            losses_mw=float(res("line", "pl_mw").sum() + res("trafo", "pl_mw").sum()),
-        )
+        on = {  # appliances deliver only where energized
+            "load": energized[bus_of["load"]],
+            "storage": energized[bus_of["storage"]] if len(net.storage) else np.zeros(0, bool),
+            "sgen": energized[net.bus.index.get_indexer(net.sgen["bus"])][: self._n_sgen],
+        }
+        values: dict[str, object] = {
+            "converged": True,
+            "bus_vm_pu": np.nan_to_num(vm, nan=0.0),
+            "bus_energized": energized,
+            "losses_mw": float(res("line", "pl_mw").sum() + res("trafo", "pl_mw").sum()),
+        }
+        for name in RESULT_FIELDS:  # every other field is res_<table>.<column>
+            if name in values:
+                continue
+            table, column = _table_column(name)
+            if table == "storage" and not len(net.storage):
+                values[name] = np.zeros(0)
+                continue
+            n = self._n_sgen if table == "sgen" else None
+            values[name] = res(table, column, n) * on[table] if table in on else res(table, column)
+        return PowerFlowResult(**values)  # type: ignore[arg-type]
+
+
+def _table_column(field: str) -> tuple[str, str]:
+    """(pandapower table, result column) of a :class:`PowerFlowResult` field."""
+    if field.startswith("ext_grid_"):
+        return "ext_grid", field.removeprefix("ext_grid_")
+    table, _, column = field.partition("_")
+    return table, column

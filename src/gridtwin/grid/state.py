@@ -9,9 +9,12 @@ power.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandapower as pp
+
+if TYPE_CHECKING:
+    import pandapower as pp
 
 __all__ = ["GridState", "Injections", "SwitchCommand"]
 

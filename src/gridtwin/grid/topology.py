@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandapower as pp
 
-__all__ = ["SwitchMap", "busbar_groups", "element_names"]
+if TYPE_CHECKING:
+    import pandapower as pp
+
+__all__ = ["SwitchMap", "busbar_groups", "element_names", "resolve_target"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,3 +134,45 @@ def busbar_groups(net: pp.pandapowerNet, switch_closed: np.ndarray) -> np.ndarra
     first = np.full(label.max() + 1, -1)
     first[label[::-1]] = np.arange(n)[::-1]
     return first[label]
+
+
+def resolve_target(
+    net: pp.pandapowerNet, element: str, target: str | int, *, allow_all: bool = False
+) -> np.ndarray:
+    """Positions in ``net[element]`` that ``target`` names.
+
+    Parameters
+    ----------
+    target : str or int
+        A pandapower index, an element name, or ``all`` where allowed.
+
+    Raises
+    ------
+    LookupError
+        With a message saying what was expected.
+    """
+    table = net[element]
+    if isinstance(target, str) and target == "all":
+        if not allow_all:
+            raise LookupError(f"got 'all'; expected one {element} (name or index)")
+        return np.arange(len(table))
+    if isinstance(target, int) or (isinstance(target, str) and target.isdigit()):
+        label = int(target)
+        if label in table.index:
+            return np.array([table.index.get_loc(label)])
+        if not isinstance(target, str):
+            raise LookupError(
+                f"got {target!r}; no {element} has index {label} "
+                f"(expected 0..{len(table) - 1} or a name)"
+            )
+    names = table["name"].astype(str).to_numpy() if "name" in table else np.array([])
+    hits = np.flatnonzero(names == str(target))
+    if len(hits) == 1:
+        return hits
+    if len(hits) > 1:
+        raise LookupError(f"got {target!r}; {len(hits)} {element}s have this name, use an index")
+    hint = difflib.get_close_matches(str(target), list(names), n=1)
+    raise LookupError(
+        f"got {target!r}; no {element} of that name"
+        + (f" (did you mean {hint[0]!r}?)" if hint else f"; expected a {element} name or index")
+    )

@@ -15,7 +15,7 @@ import numpy as np
 
 from gridtwin.controllers.estimation.result import Estimate, Status
 from gridtwin.grid.engine import PowerFlowResult
-from gridtwin.simulators.sensors import MeasurementFrame
+from gridtwin.measurements import MeasurementFrame
 
 __all__ = ["SeKpis"]
 

@@ -33,66 +33,32 @@ that mosaik ecosystem components (mosaik-csv, mosaik-pv, householdsim) connect:
     ``Storage``: in ``P[MW]`` (charging positive); out ``P[MW]``.
     ``Switch``: in ``closed``; out ``closed``.
 
-Inputs of a step apply in this order: profiles, per-element powers, switch
-commands, events, control inputs; then the power flow runs. Switch commands go
-before events: a command was issued a step earlier, and a physical event in the
-same step (a trip, an outage) has the last word, as it would in the field.
-A failed power flow yields NaN outputs and ``converged`` False; the next step
-goes on.
-
-Protection (:mod:`gridtwin.grid.protection`): a ``line_fault`` event trips the
-nearest upstream breaker; a permanent fault takes the line out of service
-until ``repair`` (which also recloses the breaker it tripped), a temporary one
-recloses the breaker at the first step at least ``dead_time_s`` later. A
-switch command that feeds an unrepaired fault again trips again. Output
-``fault_passed``: per switch, whether fault current of an active fault passed
-it (what a fault passage indicator there shows). ``comms_loss`` ... ``comms_restore``
-events: switch commands are dropped meanwhile. The static twin sees no
-protection.
-
-The *static* twin (with a ``static_engine``): a second state that shares every
-input except switch commands, so it stays in the starting configuration apart
-from events and other actors' switchings; one more power flow per step gives
-``static_losses_mw``, the reference a reconfiguration controller is judged
-against. It is testbed-side truth; no controller sees it.
+The physics (input order, protection, comms loss, the static twin) lives in
+:class:`gridtwin.grid.physical.PhysicalGrid`; this adapter only translates
+ports. A failed power flow yields NaN outputs and ``converged`` False; the
+next step goes on. Output ``fault_passed``: per switch, whether fault current
+of an active fault passed it (what a fault passage indicator there shows).
+``comms_loss`` ... ``comms_restore`` events: switch commands are dropped
+meanwhile. ``static_losses_mw`` is testbed-side truth; no controller sees it.
 """
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
 from typing import Any
 
 import mosaik_api_v3
 import numpy as np
 import pandapower as pp
 
-from gridtwin.grid.commands import apply_commands
-from gridtwin.grid.engine import PowerFlowEngine, PowerFlowResult
-from gridtwin.grid.protection import DeviceGraph, FaultTrip, trip_for_fault
+from gridtwin.grid.engine import RESULT_FIELDS, PowerFlowResult
+from gridtwin.grid.physical import CONTROL_INPUTS, PROFILE_INPUTS, PhysicalGrid
 from gridtwin.grid.state import GridState, SwitchCommand
 from gridtwin.grid.topology import element_names
-from gridtwin.simulators.channel import arrival_records
+from gridtwin.simulators.channel import CommandRecord, arrival_records
 
 __all__ = ["GridSimulator"]
 
-_RESULT_FIELDS = [f.name for f in fields(PowerFlowResult)]
-_PROFILE_INPUTS = {
-    "load_p_mw": "load_p_mw",
-    "load_q_mvar": "load_q_mvar",
-    "sgen_p_mw": "sgen_p_mw",
-    "sgen_q_mvar": "sgen_q_mvar",
-    "storage_p_mw": "storage_p_mw",
-}
-_CONTROL_INPUTS = {
-    "switch_closed": "switch_closed",
-    "line_in_service": "line_in_service",
-    "trafo_tap_pos": "trafo_tap_pos",
-    "sgen_p_limit_mw": "sgen_p_limit_mw",
-    "sgen_q_set_mvar": "sgen_q_set_mvar",
-    "storage_p_set_mw": "storage_p_mw",
-}
 _STATE_OUTPUTS = ["switch_closed", "line_in_service", "trafo_tap_pos", "load_demand_p_mw"]
-_STATIC_TOPOLOGY = ("switch_closed", "line_in_service")
 
 # per-element entity: (model, pandapower table, {output attr: (result field or state field, sign)})
 _ELEMENT_OUTPUTS: dict[str, dict[str, str]] = {
@@ -152,9 +118,9 @@ def _meta() -> dict:
             "public": True,
             "params": [],
             "attrs": sorted(
-                set(_RESULT_FIELDS)
-                | set(_PROFILE_INPUTS)
-                | set(_CONTROL_INPUTS)
+                set(RESULT_FIELDS)
+                | set(PROFILE_INPUTS)
+                | set(CONTROL_INPUTS)
                 | set(_STATE_OUTPUTS)
                 | {"events", "result", "switch_command", "command_operations", "static_losses_mw"}
                 | {"sgen_available_p_mw", "fault_passed", "comms_lost"}
@@ -180,32 +146,30 @@ class GridSimulator(mosaik_api_v3.Simulator):
     def __init__(self) -> None:
         super().__init__(_meta())
         self.net: pp.pandapowerNet | None = None
-        self.engine: PowerFlowEngine | None = None
-        self.state: GridState | None = None
-        self.result: PowerFlowResult | None = None
+        self.grid: PhysicalGrid | None = None
         self.step_s = 0
         self._eid_pos: dict[str, tuple[str, int]] = {}
-        self._load_demand = np.zeros(0)
-        self.static_engine: PowerFlowEngine | None = None
-        self._static_topology: dict[str, np.ndarray] = {}
-        self.static_losses_mw = float("nan")
-        self.command_operations = 0
-        self.graph: DeviceGraph | None = None
-        self.faults: dict[int, tuple[FaultTrip, bool]] = {}  # line -> (trip, permanent)
-        self.recloses: list[tuple[int, int]] = []  # (due time [s], line)
-        self.comms_lost = False
-        self.command_records: list = []
+        self.command_records: list[CommandRecord] = []
 
     def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
         self.net = sim_params["net"]
-        self.engine = sim_params["engine"]
         self.step_s = int(sim_params["step_s"])
-        self.state = GridState.from_net(self.net)
-        self.graph = DeviceGraph.from_net(self.net)
-        self.static_engine = sim_params.get("static_engine")
-        if self.static_engine is not None:
-            self._static_topology = {a: getattr(self.state, a).copy() for a in _STATIC_TOPOLOGY}
+        self.grid = PhysicalGrid(
+            self.net, sim_params["engine"], static_engine=sim_params.get("static_engine")
+        )
         return self.meta
+
+    @property
+    def state(self) -> GridState:
+        """The true grid state (of :attr:`grid`)."""
+        assert self.grid is not None
+        return self.grid.state
+
+    @property
+    def result(self) -> PowerFlowResult | None:
+        """The last power flow's result."""
+        assert self.grid is not None
+        return self.grid.result
 
     def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
         if model != "Grid" or num != 1:
@@ -224,132 +188,41 @@ class GridSimulator(mosaik_api_v3.Simulator):
     # --- stepping ----------------------------------------------------------------------
 
     def step(self, time: int, inputs: dict, max_advance: int) -> int:
-        state = self.state
-        assert state is not None and self.engine is not None
-        state.bus_p_inj_mw[:] = 0.0
-        state.bus_q_inj_mvar[:] = 0.0
+        grid = self.grid
+        assert grid is not None
         grid_inputs = inputs.get("grid", {})
-        for attr, field in _PROFILE_INPUTS.items():
-            if attr in grid_inputs:
-                value = next(iter(grid_inputs[attr].values()))
-                getattr(state, field)[:] = value
+
+        def first(attr: str) -> Any:
+            return next(iter(grid_inputs[attr].values()))
+
+        grid.start_step({f: first(f) for f in PROFILE_INPUTS if f in grid_inputs})
         for eid, attrs in inputs.items():
             if eid != "grid":
                 self._element_input(eid, attrs)
-        self.command_operations = 0
         due = [
             e
             for at_s, events in grid_inputs.get("events", {}).values()
             if at_s == time
             for e in events
         ]
-        for event in due:
-            if event.type in ("comms_loss", "comms_restore"):
-                self.comms_lost = event.type == "comms_loss"
-        for command in grid_inputs.get("switch_command", {}).values():
-            if isinstance(command, SwitchCommand) and command.at_s == time and not self.comms_lost:
-                self.command_operations += command.apply(state)
-        self.command_records = []
-        for at_s, arrived in grid_inputs.get("commands", {}).values():
-            if at_s == time and arrived:
-                effects, ops = apply_commands(state, arrived)
-                self.command_operations += ops
-                self.command_records = arrival_records(arrived, time, effects)
-        self._reclose(time)
-        self._retrip()
-        self._load_demand = state.load_p_mw * state.load_scale
-        static = replace(state, **self._static_topology) if self.static_engine is not None else None
-        for at_s, events in grid_inputs.get("events", {}).values():
-            if at_s == time:
-                for event in events:
-                    event.apply(state)
-                    if static is not None:
-                        event.apply(static)  # events only assign: applying twice is harmless
-                    if event.type in ("line_fault", "repair"):
-                        self._protect(event, time)
-        for attr, field in _CONTROL_INPUTS.items():
-            if attr in grid_inputs:
-                value = next(iter(grid_inputs[attr].values()))
-                getattr(state, field)[:] = value
-                if static is not None and field in self._static_topology:
-                    self._static_topology[field][:] = value
-        self.result = self.engine.solve(state)
-        if static is not None:
-            assert self.static_engine is not None
-            self.static_losses_mw = float(self.static_engine.solve(static).losses_mw)
+        commands = [
+            c
+            for c in grid_inputs.get("switch_command", {}).values()
+            if isinstance(c, SwitchCommand)
+        ]
+        controls = {a: first(a) for a in CONTROL_INPUTS if a in grid_inputs}
+        arrived = [
+            c
+            for at_s, delivered in grid_inputs.get("commands", {}).values()
+            if at_s == time
+            for c in delivered
+        ]
+        grid.finish_step(time, due, commands, controls, arrived)
+        self.command_records = arrival_records(arrived, time, grid.command_effects)
         return time + self.step_s
-
-    # --- protection ---------------------------------------------------------------------
-
-    def _protect(self, event: Any, time: int) -> None:
-        """Trip for a ``line_fault``; put a repaired line back and reclose its breaker."""
-        state = self.state
-        assert state is not None and self.graph is not None
-        params = dict(event.params)
-        for line in event.positions:
-            if event.type == "line_fault":
-                trip = trip_for_fault(
-                    self.graph,
-                    state.switch_closed,
-                    state.line_in_service,
-                    line,
-                    state.trafo_in_service,
-                )
-                state.switch_closed[list(trip.breakers)] = False
-                permanent = params.get("permanent", 1.0) >= 0.5
-                self.faults[line] = (trip, permanent)
-                if permanent:
-                    state.line_in_service[line] = False
-                else:
-                    self.recloses.append((time + int(params.get("dead_time_s", 1.0)), line))
-            else:  # repair
-                trip_perm = self.faults.pop(line, None)
-                if trip_perm is not None:
-                    state.switch_closed[list(trip_perm[0].breakers)] = True
-                self._retrip()
-
-    def _reclose(self, time: int) -> None:
-        """Reclose the breakers of temporary faults whose dead time is over."""
-        state = self.state
-        assert state is not None
-        keep = []
-        for due_s, line in self.recloses:
-            if due_s > time:
-                keep.append((due_s, line))
-                continue
-            trip_perm = self.faults.pop(line, None)
-            if trip_perm is not None:
-                state.switch_closed[list(trip_perm[0].breakers)] = True
-        self.recloses = keep
-
-    def _retrip(self) -> None:
-        """Trip again where an unrepaired permanent fault is fed again."""
-        state = self.state
-        assert state is not None and self.graph is not None
-        for line, (trip, permanent) in list(self.faults.items()):
-            if not permanent:
-                continue
-            in_service = state.line_in_service.copy()
-            in_service[line] = True
-            again = trip_for_fault(
-                self.graph, state.switch_closed, in_service, line, state.trafo_in_service
-            )
-            if again.breakers:
-                state.switch_closed[list(again.breakers)] = False
-                passed = tuple(sorted(set(trip.passed) | set(again.passed)))
-                self.faults[line] = (FaultTrip(trip.breakers + again.breakers, passed), True)
-
-    def fault_passed(self) -> np.ndarray:
-        """Per switch: fault current of an active fault passed it."""
-        assert self.state is not None
-        out = np.zeros(len(self.state.switch_closed), dtype=bool)
-        for trip, _ in self.faults.values():
-            out[list(trip.passed)] = True
-        return out
 
     def _element_input(self, eid: str, attrs: dict[str, dict[str, Any]]) -> None:
         state = self.state
-        assert state is not None
         model, pos = self._eid_pos[eid]
 
         def total(attr: str) -> float:
@@ -389,30 +262,31 @@ class GridSimulator(mosaik_api_v3.Simulator):
     # --- outputs -----------------------------------------------------------------------
 
     def _value(self, source: str) -> Any:
+        grid = self.grid
+        assert grid is not None
         if source.startswith("state:"):
-            return getattr(self.state, source[6:])
+            return getattr(grid.state, source[6:])
         if source == "result":
-            return self.result
+            return grid.result
         if source == "load_demand_p_mw":
-            return self._load_demand
+            return grid.load_demand_p_mw
         if source == "static_losses_mw":
-            return self.static_losses_mw
+            return grid.static_losses_mw
         if source == "command_operations":
-            return self.command_operations
+            return grid.command_operations
         if source == "fault_passed":
-            return self.fault_passed()
+            return grid.fault_passed()
         if source == "comms_lost":
-            return self.comms_lost
+            return grid.comms_lost
         if source == "command_records":
             return self.command_records
         if source == "switch_command":
             return None
         if source in _STATE_OUTPUTS:
-            return getattr(self.state, source).copy()
-        if source == "sgen_available_p_mw":  # before curtailment (what the units could give)
-            assert self.state is not None
-            return self.state.sgen_p_mw * self.state.sgen_scale
-        return getattr(self.result, source)
+            return getattr(grid.state, source).copy()
+        if source == "sgen_available_p_mw":
+            return grid.sgen_available_p_mw
+        return getattr(grid.result, source)
 
     def get_data(self, outputs: dict) -> dict:
         data: dict[str, dict[str, Any]] = {}

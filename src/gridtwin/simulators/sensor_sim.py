@@ -4,7 +4,7 @@ One entity ``Sensors``: inputs ``result`` (the grid's
 :class:`~gridtwin.grid.engine.PowerFlowResult`), ``events`` (bad-data
 events) and, with a forecaster, ``pseudo`` (its per-element forecast of the
 step, which the pseudo-measurements then report); output ``frame`` (a
-:class:`~gridtwin.simulators.sensors.MeasurementFrame`).
+:class:`~gridtwin.measurements.MeasurementFrame`).
 The physics lives in :mod:`gridtwin.simulators.sensors`; this adapter only
 moves data.
 """
@@ -16,7 +16,8 @@ from typing import Any
 import mosaik_api_v3
 
 from gridtwin.events import SENSOR_MODES
-from gridtwin.simulators.sensors import MeasurementFrame, SensorModel
+from gridtwin.measurements import MeasurementFrame
+from gridtwin.simulators.sensors import SensorModel
 
 __all__ = ["SensorSimulator"]
 

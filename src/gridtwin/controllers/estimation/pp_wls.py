@@ -26,8 +26,8 @@ from scipy.stats import chi2
 from gridtwin.controllers.estimation.result import Estimate, Status
 from gridtwin.controllers.estimation.wls import Topology, active_channels, fallback_pairs
 from gridtwin.grid.topology import busbar_groups
+from gridtwin.measurements import ChannelKind, MeasurementFrame, SensorPlan, Terminal
 from gridtwin.quiet import quiet_logger
-from gridtwin.simulators.sensors import ChannelKind, MeasurementFrame, SensorPlan, Terminal
 
 __all__ = ["PandapowerEstimator"]
 

@@ -39,16 +39,15 @@ from power_grid_model import (
     ComponentType,
     DatasetType,
     MeasuredTerminalType,
-    PowerGridModel,
     initialize_array,
 )
-from power_grid_model.errors import PowerGridError
 from scipy.stats import chi2
 
 from gridtwin.controllers.estimation.result import Estimate, Status
-from gridtwin.grid.pgm_adapter import MW_TO_W, PgmAdapter
+from gridtwin.grid.pgm_adapter import PgmAdapter
+from gridtwin.grid.pgm_engine import PgmEstimationModel
 from gridtwin.grid.topology import busbar_groups
-from gridtwin.simulators.sensors import ChannelKind, MeasurementFrame, SensorPlan, Terminal
+from gridtwin.measurements import ChannelKind, MeasurementFrame, SensorPlan, Terminal
 
 __all__ = [
     "LNR_CANDIDATES",
@@ -112,7 +111,7 @@ class Topology:
 
 @dataclass(slots=True)
 class _Model:
-    model: PowerGridModel
+    model: PgmEstimationModel
     v_ch: np.ndarray  # channels of the voltage sensors, in model order
     p_ch: np.ndarray  # channels of the power sensors
     sc: np.ndarray  # scalars used, in residual order: [v mag, v angle?, p, q]
@@ -172,7 +171,7 @@ class WlsEstimator:
         base[CT.sym_load] = base[CT.sym_load][~np.isin(base[CT.sym_load]["id"], ids.load[1:])]
         self._base = base
         self.n_bus, self.n_line = len(net.bus), len(net.line)
-        self._bus_v_base = net.bus["vn_kv"].to_numpy(float) * 1e3
+        self._bus_v_base = self.adapter.bus_v_base_v
         self._line_pos = self.adapter._line_pos
         self._build_sensor_tables()
         self._net = net
@@ -213,9 +212,8 @@ class WlsEstimator:
         # unit conversion per scalar: value in plan units -> PGM units
         ch = plan.sc_channel
         is_v = plan.ch_kind[ch] == ChannelKind.VOLTAGE
-        self._to_pgm = np.full(plan.n_scalars, MW_TO_W)
-        self._to_pgm[is_v] = np.where(
-            plan.sc_component[is_v] == 0, self._bus_v_base[plan.ch_pos[ch[is_v]]], np.pi / 180.0
+        self._to_pgm = self.adapter.measurement_scale(
+            is_v, is_v & (plan.sc_component == 1), plan.ch_pos[ch]
         )
 
     def _pair_fallbacks(self) -> tuple[np.ndarray, np.ndarray]:
@@ -252,10 +250,9 @@ class WlsEstimator:
         ps["p_sigma"] = ps["q_sigma"] = ps["power_sigma"] = 1.0
         ps["p_measured"] = ps["q_measured"] = 0.0
         data[CT.sym_voltage_sensor], data[CT.sym_power_sensor] = vs, ps
-        model = PowerGridModel(data)
         upd = self.adapter.topology_update(topology)  # type: ignore[arg-type]
         upd.pop(CT.link, None)
-        model.update(update_data=upd)  # type: ignore[arg-type]
+        model = PgmEstimationModel(data, upd)
         sc_v = self._sc_of[v_ch]
         sc_p = self._sc_of[p_ch]
         sc = np.concatenate([sc_v[:, 0], sc_v[:, 1][sc_v[:, 1] >= 0], sc_p[:, 0], sc_p[:, 1]])
@@ -381,15 +378,10 @@ class WlsEstimator:
             (CalculationMethod.iterative_linear, self.tol, 4 * self.max_iter),
         )
         for method, tol, iters in attempts:
-            try:
-                out = m.model.calculate_state_estimation(
-                    symmetric=True,
-                    error_tolerance=tol,
-                    max_iterations=iters,
-                    calculation_method=method,
-                    output_component_types=_SE_OUTPUTS,
-                )
-            except PowerGridError:
+            out = m.model.estimate(
+                method=method, error_tolerance_pu=tol, max_iterations=iters, outputs=_SE_OUTPUTS
+            )
+            if out is None:
                 continue
             self._method = method
             return out
@@ -397,7 +389,7 @@ class WlsEstimator:
 
     def _write_measurements(self, m: _Model, frame: MeasurementFrame) -> None:
         upd = self._sensor_update(m, frame.value, frame.sigma)
-        m.model.update(update_data=upd)  # type: ignore[arg-type]
+        m.model.update(upd)
 
     def _sensor_update(
         self, m: _Model, value: np.ndarray, sigma: np.ndarray
@@ -414,8 +406,8 @@ class WlsEstimator:
         ps = initialize_array(DatasetType.update, CT.sym_power_sensor, len(m.p_ch))
         ps["id"] = self._sensor_id[m.p_ch]
         i_p, i_q = self._sc_of[m.p_ch, 0], self._sc_of[m.p_ch, 1]
-        ps["p_measured"], ps["q_measured"] = value[i_p] * MW_TO_W, value[i_q] * MW_TO_W
-        ps["p_sigma"], ps["q_sigma"] = sigma[i_p] * MW_TO_W, sigma[i_q] * MW_TO_W
+        ps["p_measured"], ps["q_measured"] = value[i_p] * conv[i_p], value[i_q] * conv[i_q]
+        ps["p_sigma"], ps["q_sigma"] = sigma[i_p] * conv[i_p], sigma[i_q] * conv[i_q]
         return {CT.sym_voltage_sensor: vs, CT.sym_power_sensor: ps}
 
     def _weighted_residuals(
@@ -512,15 +504,15 @@ class WlsEstimator:
             CT.sym_voltage_sensor: _sparse(vs_rows, n, CT.sym_voltage_sensor),
             CT.sym_power_sensor: _sparse(ps_rows, n, CT.sym_power_sensor),
         }
-        out = m.model.calculate_state_estimation(
-            update_data=update,  # type: ignore[arg-type]
-            symmetric=True,
-            error_tolerance=self.tol,
+        out = m.model.estimate(
+            method=self._method,
+            error_tolerance_pu=self.tol,
             max_iterations=self.max_iter,
-            calculation_method=self._method,
-            output_component_types=[CT.sym_voltage_sensor, CT.sym_power_sensor],
-            continue_on_batch_error=True,
+            outputs=[CT.sym_voltage_sensor, CT.sym_power_sensor],
+            batch=update,
         )
+        if out is None:
+            return np.zeros((n, len(m.sc)) if full else n)
         cols = np.stack([self._weighted_residuals(m, out, frame, batch=k) - w for k in range(n)])
         if full:
             return np.nan_to_num(cols)
@@ -572,8 +564,8 @@ class WlsEstimator:
             Status.ESTIMATED,
             node["u_pu"].copy(),
             np.degrees(node["u_angle"]),
-            line["p_from"] / MW_TO_W,
-            line["q_from"] / MW_TO_W,
+            self.adapter.branch_flow_mw(line["p_from"]),
+            self.adapter.branch_flow_mw(line["q_from"]),
             line["loading"] * 100.0,
             objective=objective,
             chi2_limit=limit,

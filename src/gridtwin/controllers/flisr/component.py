@@ -8,7 +8,7 @@ import numpy as np
 
 from gridtwin.components import Wiring
 from gridtwin.controllers.reconfig.component import METERED
-from gridtwin.events import resolve_target
+from gridtwin.grid.topology import resolve_target
 
 __all__ = ["Flisr", "fault_truth"]
 

@@ -18,20 +18,17 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandapower as pp
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from gridtwin.controllers.reconfig.flow import BatchFlow
+from gridtwin.controllers.reconfig.periods import Periods
 from gridtwin.errors import InputError
 from gridtwin.grid.sources import normalize_net
-from gridtwin.grid.state import GridState
 from gridtwin.grid.topology import SwitchMap, element_names
-
-if TYPE_CHECKING:
-    from gridtwin.controllers.reconfig.flow import BatchFlow
 
 __all__ = [
     "DEFAULT_COST_PER_KWH",
@@ -173,59 +170,6 @@ class ReliabilityData:
             breaker=breaker,
             load_category=tuple(categories),
             load_cost_per_kwh=cost,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Periods:
-    """Load and generation for one or more periods, rows ordered as ``net.load`` / ``net.sgen``.
-
-    Attributes
-    ----------
-    load_p_mw, load_q_mvar : ndarray, shape (n_periods, n_load)
-        Load demand [MW], [MVAr] (consumption positive).
-    sgen_p_mw, sgen_q_mvar : ndarray, shape (n_periods, n_sgen)
-        Generation [MW], [MVAr] (generation positive).
-    duration_h : ndarray, shape (n_periods,)
-        Length of each period [h].
-    """
-
-    load_p_mw: np.ndarray
-    load_q_mvar: np.ndarray
-    sgen_p_mw: np.ndarray
-    sgen_q_mvar: np.ndarray
-    duration_h: np.ndarray
-
-    @property
-    def n(self) -> int:
-        """Number of periods."""
-        return len(self.duration_h)
-
-    @classmethod
-    def from_net(cls, net: pp.pandapowerNet, n: int = 1, duration_h: float = 1.0) -> Periods:
-        """``n`` periods at the net's own powers (``p_mw`` times ``scaling``, in service only)."""
-        inj = GridState.from_net(net).injections()
-
-        def rows(values: np.ndarray) -> np.ndarray:
-            return np.tile(values, (n, 1))
-
-        return cls(
-            rows(inj.load_p_mw),
-            rows(inj.load_q_mvar),
-            rows(inj.sgen_p_mw),
-            rows(inj.sgen_q_mvar),
-            np.full(n, float(duration_h)),
-        )
-
-    def select(self, index: np.ndarray | list[int]) -> Periods:
-        """The periods at ``index``, in that order."""
-        i = np.asarray(index, dtype=np.int64)
-        return Periods(
-            self.load_p_mw[i],
-            self.load_q_mvar[i],
-            self.sgen_p_mw[i],
-            self.sgen_q_mvar[i],
-            self.duration_h[i],
         )
 
 
@@ -477,9 +421,14 @@ class Problem:
     def flow(self) -> BatchFlow:
         """The batch power-flow model (built on first use)."""
         if self._flow is None:
-            from gridtwin.controllers.reconfig.flow import BatchFlow
-
-            self._flow = BatchFlow(self)
+            self._flow = BatchFlow(
+                self.net,
+                line_pos=self.line_pos,
+                vm_min_pu=self.vm_min_pu,
+                vm_max_pu=self.vm_max_pu,
+                line_max_loading_percent=self.line_max_loading_percent,
+                trafo_max_loading_percent=self.trafo_max_loading_percent,
+            )
         return self._flow
 
     # --- configurations <-> pandapower ----------------------------------------------------------

@@ -34,23 +34,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandapower as pp
-from power_grid_model import (
-    CalculationMethod,
-    ComponentType,
-    DatasetType,
-    PowerGridModel,
-    initialize_array,
-)
-from power_grid_model.errors import PowerGridError
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix, hstack, identity, vstack
 
-from gridtwin.grid.pgm_adapter import MW_TO_W, PgmAdapter
+from gridtwin.grid.engine import BatchUpdate
+from gridtwin.grid.pgm_engine import PgmEngine
 from gridtwin.grid.state import GridState
 
 __all__ = ["CentralDecision", "CentralVoltageControl"]
 
-CT = ComponentType
 _DQ_MVAR = 0.1
 _DP_MW = 0.1
 
@@ -117,8 +109,7 @@ class CentralVoltageControl:
         cost_violation_per_pu: float = 1e5,
         rating_mva: np.ndarray | None = None,
     ) -> None:
-        self.adapter = PgmAdapter(net)
-        self.model = PowerGridModel(self.adapter.input_data)
+        self.engine = PgmEngine(net)
         self.banded = np.flatnonzero(np.isfinite(vm_min_pu) & np.isfinite(vm_max_pu))
         self.vm_min = np.asarray(vm_min_pu, float)[self.banded] + margin_pu
         self.vm_max = np.asarray(vm_max_pu, float)[self.banded] - margin_pu
@@ -146,47 +137,27 @@ class CentralVoltageControl:
 
         None if the base power flow fails.
         """
-        ad = self.adapter
-        update = ad.power_update(state.injections())
-        update.update(ad.topology_update(state))
-        self.model.update(update_data=update)
         nb = len(self.buses)
-        n_scen = 2 * nb + (1 if len(self.tap_trafos) else 0)
-        gen = initialize_array(DatasetType.update, CT.sym_gen, (n_scen, 1))
-        bus_gen = ad.ids.bus_gen[self.buses]
-        gen["id"][: 2 * nb, 0] = np.concatenate([bus_gen, bus_gen])
-        gen["p_specified"][:nb, 0] = 0.0
-        gen["q_specified"][:nb, 0] = _DQ_MVAR * MW_TO_W
-        gen["p_specified"][nb : 2 * nb, 0] = _DP_MW * MW_TO_W
-        gen["q_specified"][nb : 2 * nb, 0] = 0.0
-        batch: dict = {}
-        if len(self.tap_trafos):
-            gen["id"][2 * nb :, 0] = bus_gen[0]  # unchanged record in the tap scenario
-            gen["p_specified"][2 * nb :, 0] = 0.0
-            gen["q_specified"][2 * nb :, 0] = 0.0
-            tr = initialize_array(
-                DatasetType.update, CT.transformer, (n_scen, len(self.tap_trafos))
-            )
-            tr["id"] = ad.ids.trafo[self.tap_trafos]
-            tr["tap_pos"] = state.trafo_tap_pos[self.tap_trafos]
-            tr["tap_pos"][2 * nb :] += 1
-            batch[CT.transformer] = tr
-        batch[CT.sym_gen] = gen
-        try:
-            base = self.model.calculate_power_flow(
-                calculation_method=CalculationMethod.newton_raphson,
-                output_component_types=[CT.node],
-            )
-            out = self.model.calculate_power_flow(
-                update_data=batch,
-                calculation_method=CalculationMethod.newton_raphson,
-                output_component_types=[CT.node],
-            )
-        except PowerGridError:
+        n_tap = 1 if len(self.tap_trafos) else 0
+        n_scen = 2 * nb + n_tap
+        # scenario k < nb: +dQ at DER bus k; nb <= k < 2 nb: +dP there; last: taps + 1
+        bus_p = np.repeat(state.bus_p_inj_mw[None, :], n_scen, axis=0)
+        bus_q = np.repeat(state.bus_q_inj_mvar[None, :], n_scen, axis=0)
+        k = np.arange(nb)
+        bus_q[k, self.buses] += _DQ_MVAR
+        bus_p[nb + k, self.buses] += _DP_MW
+        batch = BatchUpdate(n=n_scen, bus_p_inj_mw=bus_p, bus_q_inj_mvar=bus_q)
+        if n_tap:
+            taps = np.repeat(state.trafo_tap_pos[None, :], n_scen, axis=0)
+            taps[2 * nb :, self.tap_trafos] += 1
+            batch.trafo_tap_pos = taps
+        base = self.engine.solve_batch(state, None, branches=False, max_iterations=20)
+        out = self.engine.solve_batch(state, batch, branches=False, max_iterations=20)
+        if not (base.converged.all() and out.converged.all()):
             return None
-        pos = ad._node_pos[self.banded]
-        v0 = base[CT.node]["u_pu"][pos]
-        dv = out[CT.node]["u_pu"][:, pos] - v0
+        pos = self.banded
+        v0 = base.bus_vm_pu[0, pos]
+        dv = out.bus_vm_pu[:, pos] - v0
         s_q = (dv[:nb] / _DQ_MVAR).T
         s_p = (dv[nb : 2 * nb] / _DP_MW).T
         s_t = dv[2 * nb] if len(self.tap_trafos) else np.zeros(len(pos))

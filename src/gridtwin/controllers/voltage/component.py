@@ -160,7 +160,7 @@ class VoltageControl:
     @staticmethod
     def _regulation(wiring: Wiring, oltc: Any, tappable: np.ndarray) -> dict[str, Any]:
         """The OLTC's regulated busbar, its measurement scalar and the LDC feeders."""
-        from gridtwin.simulators.sensors import Terminal, _feeder_heads
+        from gridtwin.measurements import Terminal, feeder_heads
 
         net, plan = wiring.prepared.net, wiring.prepared.plan
         trafo = net.trafo
@@ -173,7 +173,7 @@ class VoltageControl:
             hits = [i for i, n in enumerate(plan.sc_name) if n.endswith(f":vm_pu:{bus_name}")]
             regulated_scalar = hits[0] if hits else -1
         ldc = oltc is not None and bool(oltc.ldc_r_pu or oltc.ldc_x_pu)
-        heads, term = _feeder_heads(net) if len(net.trafo) else (np.zeros(0, np.int64), [])
+        heads, term = feeder_heads(net) if len(net.trafo) else (np.zeros(0, np.int64), [])
         return {
             "regulated_bus": regulated_bus,
             "regulated_scalar": regulated_scalar,
