@@ -60,7 +60,8 @@ def read_event_log(path: str | Path) -> list[Any]:
         On a missing or unreadable file, a row without time, type or target, an
         unknown type or parameter.
     """
-    from gridtwin.scenario import EventSpec, _expected
+    from gridtwin.scenario.events import EventSpec
+    from gridtwin.scenario.messages import expected_text
 
     path = Path(path)
     if not path.is_file():
@@ -83,7 +84,7 @@ def read_event_log(path: str | Path) -> list[Any]:
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
             loc = ".".join(str(x) for x in err.get("loc", ()) if x)
-            msg = _expected(err["msg"])
+            msg = expected_text(err["msg"])
             head, sep, rest = msg.partition(": ")
             if sep and " " not in head:
                 loc, msg = head, rest

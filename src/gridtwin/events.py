@@ -313,7 +313,7 @@ def build_schedule(
     ``plan`` (a :class:`~gridtwin.simulators.sensors.SensorPlan`) resolves
     measurement targets.
     """
-    from gridtwin.scenario import event_offset_s
+    from gridtwin.scenario.eventtime import event_offset_s
 
     out: list[ScheduledEvent] = []
     for i, spec in enumerate(scenario.events):  # type: ignore[attr-defined]
