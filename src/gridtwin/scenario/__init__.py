@@ -28,6 +28,7 @@ from gridtwin.scenario.eventtime import event_offset_s
 from gridtwin.scenario.flisr import FlisrSpec
 from gridtwin.scenario.forecasting import DayAheadSpec, ForecastingSpec, IntradaySpec
 from gridtwin.scenario.grid import Engine, GridSpec
+from gridtwin.scenario.limits import LimitsSpec
 from gridtwin.scenario.loading import dump_scenario, load_scenario, scenario_from_dict
 from gridtwin.scenario.measurements import DeviceClass, DeviceClassSpec, MeasurementsSpec, PlanEntry
 from gridtwin.scenario.messages import expected_text
@@ -60,6 +61,7 @@ __all__ = [
     "InfluxSpec",
     "Interpolation",
     "IntradaySpec",
+    "LimitsSpec",
     "LocalCurvesSpec",
     "MeasurementsSpec",
     "OltcSpec",

@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import difflib
+import math
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from gridtwin.scenario.base import DurationS
+from gridtwin.scenario.base import PositiveDurationS, Section
 
 __all__ = [
     "EventSpec",
 ]
 
 
-class EventSpec(BaseModel):
+class EventSpec(Section):
     """One scheduled event; parameters beyond these depend on ``type``."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     at: str | int = Field(description="offset from start (6h) or ISO 8601 instant")
     type: str
     target: str | int = Field(description="element name or index, or 'all'")
-    duration: DurationS | None = Field(default=None, description="undo the event after this")
+    duration: PositiveDurationS | None = Field(
+        default=None, description="undo the event after this (longer than zero)"
+    )
 
     @field_validator("type")
     @classmethod
@@ -58,10 +61,13 @@ class EventSpec(BaseModel):
                 if param.required:
                     raise ValueError(f"{name}: missing; {self.type} needs {param.description}")
                 continue
+            given = extra[name]
             try:
-                value = float(extra[name])
+                value = float(given)
             except (TypeError, ValueError):
-                raise ValueError(f"{name}: got {extra[name]!r}; expected a number") from None
+                raise ValueError(f"{name}: got {given!r}; expected a number") from None
+            if isinstance(given, bool) or not math.isfinite(value):
+                raise ValueError(f"{name}: got {given!r}; expected a finite number")
             if not param.low <= value <= param.high:
                 raise ValueError(
                     f"{name}: got {value}; expected {param.description} "

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from gridtwin.scenario.base import DurationS, Section
+from gridtwin.scenario.base import DurationS, Section, Seed
 from gridtwin.timeparse import format_duration
 
 __all__ = [
@@ -53,7 +53,7 @@ class ForecastingSpec(Section):
     retrain_every: DurationS = Field(default=7 * 86400, description="at least 1d")
     latitude: float | None = Field(default=None, ge=-90, le=90, description="PV site [degree N]")
     longitude: float | None = Field(default=None, ge=-180, le=180, description="[degree E]")
-    seed: int | None = Field(default=None, ge=0, description="model seed; default: scenario's")
+    seed: Seed | None = Field(default=None, description="model seed; default: scenario's")
     feed_estimator: bool = Field(default=True, description="pseudo-measurements from forecasts")
 
     @model_validator(mode="after")

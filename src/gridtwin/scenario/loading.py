@@ -13,10 +13,49 @@ from gridtwin.scenario.messages import to_input_error
 from gridtwin.scenario.model import Scenario
 
 __all__ = [
+    "StrictLoader",
     "dump_scenario",
     "load_scenario",
     "scenario_from_dict",
 ]
+
+
+class DuplicateKeyError(yaml.constructor.ConstructorError):
+    """A mapping that gives one key twice (``key`` names it)."""
+
+    key = ""
+
+
+class StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping.
+
+    Plain YAML keeps the last of two equal keys; in a scenario that silently
+    drops a whole section (a second ``time:``), so it is an error here.
+    Keys brought in by a merge (``<<: *anchor``) may still be overridden.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the base class says so
+                break
+            if first is not None:
+                exc = DuplicateKeyError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"given twice (line {first.line + 1} and line {key_node.start_mark.line + 1}); "
+                    "expected each key once",
+                    key_node.start_mark,
+                )
+                exc.key = str(key)
+                raise exc
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -34,7 +73,9 @@ def load_scenario(path: str | Path) -> Scenario:
     if not path.is_file():
         raise InputError(str(path), "", "no such file; expected a scenario YAML file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader)  # noqa: S506
+    except DuplicateKeyError as exc:
+        raise InputError(str(path), exc.key, str(exc.problem)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""

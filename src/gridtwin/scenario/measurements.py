@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from gridtwin.scenario.base import DurationS, Section
+from gridtwin.scenario.base import DurationS, Section, Seed
+from gridtwin.timeparse import format_duration
 
 __all__ = [
     "DeviceClass",
@@ -88,13 +89,18 @@ class PlanEntry(Section):
             raise ValueError("names: at: names needs element (bus, line, load, sgen) and names")
         if self.at != "names" and self.names:
             raise ValueError("names: given, but at is not names; expected at: names")
+        if self.active_until is not None and self.active_until <= self.active_from:
+            raise ValueError(
+                f"active_until: got {format_duration(self.active_until)}; expected later than "
+                f"active_from ({format_duration(self.active_from)})"
+            )
         return self
 
 
 class MeasurementsSpec(Section):
     """What the control centre measures: device classes and the measurement plan."""
 
-    seed: int | None = Field(default=None, ge=0, description="noise seed; default: scenario seed")
+    seed: Seed | None = Field(default=None, description="noise seed; default: scenario seed")
     classes: dict[DeviceClass, DeviceClassSpec] = Field(default_factory=dict)
     plan: list[PlanEntry] = Field(default_factory=list)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from gridtwin.scenario.base import Section
+from gridtwin.scenario.base import Section, Seed
 from gridtwin.scenario.estimation import EstimationSpec
 from gridtwin.scenario.events import EventSpec
 from gridtwin.scenario.flisr import FlisrSpec
 from gridtwin.scenario.forecasting import ForecastingSpec
 from gridtwin.scenario.grid import GridSpec
+from gridtwin.scenario.limits import LimitsSpec
 from gridtwin.scenario.measurements import MeasurementsSpec
 from gridtwin.scenario.profiles import ProfilesSpec
 from gridtwin.scenario.reconfiguration import ReconfigurationSpec
@@ -28,7 +29,7 @@ class Scenario(Section):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="used in run ids")
     description: str = ""
-    seed: int = Field(default=0, ge=0)
+    seed: Seed = Field(default=0, description="run seed in [0, 2**32 - 1]")
     time: TimeSpec
     grid: GridSpec
     profiles: ProfilesSpec = Field(default_factory=ProfilesSpec)
@@ -40,6 +41,7 @@ class Scenario(Section):
     reconfiguration: ReconfigurationSpec | None = None
     forecasting: ForecastingSpec | None = None
     flisr: FlisrSpec | None = None
+    limits: LimitsSpec = Field(default_factory=LimitsSpec)
     events_file: str | None = Field(
         default=None, description="an event log (CSV or JSON) replayed after events"
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 from gridtwin.errors import InputError
 from gridtwin.scenario.eventtime import event_offset_s
+from gridtwin.scenario.limits import check_run_size
 from gridtwin.scenario.model import Scenario
 from gridtwin.timeparse import format_duration
 
@@ -60,6 +61,7 @@ def check_against_net(scenario: Scenario, net: Any) -> Any:
     """
     from gridtwin.events import EVENT_TYPES, measurement_positions, resolve_target
 
+    check_run_size(scenario, net)
     plan = measurement_plan(scenario, net)
     for i, event in enumerate(scenario.events):
         at_s = event_offset_s(scenario, i)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from gridtwin.scenario.base import DurationS, Section
+from gridtwin.scenario.base import DurationS, Section, Seed
 from gridtwin.timeparse import format_duration
 
 __all__ = [
@@ -50,7 +50,7 @@ class ReconfigurationSpec(Section):
     vm_min_pu: float | None = Field(default=None, gt=0, lt=2, description="[pu]")
     vm_max_pu: float | None = Field(default=None, gt=0, lt=2, description="[pu]")
     max_loading_percent: float | None = Field(default=None, gt=0, description="[%]")
-    seed: int | None = Field(default=None, ge=0, description="search seed; default: scenario's")
+    seed: Seed | None = Field(default=None, description="search seed; default: scenario's")
 
     @field_validator("every", "horizon", "period")
     @classmethod

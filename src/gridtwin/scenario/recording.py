@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import urllib.parse
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_serializer, field_validator
 
+from gridtwin.redact import redact_url
 from gridtwin.scenario.base import Section
 
 __all__ = [
     "InfluxSpec",
     "RecordingSpec",
+    "influx_spec",
 ]
 
 
 class InfluxSpec(Section):
     """Live copy of the recorded tables in InfluxDB (in addition to the run store).
 
-    Credentials never go here: ``INFLUX_USERNAME``/``INFLUX_PASSWORD`` (v1) or
-    ``GRIDTWIN_INFLUX_TOKEN`` (v2) in the environment.
+    Credentials belong in the environment: ``INFLUX_USERNAME``/``INFLUX_PASSWORD``
+    (v1) or ``GRIDTWIN_INFLUX_TOKEN`` (v2). A password given in the URL
+    (``http://user:password@host:8086``) is used, but never written out: the
+    URL is redacted to ``user:***@`` in ``scenario.yaml``, the log and messages.
     """
 
     url: str = Field(description="InfluxDB base URL, e.g. http://localhost:8086")
@@ -35,6 +40,36 @@ class InfluxSpec(Section):
         default=30, ge=0, description="wait at the end of the run for unsent data [s]"
     )
     timeout_s: float = Field(default=30, gt=0, description="time-out of one HTTP request [s]")
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        parts = urllib.parse.urlsplit(value)
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a port out of range
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ValueError("expected an http(s) URL like http://localhost:8086")
+        return value
+
+    @field_serializer("url", when_used="json")
+    def _redacted_url(self, value: str) -> str:
+        return redact_url(value)
+
+
+def influx_spec(data: dict[str, Any], source: str) -> InfluxSpec:
+    """An :class:`InfluxSpec` from options (e.g. ``--influx``), or a one-line :class:`InputError`.
+
+    ``source`` names where the values came from (``--influx`` or the scenario).
+    """
+    from gridtwin.scenario.messages import to_input_error
+
+    try:
+        return InfluxSpec(**data)
+    except ValidationError as exc:
+        raise to_input_error(exc, source, InfluxSpec) from None
 
 
 class RecordingSpec(Section):

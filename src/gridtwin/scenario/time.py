@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pydantic import Field, field_validator, model_validator
 
 from gridtwin.scenario.base import DurationS, Instant, Section
 from gridtwin.timeparse import format_duration
 
 __all__ = [
+    "LAST_INSTANT",
     "TimeSpec",
 ]
+
+FIRST_INSTANT = datetime(1678, 1, 1, tzinfo=UTC)
+LAST_INSTANT = datetime(2262, 1, 1, tzinfo=UTC)
+"""A run lies in [1678, 2262): the range of the nanosecond time stamps of pandas and Parquet."""
 
 
 class TimeSpec(Section):
@@ -37,6 +44,13 @@ class TimeSpec(Section):
             raise ValueError(
                 f"duration: {format_duration(self.duration)} is not a whole number of "
                 f"steps of {format_duration(self.step)}; expected a multiple of time.step"
+            )
+        if not FIRST_INSTANT <= self.start < LAST_INSTANT:
+            raise ValueError("start: expected a time between 1678 and 2262 (Parquet time stamps)")
+        if self.duration > (LAST_INSTANT - self.start).total_seconds():
+            raise ValueError(
+                f"duration: got {format_duration(self.duration)}; the run would end after "
+                f"{LAST_INSTANT:%Y} (the last Parquet time stamp); expected a shorter duration"
             )
         return self
 

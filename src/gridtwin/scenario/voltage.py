@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from gridtwin.scenario.base import DurationS, Section
+from gridtwin.scenario.base import DurationS, PositiveDurationS, Section
 
 __all__ = [
     "CentralSpec",
@@ -59,7 +59,9 @@ class LocalCurvesSpec(Section):
 class CentralSpec(Section):
     """Centralized optimal voltage control on the state estimate."""
 
-    interval: DurationS = Field(default=900, description="control interval, a multiple of step")
+    interval: PositiveDurationS = Field(
+        default=900, description="control interval, a multiple of step"
+    )
     margin_pu: float = Field(default=0.005, ge=0, lt=0.05, description="kept from the band [pu]")
     q_limit_pu: float = Field(default=0.44, ge=0, le=1, description="DER Q limit [pu of rating]")
     cost_curtailment_per_mw: float = Field(default=100.0, ge=0)
