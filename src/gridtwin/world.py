@@ -45,6 +45,7 @@ from gridtwin.recording.recorder_sim import (
     TABLE_FIELDS,
 )
 from gridtwin.recording.store import ParquetStore, TableSpec
+from gridtwin.redact import RedactingFilter
 from gridtwin.report.kpis import GridKpis
 from gridtwin.report.se_kpis import SeKpis
 from gridtwin.scenario import Scenario, check_against_net, dump_scenario
@@ -160,6 +161,7 @@ def new_run_dir(base: Path, scenario: Scenario) -> Path:
 def _setup_logging(run_dir: Path) -> logging.Handler:
     handler = logging.FileHandler(run_dir / "run.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())  # no credential in run.log (gridtwin.redact)
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     try:

@@ -247,7 +247,6 @@ class GridSimulator(mosaik_api_v3.Simulator):
                 self.command_operations += command.apply(state)
         self._reclose(time)
         self._retrip()
-        self._load_demand = state.load_p_mw * state.load_scale
         static = replace(state, **self._static_topology) if self.static_engine is not None else None
         for at_s, events in grid_inputs.get("events", {}).values():
             if at_s == time:
@@ -263,6 +262,7 @@ class GridSimulator(mosaik_api_v3.Simulator):
                 getattr(state, field)[:] = value
                 if static is not None and field in self._static_topology:
                     self._static_topology[field][:] = value
+        self._load_demand = state.load_p_mw * state.load_scale  # after events: what pf uses
         self.result = self.engine.solve(state)
         if static is not None:
             assert self.static_engine is not None
