@@ -51,7 +51,7 @@ class InfluxSpec(Section):
         except ValueError:
             valid = False
         if not valid:
-            raise ValueError("expected an http(s) URL like http://localhost:8086")
+            raise ValueError("expected a URL like http://localhost:8086 (http or https)")
         return value
 
     @field_serializer("url", when_used="json")
