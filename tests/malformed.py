@@ -157,16 +157,12 @@ def numeric_paths(data: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
 
 
 def set_path(data: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
-    """A copy of ``data`` with the item at ``path`` set to ``value`` (lists extended)."""
+    """A copy of ``data`` with the item at ``path`` set to ``value`` (mappings made as needed)."""
     data = copy.deepcopy(data)
     node: Any = data
     for key in path[:-1]:
-        node = node[key]
-    last = path[-1]
-    if isinstance(node, list) and isinstance(last, int):
-        node[last] = value
-    else:
-        node[last] = value
+        node = node.setdefault(key, {}) if isinstance(node, dict) else node[key]
+    node[path[-1]] = value
     return data
 
 
