@@ -34,6 +34,7 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+FORCE_HELP = "Run even above the run-size limits (limits.max_steps, limits.max_store_gb)."
 SCENARIO_HELP = "A scenario YAML file, or the name of a shipped one (see `gridtwin scenarios`)."
 
 
@@ -59,15 +60,17 @@ def _fail(exc: InputError) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _load(arg: str, *, seed: int | None = None, until: str | None = None) -> Any:
+def _load(
+    arg: str, *, seed: int | None = None, until: str | None = None, force: bool = False
+) -> Any:
     from gridtwin.scenario import load_scenario
     from gridtwin.timeparse import parse_duration_s
 
     path = _resolve_scenario(arg)
     scenario = load_scenario(path)
     if seed is not None:
-        if seed < 0:
-            raise InputError("--seed", "", f"got {seed}; expected 0 or more")
+        if not 0 <= seed < 2**32:
+            raise InputError("--seed", "", f"got {seed}; expected 0 to 2**32 - 1")
         scenario.seed = seed
     if until is not None:
         try:
@@ -79,6 +82,8 @@ def _load(arg: str, *, seed: int | None = None, until: str | None = None) -> Any
                 "--until", "", f"got {until!r}; expected a positive multiple of time.step"
             )
         scenario.time.duration = duration
+    if force:
+        scenario.limits.force = True
     return scenario
 
 
@@ -106,6 +111,7 @@ def run(
     influx_db: Annotated[str | None, typer.Option("--influx-db", help=DB_HELP)] = None,
     influx_api: Annotated[str | None, typer.Option("--influx-api", help=API_HELP)] = None,
     influx_org: Annotated[str | None, typer.Option("--influx-org", help=ORG_HELP)] = None,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
     """Run SCENARIO and write its run directory.
 
@@ -117,10 +123,13 @@ def run(
     INFLUX_USERNAME / INFLUX_PASSWORD (v1) or GRIDTWIN_INFLUX_TOKEN (v2).
     """
     from gridtwin.cli_influx import apply_influx_options, check_influx, print_influx_report
-    from gridtwin.world import prepare, run_scenario
+    from gridtwin.signals import install_stop_handlers, interrupted_message
+    from gridtwin.world import new_run_dir, prepare, run_scenario
 
+    stop = install_stop_handlers()  # SIGTERM like Ctrl-C: an orderly stop (gridtwin.signals)
+    sc: Any = None
     try:
-        sc = _load(scenario, seed=seed, until=until)
+        sc = _load(scenario, seed=seed, until=until, force=force)
         if engine is not None:
             if engine not in ("power-grid-model", "pandapower"):
                 raise InputError(
@@ -150,9 +159,19 @@ def run(
                 if done % every == 0 or done == sc.n_steps:
                     progress.update(task, completed=done)
 
+            out_dir = out_dir or new_run_dir(Path("runs"), sc)
             result = run_scenario(sc, out_dir=out_dir, prepared=prepared, on_step=on_step)
     except InputError as exc:
         raise _fail(exc) from None
+    except KeyboardInterrupt:  # stopped before or outside the co-simulation
+        n = sc.n_steps if sc is not None else 0
+        err.print(interrupted_message(stop, out_dir, n), markup=False)
+        raise typer.Exit(code=stop.exit_code or 130) from None
+    finally:
+        stop.restore()
+    if stop.received is not None:
+        err.print(interrupted_message(stop, result.run_dir, sc.n_steps), markup=False)
+        raise typer.Exit(code=stop.exit_code)
     out.print(_summary_table(result.kpis, title=f"{sc.name}: {result.run_dir}"))
     out.print(f"run directory: {result.run_dir}", markup=False, highlight=False)
     print_influx_report(result.influx, result.run_dir)
@@ -270,6 +289,7 @@ def _summary_table(kpis: dict[str, dict[str, Any]], title: str) -> Table:
 @app.command()
 def validate(
     scenario: Annotated[str, typer.Argument(help=SCENARIO_HELP, show_default=False)],
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
     """Check SCENARIO without running it: schema, network, profiles and events.
 
@@ -279,7 +299,7 @@ def validate(
     from gridtwin.world import prepare
 
     try:
-        sc = _load(scenario)
+        sc = _load(scenario, force=force)
         prepared = prepare(sc)
     except InputError as exc:
         raise _fail(exc) from None

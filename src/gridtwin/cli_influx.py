@@ -35,7 +35,7 @@ def apply_influx_options(
     InputError
         An unknown API, or InfluxDB options without ``--influx`` or a scenario URL.
     """
-    from gridtwin.scenario import InfluxSpec
+    from gridtwin.scenario.recording import influx_spec
 
     if api is not None and api not in ("v1", "v2"):
         raise InputError("--influx-api", "", f"got {api!r}; expected v1 or v2")
@@ -60,7 +60,7 @@ def apply_influx_options(
             data[key] = value
     if database is not None and not database.strip():
         raise InputError("--influx-db", "", "got an empty name; expected a database name")
-    sc.recording.influx = InfluxSpec(**data)
+    sc.recording.influx = influx_spec(data, source)
     _SOURCES[id(sc.recording.influx)] = source
 
 

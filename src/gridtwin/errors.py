@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gridtwin.redact import redact_text
+
 __all__ = ["InputError", "expected_message"]
 
 
@@ -9,7 +11,8 @@ class InputError(Exception):
     """Bad input from a user: a scenario, network, profile or event file.
 
     The message is one line: ``FILE: FIELD: what was wrong; expected WHAT``.
-    The command line prints it and exits with status 2.
+    The command line prints it and exits with status 2. Any password or
+    token in it (a URL's ``user:password@``, ``?p=...``) is replaced by ``***``.
 
     Parameters
     ----------
@@ -23,9 +26,9 @@ class InputError(Exception):
     """
 
     def __init__(self, file: str, field: str, message: str) -> None:
-        self.file = str(file)
-        self.field = field
-        self.message = " ".join(str(message).split())
+        self.file = redact_text(str(file))
+        self.field = redact_text(field)
+        self.message = redact_text(" ".join(str(message).split()))
         super().__init__(str(self))
 
     def __str__(self) -> str:

@@ -28,15 +28,25 @@ __all__ = ["read_event_log"]
 _TIME_NAMES = ("at", "time", "timestamp")
 
 
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise ValueError(f"duplicate key {key!r} in one event; expected each key once")
+    return dict(pairs)
+
+
 def _rows(path: Path) -> list[dict[str, Any]]:
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
         except json.JSONDecodeError as exc:
             raise InputError(
                 str(path), f"line {exc.lineno}", f"not valid JSON ({exc.msg})"
             ) from None
+        except ValueError as exc:  # a duplicate key
+            raise InputError(str(path), "", str(exc)) from None
         if isinstance(data, dict) and isinstance(data.get("events"), list):
             data = data["events"]
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):

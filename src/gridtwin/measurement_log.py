@@ -94,8 +94,14 @@ def read_measurement_log(path: str | Path, scenario: Any, plan: Any) -> Measurem
             sigma = float(row["sigma"]) if row.get("sigma") else float("nan")
         except ValueError:
             raise InputError(src, f"row {n}.value", "expected numbers in value and sigma") from None
-        if not math.isnan(sigma) and sigma <= 0:
-            raise InputError(src, f"row {n}.sigma", f"got {sigma}; expected more than 0")
+        if not math.isfinite(value):
+            raise InputError(
+                src, f"row {n}.value", f"got {row['value']!r}; expected a finite number"
+            )
+        if row.get("sigma") and not (math.isfinite(sigma) and sigma > 0):
+            raise InputError(
+                src, f"row {n}.sigma", f"got {row['sigma']!r}; expected a finite number above 0"
+            )
         replay.records.setdefault(t, []).append((scalar, value, sigma))
         first, last = replay.span_s.get(scalar, (t, t))
         replay.span_s[scalar] = (min(first, t), max(last, t))

@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from gridtwin.redact import RedactingFilter
+
 __all__ = ["RunLog", "new_run_dir"]
 
 log = logging.getLogger("gridtwin")
@@ -41,6 +43,7 @@ class RunLog:
         self.handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
         )
+        self.handler.addFilter(RedactingFilter())  # no credential in run.log (gridtwin.redact)
         self.level = log.level
         log.addHandler(self.handler)
         if log.getEffectiveLevel() > logging.INFO:

@@ -29,6 +29,7 @@ __all__ = [
     "Prepared",
     "RunResult",
     "build_world",
+    "new_run_dir",
     "prepare",
     "run_scenario",
 ]

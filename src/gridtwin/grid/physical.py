@@ -111,7 +111,7 @@ class PhysicalGrid:
         self.command_operations = 0
         """Switches and lines the step's switch commands changed."""
         self.load_demand_p_mw = np.zeros(0)
-        """Load demand of the step before events [MW]."""
+        """Load demand of the step, after its events: what the power flow uses [MW]."""
         self.faults: dict[int, tuple[FaultTrip, bool]] = {}  # line -> (trip, permanent)
         self.recloses: list[tuple[int, int]] = []  # (due time [s], line)
         self.comms_lost = False
@@ -165,7 +165,6 @@ class PhysicalGrid:
         self.command_operations += operations
         self._reclose(time_s)
         self._retrip()
-        self.load_demand_p_mw = state.load_p_mw * state.load_scale
         static = replace(state, **self._static_topology) if self.static_engine is not None else None
         for event in due:
             event.apply(state)
@@ -178,6 +177,7 @@ class PhysicalGrid:
             getattr(state, field)[:] = value
             if static is not None and field in self._static_topology:
                 self._static_topology[field][:] = value
+        self.load_demand_p_mw = state.load_p_mw * state.load_scale  # after events: what pf uses
         self.result = self.engine.solve(state)
         if static is not None and self.static_engine is not None:
             self.static_losses_mw = float(self.static_engine.solve(static).losses_mw)

@@ -22,6 +22,7 @@ import numpy as np
 import pandapower as pp
 
 from gridtwin.errors import InputError
+from gridtwin.grid.checks import check_physical
 
 __all__ = ["load_net", "normalize_net", "read_net_json"]
 
@@ -206,6 +207,7 @@ def _check_structure(net: pp.pandapowerNet, source: str) -> pp.pandapowerNet:
                     f"refers to bus {net[table][col][idx]}, which does not exist; "
                     "expected an index of the bus table",
                 )
+    check_physical(net, source)
     return net
 
 

@@ -103,14 +103,21 @@ def read_profile_csv(
         raise InputError(src, "", f"two columns name the same {element}; expected one each")
     values = np.empty((len(frame), len(columns)))
     for j, col in enumerate(columns):
-        numbers = pd.to_numeric(frame[col], errors="coerce")
-        bad = numbers.isna().to_numpy()
+        try:  # numpy parses each cell exactly (pandas' fast parser may miss the last digit)
+            numbers = frame[col].to_numpy(dtype=float)
+        except ValueError:  # some cell is not a number: find it
+            numbers = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(numbers)
+        if quantity == "scaling":
+            bad |= numbers < 0
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise InputError(
-                src, f"{col}, row {row + 2}", f"got {frame[col].iloc[row]!r}; expected a number"
-            )
-        values[:, j] = numbers.to_numpy(dtype=float)
+            cell = frame[col].iloc[row]
+            want = "a finite number of 0 or more" if quantity == "scaling" else "a finite number"
+            if np.isnan(numbers[row]) and cell.strip().lower() not in ("nan", "+nan", "-nan"):
+                want = "a number"
+            raise InputError(src, f"{col}, row {row + 2}", f"got {cell!r}; expected {want}")
+        values[:, j] = numbers
     return CsvProfile(first_s, resolution_s, positions, values)
 
 

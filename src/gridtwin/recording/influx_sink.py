@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from gridtwin.recording.influx_schema import Batch, RunTags, encode_table, kpi_batch
 from gridtwin.recording.influx_writer import InfluxWriter, WriteStats
-from gridtwin.recording.store import ParquetStore, TableSpec
+from gridtwin.recording.store import ParquetStore, TableSpec, arrow_column
 
 __all__ = ["InfluxSink", "StoreFanout"]
 
@@ -158,7 +158,7 @@ class InfluxSink:
             ),
         }
         for name, arr in buf.data.items():
-            columns[name] = pa.array(arr[:n].reshape(-1))
+            columns[name] = arrow_column(arr[:n].reshape(-1))
         wall = np.repeat(buf.wall_ns[:n], width) if self.real_time else None
         self._queue(encode_table(table, pa.table(columns), self.run, time_ns=wall))
         buf.n = 0

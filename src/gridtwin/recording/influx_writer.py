@@ -60,7 +60,7 @@ class WriteStats:
     rejected_points: int = 0
     spilled_batches: int = 0
     unsent_points: int = 0
-    outage_s: float = 0.0
+    outage_s: float = 0.0  # [s] from sending the first failed request to the next answer
     last_error: str = ""
 
 
@@ -226,14 +226,15 @@ class InfluxWriter:
         delay = self.retry_min_s
         down_since: float | None = None
         while True:
+            sent_at = time.monotonic()
             try:
                 self.client.write(batch.payload, batch.precision)
             except InfluxUnavailableError as exc:
                 self.stats.retries += 1
                 self.stats.last_error = str(exc)
                 log.debug("InfluxDB write failed: %s", exc)
-                if down_since is None:
-                    down_since = time.monotonic()
+                if down_since is None:  # it stopped answering when this request went out
+                    down_since = sent_at
                     log.warning("InfluxDB write failed (%s); keeping the data, retrying", exc)
                 if time.monotonic() + delay > self._deadline:
                     self.stats.outage_s += time.monotonic() - down_since

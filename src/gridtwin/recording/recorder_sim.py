@@ -23,7 +23,7 @@ import mosaik_api_v3
 import numpy as np
 
 from gridtwin.grid.engine import PowerFlowResult
-from gridtwin.recording.store import ParquetStore
+from gridtwin.recording.store import BOOL_OR_NULL, INT_OR_NULL, ParquetStore
 from gridtwin.report.kpis import GridKpis
 
 __all__ = ["RECONFIG_TABLE_FIELDS", "SE_TABLE_FIELDS", "TABLE_FIELDS", "RecorderSimulator"]
@@ -69,9 +69,9 @@ TABLE_FIELDS: dict[str, dict[str, np.dtype]] = {
         "vm_min_pu": F8,
         "vm_max_pu": F8,
         "line_loading_max_percent": F8,
-        "deenergized_buses": I8,
+        "deenergized_buses": INT_OR_NULL,  # null: power flow not converged, unknown
     },
-    "bus": {"vm_pu": F8, "va_degree": F8, "p_mw": F8, "q_mvar": F8, "energized": B1},
+    "bus": {"vm_pu": F8, "va_degree": F8, "p_mw": F8, "q_mvar": F8, "energized": BOOL_OR_NULL},
     "line": {
         "p_from_mw": F8,
         "q_from_mvar": F8,
@@ -109,6 +109,7 @@ SE_TABLE_FIELDS: dict[str, dict[str, np.dtype]] = {
         "chi2_limit": F8,
         "chi2_ok": B1,
         "bad_data_detected": B1,
+        "bad_data_not_identifiable": B1,
         "removed_count": I8,
         "compute_ms": F8,
     },
@@ -202,6 +203,7 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
         store = self.store
         assert store is not None
         live = r.bus_energized
+        energized = live if r.converged else np.full(live.size, np.nan)  # unknown, not dead
         want = self.tables
         if "grid" in want:
             store.append(
@@ -222,7 +224,7 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
                         if r.line_loading_percent.size
                         else np.nan
                     ),
-                    "deenergized_buses": int(live.size - live.sum()) if r.converged else 0,
+                    "deenergized_buses": int(live.size - live.sum()) if r.converged else np.nan,
                 },
             )
         if "bus" in want:
@@ -234,7 +236,7 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
                     "va_degree": r.bus_va_degree,
                     "p_mw": r.bus_p_mw,
                     "q_mvar": r.bus_q_mvar,
-                    "energized": live,
+                    "energized": energized,
                 },
             )
         if "line" in want:
@@ -349,7 +351,10 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
             {
                 "vm_pu": est.bus_vm_pu,
                 "va_degree": est.bus_va_degree,
-                "vm_error_pu": est.bus_vm_pu - truth.bus_vm_pu,
+                # no error figure for a step that was not estimated (held or flat values)
+                "vm_error_pu": est.bus_vm_pu - truth.bus_vm_pu
+                if est.status == 0
+                else np.full(est.bus_vm_pu.size, np.nan),
             },
         )
         store.append(
@@ -370,6 +375,7 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
                 "chi2_limit": est.chi2_limit,
                 "chi2_ok": est.chi2_ok,
                 "bad_data_detected": est.bad_data_detected,
+                "bad_data_not_identifiable": est.bad_data_not_identifiable,
                 "removed_count": len(est.removed),
                 "compute_ms": est.compute_ms,
             },

@@ -7,6 +7,10 @@ reads a whole table in one call.
 
 Long format, one row per element and step: ``time`` (UTC), ``sim_time_s``,
 ``element`` (name), then the fields with units in their names.
+
+A value can be unknown (a step whose power flow did not converge): floats
+are then NaN, and the fields declared :data:`BOOL_OR_NULL` or
+:data:`INT_OR_NULL` are written as Arrow booleans or integers with a null.
 """
 
 from __future__ import annotations
@@ -19,7 +23,23 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["ParquetStore", "TableSpec"]
+__all__ = ["BOOL_OR_NULL", "INT_OR_NULL", "ParquetStore", "TableSpec", "arrow_column"]
+
+BOOL_OR_NULL = np.dtype("f2")
+"""A boolean field that may be unknown: buffered as 1.0 / 0.0 / NaN, written as bool or null."""
+
+INT_OR_NULL = np.dtype("f4")
+"""A count that may be unknown: buffered as float (exact below 2**24), written as int64 or null."""
+
+
+def arrow_column(values: np.ndarray) -> pa.Array:
+    """One field's values as an Arrow array (NaN of a nullable field becomes null)."""
+    if values.dtype == BOOL_OR_NULL:
+        return pa.array(values == 1, mask=np.isnan(values))
+    if values.dtype == INT_OR_NULL:
+        unknown = np.isnan(values)
+        return pa.array(np.where(unknown, 0, values).astype(np.int64), mask=unknown)
+    return pa.array(values)
 
 
 @dataclass(slots=True)
@@ -115,7 +135,7 @@ class ParquetStore:
             ),
         }
         for name, arr in buf.data.items():
-            columns[name] = pa.array(arr[:n].reshape(-1))
+            columns[name] = arrow_column(arr[:n].reshape(-1))
         self._write(table, pa.table(columns))
         buf.n = 0
 

@@ -4,7 +4,9 @@ Bad-data figures count estimation steps: a step is *injected* when a
 bad-data event corrupts a measurement the estimator received, *detected* when
 its first estimate failed the chi-square test, *identified* when the removed
 measurements include a corrupted one; a *false alarm* is a detected step
-without any corrupted measurement.
+without any corrupted measurement. ``bad_data_not_identifiable`` counts the
+steps flagged "bad data detected, not identifiable" (nothing removed), and
+``good_measurements_removed`` the removed measurements that were not corrupted.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class SeKpis:
     injected: int = 0
     detected: int = 0
     identified: int = 0
+    not_identifiable: int = 0
+    good_removed: int = 0
     false_alarms: int = 0
     compute_ms: list[float] = field(default_factory=list)
 
@@ -70,10 +74,12 @@ class SeKpis:
             self.loading_abs_sum += float(dl.sum())
             self.n_line_values += dl.size
         bad = frame.corrupted & frame.valid
+        self.not_identifiable += int(est.bad_data_not_identifiable)
+        bad_names = {self.names[i] for i in np.flatnonzero(bad)}
+        self.good_removed += len(set(est.removed) - bad_names)
         if bad.any():
             self.injected += 1
             self.detected += int(est.bad_data_detected)
-            bad_names = {self.names[i] for i in np.flatnonzero(bad)}
             self.identified += int(bool(bad_names.intersection(est.removed)))
         elif est.bad_data_detected:
             self.false_alarms += 1
@@ -95,6 +101,8 @@ class SeKpis:
             "bad_data_injected": self.injected,
             "bad_data_detected": self.detected,
             "bad_data_identified": self.identified,
+            "bad_data_not_identifiable": self.not_identifiable,
+            "good_measurements_removed": self.good_removed,
             "false_alarms": self.false_alarms,
             "ms_per_estimate_p50": float(np.percentile(ms, 50)) if ms.size else None,
             "ms_per_estimate_p95": float(np.percentile(ms, 95)) if ms.size else None,

@@ -41,6 +41,9 @@ class Estimate:
         The first estimate of this step failed the chi-square test.
     removed : list of str
         Measurements removed as bad data (largest normalized residual), in order.
+    bad_data_not_identifiable : bool
+        Bad data detected, but the largest normalized residual could not be
+        identified (critical measurement or critical pair); nothing more removed.
     compute_ms : float
         Wall time of the estimation, bad-data handling included [ms].
     """
@@ -57,6 +60,7 @@ class Estimate:
     bad_data_detected: bool = False
     removed: list[str] = field(default_factory=list)
     compute_ms: float = 0.0
+    bad_data_not_identifiable: bool = False
 
     @property
     def chi2_ok(self) -> bool:

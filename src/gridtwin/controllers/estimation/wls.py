@@ -17,7 +17,14 @@ topology, and then processes bad data [1]_:
    fails and ``r_N`` exceeds ``lnr_threshold`` (at most ``max_removals``).
 
 Measurements with ``S_ii < S_MIN`` are critical (their residual is always
-near zero) and cannot be identified; they are never removed.
+near zero) and cannot be identified; they are never removed. At low
+redundancy the largest normalized residual may not be identifiable either:
+when its residual is correlated with another one with ``|rho| >= RHO_MAX``
+(a critical pair: both have the same normalized residual, either may be the
+bad one), or when the test fails but no identifiable measurement exceeds the
+threshold. The step is then flagged "bad data detected, not identifiable"
+(:attr:`Estimate.bad_data_not_identifiable`) and nothing is removed, rather
+than removing a good measurement [1]_.
 
 References
 ----------
@@ -51,6 +58,7 @@ from gridtwin.measurements import ChannelKind, MeasurementFrame, SensorPlan, Ter
 
 __all__ = [
     "LNR_CANDIDATES",
+    "RHO_MAX",
     "S_MIN",
     "Topology",
     "WlsEstimator",
@@ -61,6 +69,8 @@ __all__ = [
 CT = ComponentType
 S_MIN = 0.01
 """Smallest residual sensitivity S_ii of an identifiable measurement [-]."""
+RHO_MAX = 0.95
+"""Residual correlation |rho_ij| from which two measurements cannot be told apart [-]."""
 _MT = {
     Terminal.LINE_FROM: MeasuredTerminalType.branch_from,
     Terminal.LINE_TO: MeasuredTerminalType.branch_to,
@@ -316,7 +326,7 @@ class WlsEstimator:
         t0 = wallclock.perf_counter()
         active = self.active_channels(frame)
         removed: list[str] = []
-        detected = False
+        detected = unidentifiable = False
         given = frame
         for attempt in range(self.max_removals + 1):
             structure = self._structure(active)
@@ -336,12 +346,14 @@ class WlsEstimator:
             if objective <= limit or attempt == self.max_removals:
                 break
             culprit = self._largest_normalized_residual(m, frame, w)
-            if culprit < 0:
+            if culprit < 0:  # detected, but no single measurement can be blamed
+                unidentifiable = True
                 break
             active = active.copy()
             active[self.plan.sc_channel[culprit]] = False
             removed.append(self.plan.sc_name[culprit])
         result = self._result(m, out, objective, limit, detected, removed)
+        result.bad_data_not_identifiable = unidentifiable
         result.dof = dof
         result.compute_ms = (wallclock.perf_counter() - t0) * 1e3
         self._last = result
@@ -451,20 +463,55 @@ class WlsEstimator:
     def _largest_normalized_residual(
         self, m: _Model, frame: MeasurementFrame, w: np.ndarray
     ) -> int:
-        """Scalar with the largest normalized residual above the threshold, else -1."""
+        """Scalar with the largest normalized residual above the threshold, else -1.
+
+        -1 also when that residual is not identifiable: correlated with another
+        one at ``|rho| >= RHO_MAX`` (see :data:`RHO_MAX`).
+        """
         order = np.argsort(-np.abs(w), kind="stable")[: self.lnr_candidates]
-        best, best_rn = -1, self.lnr_threshold
+        best_row, best_rn, best_col = -1, self.lnr_threshold, np.zeros(0)
+        diag: dict[int, float] = {}
         for start in range(0, len(order), _LNR_CHUNK):
             chunk = order[start : start + _LNR_CHUNK]
             if np.abs(w[chunk[0]]) / np.sqrt(S_MIN) <= best_rn:
                 break  # no later candidate can beat the best (S_ii >= S_MIN)
-            s = self._sensitivities(m, frame, chunk, w)
+            cols = self._sensitivities(m, frame, chunk, w, full=True)
+            s = np.abs(cols[np.arange(len(chunk)), chunk])
+            diag.update(zip(chunk.tolist(), s.tolist(), strict=True))
             ok = s >= S_MIN
             rn = np.where(ok, np.abs(w[chunk]) / np.sqrt(np.where(ok, s, 1.0)), 0.0)
             k = int(np.argmax(rn))
             if rn[k] > best_rn:
-                best, best_rn = int(m.sc[chunk[k]]), float(rn[k])
-        return best
+                best_row, best_rn, best_col = int(chunk[k]), float(rn[k]), cols[k]
+        if best_row < 0 or self._has_twin(m, frame, w, best_row, best_col, diag):
+            return -1
+        return int(m.sc[best_row])
+
+    def _has_twin(
+        self,
+        m: _Model,
+        frame: MeasurementFrame,
+        w: np.ndarray,
+        row: int,
+        col: np.ndarray,
+        diag: dict[int, float],
+    ) -> bool:
+        """Whether residual ``row`` is correlated at ``|rho| >= RHO_MAX`` with another one.
+
+        ``col`` is its column of the weighted residual sensitivity matrix
+        (``S_ji`` for every ``j``); ``rho_ij = S_ij / sqrt(S_ii S_jj)``.
+        The most coupled residuals are checked, their ``S_jj`` computed if unknown.
+        """
+        coupled = np.argsort(-np.abs(col), kind="stable")
+        coupled = coupled[coupled != row][:_LNR_CHUNK]
+        unknown = np.array([j for j in coupled.tolist() if j not in diag], dtype=np.int64)
+        if unknown.size:
+            s = self._sensitivities(m, frame, unknown, w)
+            diag.update(zip(unknown.tolist(), s.tolist(), strict=True))
+        s_jj = np.array([diag[j] for j in coupled.tolist()])
+        ok = s_jj >= S_MIN
+        rho = np.abs(col[coupled][ok]) / np.sqrt(diag[row] * s_jj[ok])
+        return bool((rho >= RHO_MAX).any())
 
     def _sensitivities(
         self,

@@ -1,0 +1,216 @@
+"""Generators of malformed input, shared by the property tests and the malformed-input sweep.
+
+- :func:`full_scenario`: a valid scenario with every section (schema level: no network
+  is loaded for it), the base every mutation starts from;
+- :func:`numeric_paths`: every numeric field of the schema, found by walking the pydantic
+  models (a new section is covered without touching this file);
+- :func:`set_path` / :func:`yaml_with_duplicate`: mutate a scenario dict or its YAML text.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+import types
+import typing
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from gridtwin.scenario import Scenario
+
+BAD_NUMBERS = [float("inf"), float("-inf"), float("nan"), True, False]
+"""Values refused by every numeric field: non-finite numbers and booleans."""
+
+
+def full_scenario() -> dict[str, Any]:
+    """A valid scenario using every section (checked by the schema only)."""
+    return {
+        "name": "full",
+        "seed": 3,
+        "time": {
+            "start": "2016-06-21T00:00:00+01:00",
+            "duration": "2h",
+            "step": "15min",
+            "real_time_factor": 1.0,
+        },
+        "grid": {"pandapower": "case33bw"},
+        "profiles": {"source": "none", "load_scale": 1.0, "sgen_scale": 1.0},
+        "events": [{"at": "30min", "type": "load_scale", "target": "all", "factor": 1.2}],
+        "recording": {
+            "flush_every_steps": 10,
+            "influx": {"url": "http://localhost:8086", "batch_points": 10},
+        },
+        "measurements": {
+            "seed": 4,
+            "classes": {
+                "scada": {"accuracy_percent": 1.0, "dropout_probability": 0.1},
+                "smart_meter": {"sigma_abs": 0.01, "latency_s": "15min", "interval_s": "15min"},
+            },
+            "plan": [
+                {"device": "scada", "at": "substation"},
+                {"device": "smart_meter", "at": "every_nth_bus", "n": 2},
+                {"device": "smart_meter", "at": "loads", "share": 0.5, "active_from": "15min"},
+            ],
+        },
+        "estimation": {"chi2_confidence": 0.95, "lnr_threshold": 3.0, "max_bad_data_removals": 2},
+        "voltage_control": {
+            "band_mv_pu": [0.95, 1.05],
+            "band_lv_pu": [0.9, 1.1],
+            "oltc": {"set_point_pu": 1.0, "dead_band_pu": 0.01, "ldc_r_pu": 0.0, "ldc_x_pu": 0.0},
+            "local": {
+                "response_time_s": 5.0,
+                "q_u": {"v_pu": [0.9, 1.1], "y_pu": [0.4, -0.4]},
+                "p_u": {"v_pu": [1.05, 1.1], "y_pu": [1.0, 0.0]},
+            },
+            "central": {"interval": "15min", "margin_pu": 0.01, "q_limit_pu": 0.4},
+        },
+        "reconfiguration": {
+            "every": "1h",
+            "horizon": "2h",
+            "period": "1h",
+            "loss_cost_per_mwh": 50.0,
+            "reliability": 1.0,
+            "switching_cost": 1.0,
+            "violation_cost_per_percent_h": 1.0,
+            "max_evaluations": 10,
+            "time_limit_s": 5.0,
+            "vm_min_pu": 0.9,
+            "vm_max_pu": 1.1,
+            "max_loading_percent": 100.0,
+            "seed": 5,
+        },
+        "forecasting": {
+            "model": "persistence",
+            "quantiles": [0.1, 0.5, 0.9],
+            "latitude": 50.0,
+            "longitude": 8.0,
+            "seed": 6,
+        },
+        "flisr": {"vm_min_pu": 0.9, "vm_max_pu": 1.1, "max_loading_percent": 100.0},
+        "limits": {"max_steps": 1000, "max_store_gb": 1.0},
+    }
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The members of a union/optional (the annotation itself otherwise)."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [a for a in typing.get_args(annotation) if a is not type(None)]
+    return [annotation]
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _is_numeric(annotation: Any) -> bool:
+    found: set[Any] = set()
+    stack = [annotation]
+    while stack:
+        item = stack.pop()
+        if item in (int, float, bool):
+            found.add(item)
+        if typing.get_origin(item) is not None or isinstance(item, types.UnionType):
+            stack.extend(typing.get_args(item))
+    return bool(found & {int, float}) and bool not in found
+
+
+def numeric_paths(data: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    """Every numeric field reachable in ``data`` (default :func:`full_scenario`), as key paths.
+
+    A path is a tuple of keys and list indices, e.g. ``("measurements", "plan", 1, "n")``.
+    Lists and tuples of numbers give a path to their first item.
+    """
+    data = full_scenario() if data is None else data
+    out: list[tuple[Any, ...]] = []
+
+    def walk(model: type[BaseModel], node: dict[str, Any], path: tuple[Any, ...]) -> None:
+        for name, field in model.model_fields.items():
+            members = _unwrap(field.annotation)
+            sub = node.get(name)
+            for member in members:
+                origin = typing.get_origin(member)
+                args = typing.get_args(member)
+                if _is_model(member):
+                    if isinstance(sub, dict):
+                        walk(member, sub, (*path, name))
+                elif origin is list and args and _is_model(args[0]):
+                    for i, item in enumerate(sub or []):
+                        walk(args[0], item, (*path, name, i))
+                elif origin is dict and len(args) == 2 and _is_model(args[1]):
+                    for key, item in (sub or {}).items():
+                        walk(args[1], item, (*path, name, key))
+                elif origin in (list, tuple) and _is_numeric(member):
+                    if isinstance(sub, list | tuple) and sub:
+                        out.append((*path, name, 0))
+                elif _is_numeric(member) and not (
+                    isinstance(member, type) and issubclass(member, enum.Enum)
+                ):
+                    out.append((*path, name))
+                else:
+                    continue
+                break
+
+    walk(Scenario, data, ())
+    return sorted(set(out), key=str)
+
+
+def set_path(data: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    """A copy of ``data`` with the item at ``path`` set to ``value`` (mappings made as needed)."""
+    data = copy.deepcopy(data)
+    node: Any = data
+    for key in path[:-1]:
+        node = node.setdefault(key, {}) if isinstance(node, dict) else node[key]
+    node[path[-1]] = value
+    return data
+
+
+def field_text(path: tuple[Any, ...]) -> str:
+    """How a message names ``path``: ``measurements.plan[1].n``; a list item names its list."""
+    if (
+        isinstance(path[-1], int)
+        and not isinstance(path[-2], int)
+        and path[-2]
+        not in (
+            "events",
+            "plan",
+        )
+    ):
+        path = path[:-1]
+    text = ""
+    for key in path:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
+    return text
+
+
+def yaml_with_duplicate(data: dict[str, Any], path: tuple[str, ...]) -> str:
+    """YAML text of ``data`` in which the mapping at ``path[:-1]`` gives key ``path[-1]`` twice."""
+    lines: list[str] = []
+
+    def emit(node: Any, indent: int, at: tuple[str, ...]) -> None:
+        pad = " " * indent
+        for key, value in node.items():
+            here = (*at, key)
+            times = 2 if here == path else 1
+            for _ in range(times):
+                if isinstance(value, dict) and value:
+                    lines.append(f"{pad}{key}:")
+                    emit(value, indent + 2, here)
+                else:
+                    flow = yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
+                    flow = flow.removesuffix("\n...").removesuffix("...").strip()
+                    lines.append(f"{pad}{key}: {flow}")
+
+    emit(data, 0, ())
+    return "\n".join(lines) + "\n"
+
+
+def mapping_paths(data: dict[str, Any], at: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every key path of nested mappings (not inside lists) in ``data``."""
+    out = []
+    for key, value in data.items():
+        out.append((*at, key))
+        if isinstance(value, dict):
+            out.extend(mapping_paths(value, (*at, key)))
+    return out
