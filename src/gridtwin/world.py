@@ -571,7 +571,7 @@ def run_scenario(
             element_names(net, name) if name != "grid" else ["grid"], TABLE_FIELDS[name]
         )
         for name in scenario.recording.tables
-        if name in TABLE_FIELDS and (name == "grid" or len(net[name]))
+        if name in TABLE_FIELDS  # empty element tables are written empty with their schema
     }
     plan = prep.plan
     if plan is not None:

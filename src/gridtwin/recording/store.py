@@ -7,6 +7,13 @@ reads a whole table in one call.
 
 Long format, one row per element and step: ``time`` (UTC), ``sim_time_s``,
 ``element`` (name), then the fields with units in their names.
+
+Every table the store knows of is present after :meth:`ParquetStore.close`,
+with an empty part carrying its schema when nothing was recorded: the
+per-step tables it was given, and the free-form tables announced with
+``append_rows(name, [])`` whose schema is in :data:`ROW_SCHEMAS`. Free-form
+rows are written with that schema, so ``time`` is ``timestamp[ms, UTC]`` and
+``element`` a dictionary (pandas: category) in every table.
 """
 
 from __future__ import annotations
@@ -19,7 +26,29 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["ParquetStore", "TableSpec"]
+__all__ = ["ROW_SCHEMAS", "ParquetStore", "TableSpec"]
+
+TIME = pa.timestamp("ms", "UTC")
+ELEMENT = pa.dictionary(pa.int32(), pa.string())
+ROW_SCHEMAS: dict[str, pa.Schema] = {
+    "switch": pa.schema(
+        [("time", TIME), ("sim_time_s", pa.int64()), ("element", ELEMENT), ("closed", pa.bool_())]
+    ),
+    "events": pa.schema(
+        [
+            ("time", TIME),
+            ("sim_time_s", pa.int64()),
+            ("type", pa.string()),
+            ("target", pa.string()),
+            ("params", pa.string()),
+        ]
+    ),
+    "bad_data_removed": pa.schema(
+        [("time", TIME), ("sim_time_s", pa.int64()), ("element", ELEMENT)]
+    ),
+}
+"""Schemas of the free-form tables: their rows are written with them, and an
+announced table without rows is written empty with its schema."""
 
 
 @dataclass(slots=True)
@@ -84,7 +113,11 @@ class ParquetStore:
             self._flush_table(table)
 
     def append_rows(self, table: str, rows: list[dict]) -> None:
-        """Add free-form rows (events, switch changes); written at the next flush."""
+        """Add free-form rows (events, switch changes); written at the next flush.
+
+        ``append_rows(table, [])`` announces a table: :meth:`close` writes it
+        empty with its schema (:data:`ROW_SCHEMAS`) if no row ever comes.
+        """
         self._rows.setdefault(table, []).extend(rows)
 
     def flush(self) -> None:
@@ -93,10 +126,25 @@ class ParquetStore:
             self._flush_table(table)
         for table, rows in self._rows.items():
             if rows:
-                self._write(table, pa.Table.from_pylist(rows))
+                self._write(table, _rows_table(table, rows))
                 rows.clear()
 
-    close = flush
+    def close(self) -> None:
+        """Write everything buffered, then an empty part for every table still without one."""
+        self.flush()
+        for table, buf in self._buffers.items():
+            if table not in self._parts:
+                self._write(table, self._empty_step_table(buf.spec))
+        for table in self._rows:
+            if table not in self._parts and table in ROW_SCHEMAS:
+                self._write(table, ROW_SCHEMAS[table].empty_table())
+
+    @staticmethod
+    def _empty_step_table(spec: TableSpec) -> pa.Table:
+        fields = [("time", pa.timestamp("s", "UTC")), ("sim_time_s", pa.int64())]
+        fields.append(("element", ELEMENT))
+        fields += [(name, pa.from_numpy_dtype(dtype)) for name, dtype in spec.fields.items()]
+        return pa.schema(fields).empty_table()
 
     def _flush_table(self, table: str) -> None:
         buf = self._buffers[table]
@@ -128,3 +176,16 @@ class ParquetStore:
         tmp.rename(folder / f"part-{part:05d}.parquet")  # atomic: readers never see half a part
         self._parts[table] = part + 1
         self.rows_written[table] = self.rows_written.get(table, 0) + data.num_rows
+
+
+def _rows_table(table: str, rows: list[dict]) -> pa.Table:
+    """Free-form rows as Arrow: with the table's schema if it has one, else inferred with
+    ``time`` as ``timestamp[ms, UTC]`` and ``element`` as a dictionary, like every table."""
+    if table in ROW_SCHEMAS:
+        return pa.Table.from_pylist(rows, schema=ROW_SCHEMAS[table])
+    data = pa.Table.from_pylist(rows)
+    for name, kind in (("time", TIME), ("element", ELEMENT)):
+        if name in data.column_names:
+            i = data.column_names.index(name)
+            data = data.set_column(i, name, data.column(name).cast(kind))
+    return data
