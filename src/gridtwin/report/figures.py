@@ -117,8 +117,7 @@ def time_figure(
 def add_series(fig: Any, binned: Binned, names: dict[str, str], unit: str) -> None:
     """One line per series (label -> key), with the envelope when binned, and a hover."""
     data: dict[str, Any] = {"t": binned.t_ms}
-    for i, (label, key) in enumerate(names.items()):
-        color = PALETTE[i % len(PALETTE)]
+    for i, key in enumerate(names.values()):
         data[f"m{i}"] = binned.mean[key].astype(np.float32)
         if binned.bin_s is not None:
             data[f"lo{i}"] = binned.low[key].astype(np.float32)

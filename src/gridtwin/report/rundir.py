@@ -55,7 +55,40 @@ class RunDir:
 
     def has(self, table: str) -> bool:
         """Whether ``table`` is present and holds at least one row."""
-        return table in self.tables and len(self.read(table)) > 0
+        return table in self.tables and self.rows(table) > 0
+
+    def rows(self, table: str) -> int:
+        """Rows of ``table`` from the parts' metadata (nothing is read)."""
+        import pyarrow.parquet as pq
+
+        parts = sorted((self.path / f"{table}.parquet").glob("part-*.parquet"))
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+
+    def matrix(self, table: str, column: str) -> tuple[Any, list[str], Any]:
+        """A per-step table's column as steps x elements.
+
+        Returns
+        -------
+        sim_time_s : ndarray, shape (steps,)
+        elements : list of str
+        values : ndarray, shape (steps, elements)
+            Rows in step order; the store writes each step's elements in one order.
+        """
+        import numpy as np
+        import pyarrow.parquet as pq
+
+        key = f"matrix:{table}:{column}"
+        if key not in self._cache:
+            data = pq.read_table(
+                self.path / f"{table}.parquet", columns=["sim_time_s", "element", column]
+            )
+            element = data.column("element")
+            names = [str(x) for x in element.chunk(0).dictionary] if element.num_chunks else []
+            n = max(len(names), 1)
+            values = data.column(column).to_numpy().reshape(-1, n)
+            steps = np.asarray(data.column("sim_time_s").to_numpy()[::n])
+            self._cache[key] = (steps, names, values)
+        return self._cache[key]
 
     def read(self, table: str, columns: list[str] | None = None) -> Any:
         """A table as a pandas DataFrame (all its parts); cached per column set."""

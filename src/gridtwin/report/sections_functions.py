@@ -15,6 +15,7 @@ import html
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from bokeh.models import ColumnDataSource, HoverTool
 
 from gridtwin.report.figures import PALETTE, add_series, bin_series, time_figure
@@ -39,13 +40,10 @@ def estimation(ctx: Context) -> Section | None:
     est = run.read("estimation")
     t = est.sim_time_s.to_numpy()
     if run.has("estimate_bus"):
-        eb = run.read("estimate_bus", columns=["sim_time_s", "vm_error_pu"])
-        err = eb.assign(a=eb.vm_error_pu.abs()).groupby("sim_time_s").a
-        mean, peak = err.mean(), err.max()
+        steps, _, err = run.matrix("estimate_bus", "vm_error_pu")
+        err = np.abs(err)
         b = bin_series(
-            mean.index.to_numpy(),
-            ctx.start_ms,
-            {"mean": mean.to_numpy(), "max": peak.to_numpy()},
+            steps, ctx.start_ms, {"mean": np.nanmean(err, axis=1), "max": np.nanmax(err, axis=1)}
         )
         fig = time_figure("se_error", "|Vm| estimate − truth over buses", "[pu]", ctx.events_ms)
         add_series(fig, b, {"mean |error|": "mean", "max |error|": "max"}, "pu")
@@ -152,11 +150,9 @@ def voltage(ctx: Context) -> Section | None:
     vc = run.scenario.get("voltage_control") or {}
     low, high = vc.get("band_mv_pu") or (0.95, 1.05)
     step_s = float(lookup(run.kpis, "run.step_s") or 900)
-    bus = run.read("bus", columns=["element", "vm_pu", "energized"])
-    outside = bus.energized & ((bus.vm_pu < low) | (bus.vm_pu > high))
-    minutes = (outside.groupby(bus.element, observed=False).sum() * step_s / 60).sort_values(
-        ascending=False
-    )
+    _, buses, vm = run.matrix("bus", "vm_pu")
+    outside = run.matrix("bus", "energized")[2] & ((vm < low) | (vm > high))
+    minutes = pd.Series(outside.sum(axis=0) * step_s / 60, index=buses).sort_values(ascending=False)
     shown = minutes.head(30)
     s.text(
         f'<p class="sub">Band {low}..{high} pu (voltage_control.band_mv_pu) on every bus; '
@@ -178,23 +174,16 @@ def voltage(ctx: Context) -> Section | None:
     s.plot(bar)
     steps = _steps(ctx)
     if run.has("trafo"):
-        tr = run.read("trafo", columns=["sim_time_s", "element", "tap_pos"])
-        wide = tr.pivot_table(
-            index="sim_time_s", columns="element", values="tap_pos", observed=True
-        )
+        _, trafos, tap = run.matrix("trafo", "tap_pos")
         taps = time_figure("vc_taps", "Transformer tap positions", "tap [-]", ctx.events_ms)
-        b = bin_series(steps, ctx.start_ms, {str(c): wide[c].to_numpy() for c in wide.columns})
-        add_series(taps, b, {str(c): str(c) for c in wide.columns[:6]}, "")
+        b = bin_series(steps, ctx.start_ms, {t: tap[:, i] for i, t in enumerate(trafos[:6])})
+        add_series(taps, b, {t: t for t in trafos[:6]}, "")
         s.plot(taps)
     if run.has("sgen"):
-        sg = run.read("sgen", columns=["sim_time_s", "p_mw", "q_mvar"])
-        tot = sg.groupby("sim_time_s")[["p_mw", "q_mvar"]].sum()
+        sgen_t, _, p = run.matrix("sgen", "p_mw")
+        q = run.matrix("sgen", "q_mvar")[2]
         der = time_figure("vc_der", "DER total P and Q (as served)", "[MW] / [MVAr]", ctx.events_ms)
-        b = bin_series(
-            tot.index.to_numpy(),
-            ctx.start_ms,
-            {"p": tot.p_mw.to_numpy(), "q": tot.q_mvar.to_numpy()},
-        )
+        b = bin_series(sgen_t, ctx.start_ms, {"p": p.sum(axis=1), "q": q.sum(axis=1)})
         add_series(der, b, {"P [MW]": "p", "Q [MVAr]": "q"}, "")
         s.plot(der)
     rows = [

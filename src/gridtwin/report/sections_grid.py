@@ -144,27 +144,23 @@ def _top_lines(ctx: Context, steps_s: np.ndarray, n: int = 5) -> tuple[Any, dict
     series: dict[str, np.ndarray] = {}
     names: dict[str, str] = {}
     if ctx.run.has("line"):
-        line = ctx.run.read("line", columns=["sim_time_s", "element", "loading_percent"])
-        wide = line.pivot_table(
-            index="sim_time_s", columns="element", values="loading_percent", observed=True
-        )
-        peak = wide.max().dropna().sort_values(ascending=False)
-        for i, name in enumerate(peak.index[:n]):
-            series[f"l{i}"] = wide[name].reindex(steps_s).to_numpy()
-            names[str(name)] = f"l{i}"
-        series["max"] = wide.max(axis=1).reindex(steps_s).to_numpy()
-    else:
-        series["max"] = ctx.run.read("grid").line_loading_max_percent.to_numpy()
+        steps, lines, loading = ctx.run.matrix("line", "loading_percent")
+        with np.errstate(all="ignore"):
+            peak = np.nanmax(np.where(np.isfinite(loading), loading, -np.inf), axis=0)
+        for i, j in enumerate(np.argsort(-peak)[:n]):
+            series[f"l{i}"] = loading[:, j]
+            names[lines[j]] = f"l{i}"
+        steps_s = steps
+    series["max"] = ctx.run.read("grid").line_loading_max_percent.to_numpy()
     return bin_series(steps_s, ctx.start_ms, series), names
 
 
 def _heatmap(ctx: Context, x_range: Any) -> Any:
     """Bus by time, Vm [pu] (NaN where a bus is de-energized); max per bin for long runs."""
-    bus = ctx.run.read("bus", columns=["sim_time_s", "element", "vm_pu", "energized"])
-    names = [str(c) for c in bus.element.cat.categories]
+    steps, names, vm = ctx.run.matrix("bus", "vm_pu")
+    energized = ctx.run.matrix("bus", "energized")[2]
+    vm = np.where(energized, vm, np.nan)
     n_bus = len(names)
-    steps = bus.sim_time_s.to_numpy()[::n_bus] if n_bus else np.zeros(0)
-    vm = np.where(bus.energized.to_numpy(), bus.vm_pu.to_numpy(), np.nan).reshape(-1, n_bus)
     label = "every step"
     if len(steps) > HEAT_MAX_COLUMNS:
         k = int(np.ceil(len(steps) / HEAT_MAX_COLUMNS))
