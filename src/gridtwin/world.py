@@ -44,7 +44,7 @@ from gridtwin.recording.recorder_sim import (
     SE_TABLE_FIELDS,
     TABLE_FIELDS,
 )
-from gridtwin.recording.store import ParquetStore, TableSpec
+from gridtwin.recording.store import ParquetStore, TableSpec, new_run_id
 from gridtwin.report.kpis import GridKpis
 from gridtwin.report.se_kpis import SeKpis
 from gridtwin.scenario import Scenario, check_against_net, dump_scenario
@@ -556,6 +556,7 @@ def run_scenario(
         run_dir = Path(out_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "scenario.yaml").write_text(dump_scenario(scenario), encoding="utf-8")
+    run_id = new_run_id(run_dir)  # unique per run: InfluxDB tag and kpis.json run.run_id
     handler = _setup_logging(run_dir)
     log.info(
         "run %s: %d steps of %d s on %s (%s)",
@@ -628,7 +629,9 @@ def run_scenario(
         reliability_kpis = ReliabilityKpis.from_net(net, step_s)
     flisr = None
     influx_report = None
-    recording_store = influx.attach(store, run_dir, scenario, tables, net) if influx else store
+    recording_store = (
+        influx.attach(store, run_dir, scenario, tables, net, run_id=run_id) if influx else store
+    )
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # mosaik prints a banner
             world = mosaik.World(
@@ -703,6 +706,7 @@ def run_scenario(
         wall_s = wallclock.perf_counter() - t0
         sections = kpis.sections(wall_s=wall_s, sim_seconds=kpis.steps * step_s)
         sections["run"]["completed"] = kpis.steps == scenario.n_steps
+        sections["run"]["run_id"] = run_id
         if se_kpis is not None:
             sections["se"] = se_kpis.section()
         if reconfig_kpis is not None:

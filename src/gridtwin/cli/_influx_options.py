@@ -21,7 +21,7 @@ __all__ = [
 
 INFLUX_HELP = "Also write the run to InfluxDB at this URL (e.g. http://localhost:8086)."
 DB_HELP = "InfluxDB database (v1) or bucket (v2)."
-API_HELP = "InfluxDB write API: v1 (/write, default) or v2 (bucket, org, token)."
+API_HELP = "InfluxDB write API: v1 (/write) or v2 (bucket, org, token)."
 ORG_HELP = "InfluxDB v2 organization (default: GRIDTWIN_INFLUX_ORG)."
 RP_HELP = "InfluxDB v1 retention policy (default: the database's default)."
 

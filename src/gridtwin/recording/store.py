@@ -18,6 +18,7 @@ rows are written with that schema, so ``time`` is ``timestamp[ms, UTC]`` and
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["ROW_SCHEMAS", "ParquetStore", "TableSpec"]
+__all__ = ["ROW_SCHEMAS", "ParquetStore", "TableSpec", "new_run_id"]
 
 TIME = pa.timestamp("ms", "UTC")
 ELEMENT = pa.dictionary(pa.int32(), pa.string())
@@ -189,3 +190,12 @@ def _rows_table(table: str, rows: list[dict]) -> pa.Table:
             i = data.column_names.index(name)
             data = data.set_column(i, name, data.column(name).cast(kind))
     return data
+
+
+def new_run_id(run_dir: Path) -> str:
+    """A run id unique per run: the run directory's name and a random suffix.
+
+    Two runs written to the same ``--out`` name get different ids, so they
+    never mix in InfluxDB; ``kpis.json`` keeps it as ``run.run_id``.
+    """
+    return f"{Path(run_dir).name}-{secrets.token_hex(3)}"

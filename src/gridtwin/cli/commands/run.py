@@ -43,7 +43,9 @@ def run(
             "--influx-db", help=DB_HELP + " Default: recording.influx.database, else gridtwin."
         ),
     ] = None,
-    influx_api: Annotated[str | None, typer.Option("--influx-api", help=API_HELP)] = None,
+    influx_api: Annotated[
+        str | None, typer.Option("--influx-api", help=API_HELP + " Default: v1.")
+    ] = None,
     influx_org: Annotated[str | None, typer.Option("--influx-org", help=ORG_HELP)] = None,
 ) -> None:
     """Run SCENARIO and write its run directory.

@@ -13,7 +13,7 @@ def scenarios() -> None:
     """List the scenarios that ship with gridtwin, one line each: name, then description."""
     import yaml
 
-    paths = sorted(shipped_scenarios_dir().glob("*.yaml"))
+    paths = sorted(shipped_scenarios_dir().glob("*.yaml"), key=lambda p: p.stem)
     width = max((len(p.stem) for p in paths), default=0)
     for path in paths:
         try:
