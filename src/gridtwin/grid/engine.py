@@ -18,7 +18,7 @@ import pandapower as pp
 
 from gridtwin.grid.state import GridState
 
-__all__ = ["PowerFlowEngine", "PowerFlowResult", "make_engine"]
+__all__ = ["UNRATED_KA", "PowerFlowEngine", "PowerFlowResult", "line_unrated", "make_engine"]
 
 
 @dataclass(slots=True)
@@ -98,3 +98,17 @@ def make_engine(name: str, net: pp.pandapowerNet) -> PowerFlowEngine:
 
         return PandapowerEngine(net)
     raise ValueError(f"unknown engine {name!r}; expected power-grid-model or pandapower")
+
+
+UNRATED_KA = 1000.0
+"""A line rated at this current [kA] or more has no real rating: pandapower's
+placeholders (``max_i_ka`` 99999 in case33bw and other case files) are far
+above any distribution line."""
+
+
+def line_unrated(net: pp.pandapowerNet) -> np.ndarray:
+    """Lines without a real current rating; their loading is NaN, never a 0.0 % that looks real."""
+    rating = net.line["max_i_ka"].to_numpy(float) if "max_i_ka" in net.line else None
+    if rating is None:
+        return np.ones(len(net.line), dtype=bool)
+    return ~(rating < UNRATED_KA)

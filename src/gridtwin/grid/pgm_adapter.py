@@ -25,7 +25,7 @@ import numpy as np
 import pandapower as pp
 from power_grid_model import ComponentType, DatasetType, LoadGenType, initialize_array
 
-from gridtwin.grid.engine import PowerFlowResult
+from gridtwin.grid.engine import PowerFlowResult, line_unrated
 from gridtwin.grid.state import GridState, Injections
 from gridtwin.grid.topology import SwitchMap
 
@@ -100,6 +100,7 @@ class PgmAdapter:
         }
         self.switches = SwitchMap.from_net(net)
         self._fractions = _load_fractions(net)
+        self.line_unrated = line_unrated(net)  # loading NaN: no real rating
         self.input_data, self.ids = self._convert(net)
         self._sym_load_ids = np.concatenate([self.ids.load.ravel(), self.ids.storage])
         self._sym_gen_ids = np.concatenate([self.ids.sgen, self.ids.bus_gen])
@@ -284,7 +285,7 @@ class PgmAdapter:
             line_q_to_mvar=line["q_to"] / MW_TO_W,
             line_i_from_ka=line["i_from"] * _KA_PER_A,
             line_i_to_ka=line["i_to"] * _KA_PER_A,
-            line_loading_percent=line["loading"] * 100.0,
+            line_loading_percent=np.where(self.line_unrated, np.nan, line["loading"] * 100.0),
             trafo_p_hv_mw=trafo["p_from"] / MW_TO_W if trafo is not None else empty,
             trafo_q_hv_mvar=trafo["q_from"] / MW_TO_W if trafo is not None else empty,
             trafo_p_lv_mw=trafo["p_to"] / MW_TO_W if trafo is not None else empty,

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pandapower as pp
 
-from gridtwin.grid.engine import PowerFlowResult, table_sizes
+from gridtwin.grid.engine import PowerFlowResult, line_unrated, table_sizes
 from gridtwin.grid.state import GridState
 
 __all__ = ["PandapowerEngine"]
@@ -46,6 +46,7 @@ class PandapowerEngine:
         self.sizes = table_sizes(net)
         self.tolerance_mva = tolerance_mva
         self._n_sgen = len(net.sgen)
+        self._line_unrated = line_unrated(net)  # loading NaN: no real rating
         for bus in net.bus.index:  # injections from external components, one per bus
             pp.create_sgen(self.net, bus, p_mw=0.0, name="gridtwin bus injection")
         self.net.load["scaling"] = 1.0
@@ -129,7 +130,9 @@ class PandapowerEngine:
             line_q_to_mvar=res("line", "q_to_mvar"),
             line_i_from_ka=res("line", "i_from_ka"),
             line_i_to_ka=res("line", "i_to_ka"),
-            line_loading_percent=res("line", "loading_percent"),
+            line_loading_percent=np.where(
+                self._line_unrated, np.nan, res("line", "loading_percent")
+            ),
             trafo_p_hv_mw=res("trafo", "p_hv_mw"),
             trafo_q_hv_mvar=res("trafo", "q_hv_mvar"),
             trafo_p_lv_mw=res("trafo", "p_lv_mw"),

@@ -220,8 +220,8 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
                     "vm_min_pu": _nanmin(r.bus_vm_pu, live),
                     "vm_max_pu": _nanmax(r.bus_vm_pu, live),
                     "line_loading_max_percent": (
-                        float(r.line_loading_percent.max())
-                        if r.line_loading_percent.size
+                        float(np.nanmax(r.line_loading_percent))
+                        if np.isfinite(r.line_loading_percent).any()
                         else np.nan
                     ),
                     "deenergized_buses": int(live.size - live.sum()) if r.converged else 0,

@@ -228,13 +228,16 @@ def summary_sections(kpis: Kpis) -> list[Section]:
     -------
     list of Section
         In a fixed order; a section whose key is missing from ``kpis`` is left
-        out, and so is a row none of whose figures is present.
+        out, and so is a function's row none of whose figures is present (the
+        ``run`` and ``grid`` rows are always there, ``n/a`` where absent).
     """
     out: list[Section] = []
     for title, key, rows in _SECTIONS:
         if key is not None and not kpis.get(key):
             continue
-        kept = tuple(r for r in rows if any(v is not None for v in r.values(kpis)))
+        kept = tuple(
+            r for r in rows if key is None or any(v is not None for v in r.values(kpis))
+        )  # run and grid rows always: an absent figure there shows as n/a
         if kept:
             out.append(Section(title, kept))
         if title == "state estimation":  # forecasting after estimation, as in run's table

@@ -145,10 +145,7 @@ def reconfigure(
     after = solution.assessment
     hours = float(per.duration_h.sum())
     table = Table(
-        title=(
-            f"{net}: {per.n} period(s), {problem.m} switchable lines, "
-            f"search: {STATUS_TEXT.get(str(solution.status), str(solution.status))}"
-        ),
+        title=f"{net}: {per.n} period(s), {problem.m} switchable lines",
         header_style="bold",
     )
     for col in ("figure", "before", "after", "unit"):
@@ -172,7 +169,8 @@ def reconfigure(
     if not problem.all_lines_switchable and names.notna().any():
         shown = [str(names.loc[i]) for i in after.periods[0].open_lines]
         line(f"open lines by name: {', '.join(shown)}")
-    line(f"search: {solution.runtime_s:.2f} s, {solution.power_flows} power flows")
+    status = STATUS_TEXT.get(str(solution.status), str(solution.status))
+    line(f"search: {status}; {solution.runtime_s:.2f} s, {solution.power_flows} power flows")
     if out_file is not None:
         out_file.write_text(json.dumps(solution.to_dict(), indent=1) + "\n", encoding="utf-8")
         line(f"solution: {out_file}")

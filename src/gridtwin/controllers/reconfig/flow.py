@@ -240,6 +240,7 @@ class BatchFlow:
         bad = ~converged
         losses = np.where(bad, np.nan, losses)
         viol[bad] = np.nan
+        line_loading[:, self.adapter.line_unrated] = np.nan  # no real rating: n/a
         line_loading[bad] = np.nan
         trafo_loading[bad] = np.nan
         return FlowBatch(
