@@ -134,4 +134,3 @@ def test_cli_imports_no_heavy_module_for_help_show_scenarios():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
-

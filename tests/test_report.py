@@ -154,7 +154,9 @@ def test_compare_differences_equal_the_kpi_differences(browser, flisr_runs, tmp_
         for row in section.rows:
             cells = table[row.label]
             assert cells[1] == row.text(ka) and cells[2] == row.text(kb)
-            for got, x, y in zip(cells[3].split(" / "), row.values(ka), row.values(kb), strict=True):
+            for got, x, y in zip(
+                cells[3].split(" / "), row.values(ka), row.values(kb), strict=True
+            ):
                 if x is None or y is None:
                     assert got == "n/a"
                     continue

@@ -1,8 +1,8 @@
 """The run-directory contract over every shipped scenario (short runs, in-process).
 
-    scenario (shortened, events inside) ──► run_scenario ──► run dir
-        every README table present (empty with its schema when nothing happened),
-        one dtype per column name across all tables and runs, a unique run_id.
+scenario (shortened, events inside) ──► run_scenario ──► run dir
+    every README table present (empty with its schema when nothing happened),
+    one dtype per column name across all tables and runs, a unique run_id.
 """
 
 from __future__ import annotations
