@@ -6,8 +6,9 @@ Runs each command as a user does (a new Python process, `python -m gridtwin`)
 ``--repeat`` times after one warm-up (the SimBench net cache is filled, files
 are in the page cache: "after the first run") and prints the median wall
 time. With ``--before REV`` the same commands run on the source of git
-revision REV too (extracted with `git archive` into a temporary folder), so
-before and after are measured side by side on the same machine state.
+revision REV too (extracted with `git archive` into a temporary folder),
+alternating with the current source run by run, so before and after see the
+same machine load.
 """
 
 from __future__ import annotations
@@ -49,11 +50,18 @@ def wall_s(src: Path, args: list[str]) -> float:
     return elapsed
 
 
-def measure(src: Path, run_dir: Path, repeat: int) -> dict[str, float]:
-    out = {}
+def measure(sources: dict[str, Path], run_dir: Path, repeat: int) -> dict[str, dict[str, float]]:
+    """Median wall time per source and command; sources alternate run by run (fair under load)."""
+    out: dict[str, dict[str, float]] = {label: {} for label in sources}
     for name, args in commands(run_dir).items():
-        wall_s(src, args)  # warm-up: caches filled
-        out[name] = statistics.median(wall_s(src, args) for _ in range(repeat))
+        samples: dict[str, list[float]] = {label: [] for label in sources}
+        for src in sources.values():
+            wall_s(src, args)  # warm-up: caches filled
+        for _ in range(repeat):
+            for label, src in sources.items():
+                samples[label].append(wall_s(src, args))
+        for label in sources:
+            out[label][name] = statistics.median(samples[label])
     return out
 
 
@@ -70,7 +78,7 @@ def main() -> None:
              "--out", str(run_dir)],
             env=env, check=True, capture_output=True,
         )  # fmt: skip
-        results = {"after": measure(REPO / "src", run_dir, args.repeat)}
+        sources = {"after": REPO / "src"}
         if args.before:
             old = Path(tmp) / "before"
             old.mkdir()
@@ -80,7 +88,8 @@ def main() -> None:
                 capture_output=True,
             ).stdout
             subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
-            results["before"] = measure(old / "src", run_dir, args.repeat)
+            sources["before"] = old / "src"
+        results = measure(sources, run_dir, args.repeat)
     names = list(results["after"])
     print(f"| command | {' | '.join(f'{k} [s]' for k in results)} |")
     print(f"| --- | {' | '.join('---:' for _ in results)} |")

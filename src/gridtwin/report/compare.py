@@ -126,7 +126,7 @@ def write_comparison(runs: list[RunDir], out: Path) -> Path:
             )
             b = bin_series(g.sim_time_s.to_numpy(), 0.0, {"v": values})
             hours = b.t_ms / 3.6e6
-            fig.line(hours, b.mean["v"], color=PALETTE[i % 10], legend_label=label, width=1.5)
+            fig.line(hours, b.mean["v"], color=PALETTE[i % 10], legend_label=label, line_width=1.5)
         fig.legend.click_policy = "hide"
         curves.plot(fig)
     out = Path(out)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from bokeh.models import BoxAnnotation, ColumnDataSource, HoverTool, Span
+from bokeh.models import BoxAnnotation, ColumnDataSource, HoverTool, Span  # type: ignore[attr-defined]
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
@@ -79,9 +79,9 @@ def bin_series(sim_time_s: np.ndarray, start_ms: float, series: dict[str, np.nda
     keys = groups.mean().index.to_numpy()
     return Binned(
         start_ms + keys * bin_s * 1e3,
-        {k: v.to_numpy() for k, v in groups.mean().items()},
-        {k: v.to_numpy() for k, v in groups.min().items()},
-        {k: v.to_numpy() for k, v in groups.max().items()},
+        {str(k): v.to_numpy() for k, v in groups.mean().items()},
+        {str(k): v.to_numpy() for k, v in groups.min().items()},
+        {str(k): v.to_numpy() for k, v in groups.max().items()},
         bin_s,
     )
 
@@ -129,7 +129,9 @@ def add_series(fig: Any, binned: Binned, names: dict[str, str], unit: str) -> No
         if binned.bin_s is not None:
             fig.varea(x="t", y1=f"lo{i}", y2=f"hi{i}", source=source, color=color, alpha=0.2)
         renderers.append(
-            fig.line(x="t", y=f"m{i}", source=source, color=color, legend_label=label, width=1.5)
+            fig.line(
+                x="t", y=f"m{i}", source=source, color=color, legend_label=label, line_width=1.5
+            )
         )
     tips = [("time", "@t{%F %H:%M}")] + [
         (label, f"@m{i}{{0.[0000]}} {unit}") for i, label in enumerate(names)

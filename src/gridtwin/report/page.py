@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +64,7 @@ class Section:
         self.parts.append(("plot", model))
 
 
-def kv_table(rows: list[tuple[str, ...]], header: tuple[str, ...] | None = None) -> str:
+def kv_table(rows: Sequence[Sequence[str]], header: Sequence[str] | None = None) -> str:
     """A small HTML table; cells that look like numbers are right-aligned."""
 
     def cell(value: str, tag: str = "td") -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from bokeh.models import ColumnDataSource, HoverTool
+from bokeh.models import ColumnDataSource, FactorRange, HoverTool
 
 from gridtwin.report.figures import PALETTE, add_series, bin_series, time_figure
 from gridtwin.report.page import Context, Section, kv_table
@@ -134,7 +134,7 @@ def _fan(ctx: Context, df: Any, target: str, name: str) -> Any:
         {"t": b.t_ms, "lo": b.mean["p10"], "hi": b.mean["p90"], "m": b.mean["p50"]}
     )
     fig.varea(x="t", y1="lo", y2="hi", source=source, alpha=0.3, legend_label="10-90 %")
-    fig.line(x="t", y="m", source=source, legend_label="median", width=1.5)
+    fig.line(x="t", y="m", source=source, legend_label="median", line_width=1.5)
     add_series(fig, b, {"actual": "actual"}, "MW")
     return fig
 
@@ -162,7 +162,7 @@ def voltage(ctx: Context) -> Section | None:
     bar = figure(
         name="vc_violation",
         title="Minutes outside the band per bus (top 30)",
-        x_range=names or ["none"],
+        x_range=FactorRange(*(names or ["none"])),
         height=300,
         sizing_mode="stretch_width",
         tools="save,reset",
@@ -237,7 +237,7 @@ def _switch_timeline(ctx: Context, name: str, title: str) -> Any:
         name=name,
         title=title + ("" if names else " (none after the start)"),
         x_axis_type="datetime",
-        y_range=names or ["none"],
+        y_range=FactorRange(*(names or ["none"])),
         height=max(200, 30 * len(names) + 80),
         sizing_mode="stretch_width",
         tools="xpan,xwheel_zoom,box_zoom,reset,save",

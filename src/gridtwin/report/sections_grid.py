@@ -6,7 +6,14 @@ import html
 from typing import Any
 
 import numpy as np
-from bokeh.models import ColorBar, ColumnDataSource, FixedTicker, HoverTool, LinearColorMapper
+from bokeh.models import (  # type: ignore[attr-defined]
+    ColorBar,
+    ColumnDataSource,
+    FixedTicker,
+    HoverTool,
+    LinearColorMapper,
+    Range1d,
+)
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
@@ -184,7 +191,7 @@ def _heatmap(ctx: Context, x_range: Any) -> Any:
         title=f"Bus voltage by bus and time, Vm [pu] ({label}; grey: de-energized)",
         x_axis_type="datetime",
         x_range=x_range,
-        y_range=(0, n_bus),
+        y_range=Range1d(0, n_bus),
         height=max(260, min(700, 8 * n_bus)),
         sizing_mode="stretch_width",
         tools="xpan,xwheel_zoom,box_zoom,reset,save",
@@ -196,7 +203,7 @@ def _heatmap(ctx: Context, x_range: Any) -> Any:
     fig.image(
         image="image", x="x", y=0, dw=step_s * len(steps) * 1e3, dh=n_bus, color_mapper=mapper,
         source=source,
-    )  # fmt: skip
+    )  # type: ignore[call-arg]  # fmt: skip
     every = max(1, n_bus // 20)
     ticks = list(range(0, n_bus, every))
     fig.yaxis.ticker = FixedTicker(ticks=[t + 0.5 for t in ticks])
