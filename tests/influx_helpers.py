@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow.dataset as ds
@@ -31,6 +32,11 @@ def influx_count(server, db: str, run_id: str, measurement: str, kind: str | Non
 def assert_counts_match(server, db: str, run_dir: Path) -> dict:
     """Every Parquet table has exactly its rows as points in InfluxDB."""
     expected = parquet_counts(run_dir)
-    got = {key: influx_count(server, db, run_dir.name, *key) for key in expected}
+    got = {key: influx_count(server, db, run_id_of(run_dir), *key) for key in expected}
     assert got == expected
     return got
+
+
+def run_id_of(run_dir: Path) -> str:
+    """The run's InfluxDB run_id, as kpis.json records it."""
+    return json.loads((run_dir / "kpis.json").read_text(encoding="utf-8"))["run"]["run_id"]

@@ -38,8 +38,14 @@ def test_demo_scenario_end_to_end(repo, tmp_path):
     assert kpis["grid"]["pf_nonconverged_steps"] == 0
     assert 0.9 < kpis["grid"]["vm_min_pu"] < kpis["grid"]["vm_max_pu"] < 1.1
     assert len(pd.read_parquet(out / "bus.parquet")) == 96 * 97
+    assert (out / "report.html").is_file()  # written at the end of run
     shown = gridtwin("show", str(out))
-    assert shown.returncode == 0 and "grid.losses_mwh" in shown.stdout
+    assert shown.returncode == 0, shown.stderr
+    # show prints the table of the end of run: same figures, same units
+    end_of_run = [ln for ln in proc.stdout.splitlines() if "│" in ln and "wall time" not in ln]
+    shown_rows = [ln for ln in shown.stdout.splitlines() if "│" in ln and "wall time" not in ln]
+    assert end_of_run == shown_rows
+    assert any("energy losses" in ln and "MWh" in ln for ln in shown_rows)
     as_json = gridtwin("show", str(out), "--json")
     assert json.loads(as_json.stdout) == kpis
 
@@ -71,7 +77,9 @@ def test_bad_input_exit_2_one_line(tmp_path):
             "--until: got '7min'; expected a positive multiple",
         ),
         (["run", "mv-rural-day", "--engine", "matpower"], "--engine: got 'matpower'"),
-        (["show", str(tmp_path)], "no kpis.json here"),
+        (["show", str(tmp_path)], "no kpis.json and no tables here"),
+        (["report", str(tmp_path / "nope")], "no such directory"),
+        (["compare", str(tmp_path)], "expected two or more"),
     ]
     for args, fragment in cases:
         proc = gridtwin(*args)
@@ -81,16 +89,20 @@ def test_bad_input_exit_2_one_line(tmp_path):
         assert fragment in proc.stderr
 
 
-def test_scenarios_lists_shipped_ones():
-    proc = gridtwin("scenarios")
+def test_scenarios_lists_shipped_ones(repo):
+    proc = gridtwin("scenarios")  # stdout is a pipe here, as in `gridtwin scenarios | grep`
     assert proc.returncode == 0
-    assert "mv-rural-day" in proc.stdout and "mv-rural-year" in proc.stdout
+    lines = proc.stdout.splitlines()
+    shipped = sorted(p.stem for p in (repo / "scenarios").glob("*.yaml"))
+    assert [ln.split()[0] for ln in lines] == shipped  # one line per scenario, never wrapped
+    assert any(ln.startswith("mv-rural-year ") and "full year" in ln for ln in lines)
 
 
 def test_validate_ok(repo):
     proc = gridtwin("validate", str(repo / "scenarios" / "mv-rural-year.yaml"))
     assert proc.returncode == 0, proc.stderr
     assert "ok: mv-rural-year: 35136 steps" in proc.stdout
+    assert len(proc.stdout.splitlines()) == 1  # one line, also when piped
 
 
 def test_help_explains_every_command():
@@ -99,5 +111,26 @@ def test_help_explains_every_command():
         assert proc.returncode == 0
         assert "Usage" in proc.stdout
     run_help = gridtwin("run", "--help").stdout
-    for option in ("--out", "--seed", "--until", "--engine"):
+    for option in ("--out", "--seed", "--until", "--engine", "--no-report"):
         assert option in run_help
+    assert "<bool>" not in run_help  # a flag takes no value
+    reconfigure_help = gridtwin("reconfigure", "--help").stdout
+    assert "seconds" in reconfigure_help and "budget ." not in reconfigure_help
+    replay_help = " ".join(gridtwin("influx-replay", "--help").stdout.split())
+    assert "default: gridtwin" in replay_help and "scenario's" not in replay_help
+    top = gridtwin("--help").stdout
+    for cmd in ("run", "validate", "scenarios", "show", "report", "compare", "reconfigure"):
+        assert cmd in top
+
+
+def test_cli_imports_no_heavy_module_for_help_show_scenarios():
+    """--help, show and scenarios import only what they need (no pandapower, mosaik, ...)."""
+    code = (
+        "import sys\n"
+        "from gridtwin.cli import app\n"
+        "heavy = ('pandapower', 'mosaik', 'power_grid_model', 'sklearn', 'pvlib', 'simbench',"
+        " 'bokeh', 'pandas')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"

@@ -16,7 +16,7 @@ import pytest
 from gridtwin.scenario import InfluxSpec, load_scenario, scenario_from_dict
 from gridtwin.world import run_scenario
 from tests.conftest import REPO, base_scenario
-from tests.influx_helpers import assert_counts_match, influx_count
+from tests.influx_helpers import assert_counts_match, influx_count, run_id_of
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_tags_fields_and_simulated_time(influx, se_run):
 
 def test_kpis_are_points(influx, se_run):
     answer = influx.query(
-        f'SELECT "losses_mwh" FROM "kpi" WHERE "run_id" = \'{se_run.name}\' AND "section" = \'grid\'',
+        f'SELECT "losses_mwh" FROM "kpi" WHERE "run_id" = \'{run_id_of(se_run)}\' AND "section" = \'grid\'',
         db="se",
     )
     import json
@@ -84,4 +84,4 @@ def test_real_time_mode_stamps_wall_clock(influx, tmp_path):
     rows = answer["results"][0]["series"][0]["values"]
     assert [r[2] for r in rows] == [0, 900, 1800, 2700]
     assert all(before - 1 <= r[0] <= time.time() + 1 for r in rows)
-    assert influx_count(influx, "rt", "rt", "bus", None) == 4 * 33
+    assert influx_count(influx, "rt", result.kpis["run"]["run_id"], "bus", None) == 4 * 33

@@ -42,7 +42,7 @@ def runs(influx, tmp_path_factory) -> list[tuple[str, int, int]]:
         assert result.influx.complete
         assert_counts_match(influx, DB, result.run_dir)  # forecast, control, reconfig tables too
         start = int(sc.time.start.timestamp())
-        out.append((name, start, start + sc.time.duration))
+        out.append((result.kpis["run"]["run_id"], start, start + sc.time.duration))
     return out
 
 

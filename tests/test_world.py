@@ -110,6 +110,7 @@ def test_same_scenario_same_seed_identical_parquet(write_scenario, tmp_path):
         "line.parquet",
         "load.parquet",
         "sgen.parquet",
+        "storage.parquet",
         "switch.parquet",
         "trafo.parquet",
     ]

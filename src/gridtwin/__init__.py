@@ -9,7 +9,6 @@ The public surface is small: load a scenario, run it, read the run directory.
 """
 
 from gridtwin.errors import InputError
-from gridtwin.scenario import Scenario, load_scenario
 
 __all__ = [
     "BuiltWorld",
@@ -25,7 +24,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str):  # lazy: importing gridtwin should not import mosaik
+def __getattr__(name: str):  # lazy: importing gridtwin (and its CLI) stays light
     if name in ("RunResult", "run_scenario", "build_world", "BuiltWorld"):
         from gridtwin import world
 
@@ -34,4 +33,8 @@ def __getattr__(name: str):  # lazy: importing gridtwin should not import mosaik
         from gridtwin import rundir as run_module
 
         return getattr(run_module, name)
+    if name in ("Scenario", "load_scenario"):
+        from gridtwin import scenario
+
+        return getattr(scenario, name)
     raise AttributeError(name)

@@ -45,6 +45,7 @@ class BuiltWorld:
     influx: Any
     runlog: RunLog
     t0: float
+    run_id: str = ""
 
     @property
     def ports(self) -> dict[str, tuple[Any, str]]:
@@ -83,6 +84,7 @@ class BuiltWorld:
             wall_s = wallclock.perf_counter() - self.t0
             sections = self.kpis.sections(wall_s=wall_s, sim_seconds=self.kpis.steps * step_s)
             sections["run"]["completed"] = self.kpis.steps == scenario.n_steps
+            sections["run"]["run_id"] = self.run_id
             for section in self.wiring.sections:
                 sections.update(section())
             text = json.dumps(sections, indent=2) + "\n"

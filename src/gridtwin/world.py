@@ -91,7 +91,7 @@ def _build(
 ) -> BuiltWorld:
     import mosaik
 
-    from gridtwin.recording.store import ParquetStore
+    from gridtwin.recording.store import ParquetStore, new_run_id
     from gridtwin.report.kpis import GridKpis
 
     log.info(
@@ -115,14 +115,17 @@ def _build(
         run_dir, scenario.time.start, wiring.tables, scenario.recording.flush_every_steps
     )
     kpis = GridKpis(step_s=scenario.time.step)
+    run_id = new_run_id(run_dir)  # unique per run: InfluxDB tag and kpis.json run.run_id
     recording = (
-        influx.attach(store, run_dir, scenario, wiring.tables, prep.net) if influx else store
+        influx.attach(store, run_dir, scenario, wiring.tables, prep.net, run_id=run_id)
+        if influx
+        else store
     )
     wiring.recorder_params.update(store=recording, kpis=kpis, on_step=on_step)
     for component in components:
         component.add(wiring)
     wiring.finish()
-    return BuiltWorld(world, wiring, run_dir, store, kpis, influx, runlog, t0)
+    return BuiltWorld(world, wiring, run_dir, store, kpis, influx, runlog, t0, run_id)
 
 
 def run_scenario(

@@ -25,10 +25,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RESULT_FIELDS",
+    "UNRATED_KA",
     "BatchResult",
     "BatchUpdate",
     "PowerFlowEngine",
     "PowerFlowResult",
+    "line_unrated",
     "table_sizes",
 ]
 
@@ -187,3 +189,17 @@ class PowerFlowEngine(Protocol):
 def table_sizes(net: pp.pandapowerNet) -> dict[str, int]:
     """Element counts per pandapower table, as :meth:`PowerFlowResult.failed` needs."""
     return {t: len(net[t]) for t in ("bus", "line", "trafo", "load", "sgen", "storage", "ext_grid")}
+
+
+UNRATED_KA = 1000.0
+"""A line rated at this current [kA] or more has no real rating: pandapower's
+placeholders (``max_i_ka`` 99999 in case33bw and other case files) are far
+above any distribution line."""
+
+
+def line_unrated(net: pp.pandapowerNet) -> np.ndarray:
+    """Lines without a real current rating; their loading is NaN, never a 0.0 % that looks real."""
+    rating = net.line["max_i_ka"].to_numpy(float) if "max_i_ka" in net.line else None
+    if rating is None:
+        return np.ones(len(net.line), dtype=bool)
+    return ~(rating < UNRATED_KA)

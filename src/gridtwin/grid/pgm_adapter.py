@@ -24,7 +24,13 @@ import numpy as np
 import pandapower as pp
 from power_grid_model import ComponentType, DatasetType, LoadGenType, initialize_array
 
-from gridtwin.grid.engine import RESULT_FIELDS, BatchResult, BatchUpdate, PowerFlowResult
+from gridtwin.grid.engine import (
+    RESULT_FIELDS,
+    BatchResult,
+    BatchUpdate,
+    PowerFlowResult,
+    line_unrated,
+)
 from gridtwin.grid.state import GridState, Injections
 from gridtwin.grid.topology import SwitchMap
 from gridtwin.quiet import quiet_logger
@@ -102,6 +108,7 @@ class PgmAdapter:
         }
         self.switches = SwitchMap.from_net(net)
         self._fractions = _load_fractions(net)
+        self.line_unrated = line_unrated(net)  # loading NaN: no real rating
         self.input_data, self.ids = self._convert(net)
         self._sym_load_ids = np.concatenate([self.ids.load.ravel(), self.ids.storage])
         self._sym_gen_ids = np.concatenate([self.ids.sgen, self.ids.bus_gen])
@@ -295,6 +302,9 @@ class PgmAdapter:
         }
         values.update(_branch_values("line", line))
         values.update(_branch_values("trafo", trafo))
+        values["line_loading_percent"] = np.where(  # no real rating: n/a
+            self.line_unrated, np.nan, values["line_loading_percent"]
+        )
         return PowerFlowResult(**values)  # type: ignore[arg-type]
 
     # --- batches: per-scenario changes (MW -> W) and outputs (W -> MW) ---------------
@@ -385,6 +395,8 @@ class PgmAdapter:
             losses = np.full(b, np.nan)
             line_loading = np.full((b, n_line), np.nan)
             trafo_loading = np.full((b, n_trafo), np.nan)
+        if branches:
+            line_loading[:, self.line_unrated] = np.nan  # no real rating: n/a
         bad = ~converged
         vm[bad] = np.nan
         energized[bad] = False

@@ -16,6 +16,7 @@ from gridtwin.grid.engine import (
     BatchResult,
     BatchUpdate,
     PowerFlowResult,
+    line_unrated,
     table_sizes,
 )
 from gridtwin.grid.state import GridState
@@ -54,6 +55,7 @@ class PandapowerEngine:
         self.sizes = table_sizes(net)
         self.tolerance_mva = tolerance_mva
         self._n_sgen = len(net.sgen)
+        self._line_unrated = line_unrated(net)  # loading NaN: no real rating
         for bus in net.bus.index:  # injections from external components, one per bus
             pp.create_sgen(self.net, bus, p_mw=0.0, name="gridtwin bus injection")
         self.net.load["scaling"] = 1.0
@@ -214,6 +216,9 @@ class PandapowerEngine:
                 continue
             n = self._n_sgen if table == "sgen" else None
             values[name] = res(table, column, n) * on[table] if table in on else res(table, column)
+        values["line_loading_percent"] = np.where(  # no real rating: n/a
+            self._line_unrated, np.nan, values["line_loading_percent"]
+        )
         return PowerFlowResult(**values)  # type: ignore[arg-type]
 
 

@@ -74,7 +74,16 @@ def read_run_tags(run_dir: Path) -> tuple[RunTags, dict[str, Any]]:
         net = load_net(spec, str(path))
     except Exception:  # feeders are a nicety; the points are the same without them
         log.warning("replay: network of %s not loadable; no feeder tags", run_dir)
-    return run_tags_from_net(Path(run_dir).name, str(data.get("name", "")), net), data
+    return run_tags_from_net(_run_id(Path(run_dir)), str(data.get("name", "")), net), data
+
+
+def _run_id(run_dir: Path) -> str:
+    """The run's id from kpis.json (``run.run_id``), else the directory's name."""
+    try:
+        kpis = json.loads((run_dir / "kpis.json").read_text(encoding="utf-8"))
+        return str(kpis["run"]["run_id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return run_dir.name
 
 
 def _write(client: InfluxClient, batch: Batch, give_up_s: float) -> None:

@@ -114,9 +114,13 @@ class InfluxRun:
         scenario: Any,
         tables: dict[str, TableSpec],
         net: pp.pandapowerNet,
+        run_id: str | None = None,
     ) -> StoreFanout:
-        """Start the writer and return the store the recorder should write to."""
-        run = run_tags_from_net(Path(run_dir).name, scenario.name, net)
+        """Start the writer and return the store the recorder should write to.
+
+        ``run_id`` tags every point (default: the run directory's name).
+        """
+        run = run_tags_from_net(run_id or Path(run_dir).name, scenario.name, net)
         writer = InfluxWriter(
             self.client,
             Path(run_dir) / SPILL_FILE,

@@ -164,6 +164,10 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
         self.voltage_kpis = sim_params.get("voltage_kpis")
         self.reconfig_kpis = sim_params.get("reconfig_kpis")
         self.forecast_kpis = sim_params.get("forecast_kpis")
+        announced = ["events", *(["switch"] if "switch" in self.tables else [])]
+        announced += ["bad_data_removed"] if "estimation" in self.tables else []
+        for table in announced:  # present in the run directory even if nothing happens
+            sim_params["store"].append_rows(table, [])
         return self.meta
 
     def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
@@ -220,8 +224,8 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
                     "vm_min_pu": _nanmin(r.bus_vm_pu, live),
                     "vm_max_pu": _nanmax(r.bus_vm_pu, live),
                     "line_loading_max_percent": (
-                        float(r.line_loading_percent.max())
-                        if r.line_loading_percent.size
+                        float(np.nanmax(r.line_loading_percent))
+                        if np.isfinite(r.line_loading_percent).any()
                         else np.nan
                     ),
                     "deenergized_buses": int(live.size - live.sum()) if r.converged else np.nan,

@@ -11,10 +11,18 @@ Long format, one row per element and step: ``time`` (UTC), ``sim_time_s``,
 A value can be unknown (a step whose power flow did not converge): floats
 are then NaN, and the fields declared :data:`BOOL_OR_NULL` or
 :data:`INT_OR_NULL` are written as Arrow booleans or integers with a null.
+
+Every table the store knows of is present after :meth:`ParquetStore.close`,
+with an empty part carrying its schema when nothing was recorded: the
+per-step tables it was given, and the free-form tables announced with
+``append_rows(name, [])`` whose schema is in :data:`ROW_SCHEMAS`. Free-form
+rows are written with that schema, so ``time`` is ``timestamp[ms, UTC]`` and
+``element`` a dictionary (pandas: category) in every table.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +31,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["BOOL_OR_NULL", "INT_OR_NULL", "ParquetStore", "TableSpec", "arrow_column"]
+__all__ = [
+    "BOOL_OR_NULL",
+    "INT_OR_NULL",
+    "ROW_SCHEMAS",
+    "ParquetStore",
+    "TableSpec",
+    "arrow_column",
+    "new_run_id",
+]
 
 BOOL_OR_NULL = np.dtype("f2")
 """A boolean field that may be unknown: buffered as 1.0 / 0.0 / NaN, written as bool or null."""
@@ -40,6 +56,29 @@ def arrow_column(values: np.ndarray) -> pa.Array:
         unknown = np.isnan(values)
         return pa.array(np.where(unknown, 0, values).astype(np.int64), mask=unknown)
     return pa.array(values)
+
+
+TIME = pa.timestamp("ms", "UTC")
+ELEMENT = pa.dictionary(pa.int32(), pa.string())
+ROW_SCHEMAS: dict[str, pa.Schema] = {
+    "switch": pa.schema(
+        [("time", TIME), ("sim_time_s", pa.int64()), ("element", ELEMENT), ("closed", pa.bool_())]
+    ),
+    "events": pa.schema(
+        [
+            ("time", TIME),
+            ("sim_time_s", pa.int64()),
+            ("type", pa.string()),
+            ("target", pa.string()),
+            ("params", pa.string()),
+        ]
+    ),
+    "bad_data_removed": pa.schema(
+        [("time", TIME), ("sim_time_s", pa.int64()), ("element", ELEMENT)]
+    ),
+}
+"""Schemas of the free-form tables: their rows are written with them, and an
+announced table without rows is written empty with its schema."""
 
 
 @dataclass(slots=True)
@@ -104,7 +143,11 @@ class ParquetStore:
             self._flush_table(table)
 
     def append_rows(self, table: str, rows: list[dict]) -> None:
-        """Add free-form rows (events, switch changes); written at the next flush."""
+        """Add free-form rows (events, switch changes); written at the next flush.
+
+        ``append_rows(table, [])`` announces a table: :meth:`close` writes it
+        empty with its schema (:data:`ROW_SCHEMAS`) if no row ever comes.
+        """
         self._rows.setdefault(table, []).extend(rows)
 
     def flush(self) -> None:
@@ -113,10 +156,25 @@ class ParquetStore:
             self._flush_table(table)
         for table, rows in self._rows.items():
             if rows:
-                self._write(table, pa.Table.from_pylist(rows))
+                self._write(table, _rows_table(table, rows))
                 rows.clear()
 
-    close = flush
+    def close(self) -> None:
+        """Write everything buffered, then an empty part for every table still without one."""
+        self.flush()
+        for table, buf in self._buffers.items():
+            if table not in self._parts:
+                self._write(table, self._empty_step_table(buf.spec))
+        for table in self._rows:
+            if table not in self._parts and table in ROW_SCHEMAS:
+                self._write(table, ROW_SCHEMAS[table].empty_table())
+
+    @staticmethod
+    def _empty_step_table(spec: TableSpec) -> pa.Table:
+        fields = [("time", pa.timestamp("s", "UTC")), ("sim_time_s", pa.int64())]
+        fields.append(("element", ELEMENT))
+        fields += [(name, _arrow_type(dtype)) for name, dtype in spec.fields.items()]
+        return pa.schema(fields).empty_table()
 
     def _flush_table(self, table: str) -> None:
         buf = self._buffers[table]
@@ -148,3 +206,34 @@ class ParquetStore:
         tmp.rename(folder / f"part-{part:05d}.parquet")  # atomic: readers never see half a part
         self._parts[table] = part + 1
         self.rows_written[table] = self.rows_written.get(table, 0) + data.num_rows
+
+
+def _arrow_type(dtype: np.dtype) -> pa.DataType:
+    """The Arrow type a field of ``dtype`` is written with (nullable bool and int included)."""
+    if dtype == BOOL_OR_NULL:
+        return pa.bool_()
+    if dtype == INT_OR_NULL:
+        return pa.int64()
+    return pa.from_numpy_dtype(dtype)
+
+
+def _rows_table(table: str, rows: list[dict]) -> pa.Table:
+    """Free-form rows as Arrow: with the table's schema if it has one, else inferred with
+    ``time`` as ``timestamp[ms, UTC]`` and ``element`` as a dictionary, like every table."""
+    if table in ROW_SCHEMAS:
+        return pa.Table.from_pylist(rows, schema=ROW_SCHEMAS[table])
+    data = pa.Table.from_pylist(rows)
+    for name, kind in (("time", TIME), ("element", ELEMENT)):
+        if name in data.column_names:
+            i = data.column_names.index(name)
+            data = data.set_column(i, name, data.column(name).cast(kind))
+    return data
+
+
+def new_run_id(run_dir: Path) -> str:
+    """A run id unique per run: the run directory's name and a random suffix.
+
+    Two runs written to the same ``--out`` name get different ids, so they
+    never mix in InfluxDB; ``kpis.json`` keeps it as ``run.run_id``.
+    """
+    return f"{Path(run_dir).name}-{secrets.token_hex(3)}"

@@ -46,9 +46,9 @@ class GridKpis:
             self.vm_min_pu = min(self.vm_min_pu, float(vm.min()))
             self.vm_max_pu = max(self.vm_max_pu, float(vm.max()))
         self.deenergized_bus_steps += int(live.size - live.sum())
-        if result.line_loading_percent.size:
+        if np.isfinite(result.line_loading_percent).any():  # NaN: lines without a rating
             self.line_loading_max_percent = max(
-                self.line_loading_max_percent, float(result.line_loading_percent.max())
+                self.line_loading_max_percent, float(np.nanmax(result.line_loading_percent))
             )
         if result.trafo_loading_percent.size:
             self.trafo_loading_max_percent = max(

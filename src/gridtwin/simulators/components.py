@@ -42,7 +42,7 @@ class Core:
     def plan(self, wiring: Wiring) -> None:
         scenario, net = wiring.scenario, wiring.prepared.net
         for name in scenario.recording.tables:
-            if name in TABLE_FIELDS and (name == "grid" or len(net[name])):
+            if name in TABLE_FIELDS:  # empty element tables are written empty with their schema
                 names = ["grid"] if name == "grid" else element_names(net, name)
                 wiring.tables[name] = TableSpec(names, TABLE_FIELDS[name])
 

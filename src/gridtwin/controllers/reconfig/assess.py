@@ -230,7 +230,7 @@ def assess(
         ),
         switching_operations=int(sum(p.switching_operations for p in out)),
         vm_min_pu=float(np.nanmin([p.vm_min_pu for p in out])),
-        line_loading_max_percent=float(np.nanmax([p.line_loading_max_percent for p in out])),
+        line_loading_max_percent=_max(np.array([p.line_loading_max_percent for p in out])),
         cost=total,
         periods=out,
     )
