@@ -27,7 +27,7 @@ import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -56,14 +56,29 @@ __all__ = [
 class PlanEntryLike(Protocol):
     """One plan entry as the scenario's ``measurements.plan`` gives it."""
 
-    device: str
-    at: str
-    n: int
-    share: float
-    element: str | None
-    names: Sequence[str | int]
-    active_from: int
-    active_until: int | None
+    @property
+    def device(self) -> str: ...
+
+    @property
+    def at(self) -> str: ...
+
+    @property
+    def n(self) -> int: ...
+
+    @property
+    def share(self) -> float: ...
+
+    @property
+    def element(self) -> str | None: ...
+
+    @property
+    def names(self) -> Sequence[str | int]: ...
+
+    @property
+    def active_from(self) -> int: ...
+
+    @property
+    def active_until(self) -> int | None: ...
 
 
 class MeasurementsLike(Protocol):
@@ -74,7 +89,7 @@ class MeasurementsLike(Protocol):
     """
 
     @property
-    def classes(self) -> Mapping[str, object]: ...
+    def classes(self) -> Mapping[Any, object]: ...
 
     @property
     def plan(self) -> Sequence[PlanEntryLike]: ...
@@ -311,8 +326,8 @@ def resolve_plan(
                 if len(net.trafo):
                     b.power(cls, Terminal.TRAFO_LV, np.arange(len(net.trafo)), span)
             elif entry.at == "feeder_heads":
-                pos, term = feeder_heads(net)
-                b.power(cls, term, pos, span)
+                pos, heads_term = feeder_heads(net)
+                b.power(cls, heads_term, pos, span)
             elif entry.at in ("all_buses", "every_nth_bus"):
                 step = entry.n if entry.at == "every_nth_bus" else 1
                 b.voltage(cls, np.arange(0, len(net.bus), step), pmu, span)
@@ -325,16 +340,17 @@ def resolve_plan(
                 metered[table].update(pos.tolist())
             elif entry.at == "rest":
                 rest_entries.append((cls, span))
-            else:  # names
-                pos = _resolve_names(net, entry.element, entry.names)
-                if entry.element == "bus":
+            else:  # names (the scenario guarantees element and names)
+                element = str(entry.element)
+                pos = _resolve_names(net, element, entry.names)
+                if element == "bus":
                     b.voltage(cls, pos, pmu, span)
-                elif entry.element == "line":
+                elif element == "line":
                     b.power(cls, Terminal.LINE_FROM, pos, span)
                 else:
-                    term = Terminal.LOAD if entry.element == "load" else Terminal.SGEN
-                    b.power(cls, term, pos, span)
-                    metered[entry.element].update(pos.tolist())
+                    kind = Terminal.LOAD if element == "load" else Terminal.SGEN
+                    b.power(cls, kind, pos, span)
+                    metered[element].update(pos.tolist())
         except LookupError as exc:
             raise LookupError(i, str(exc)) from None
     for cls, span in rest_entries:  # pseudo for every appliance; fallback where metered
@@ -361,7 +377,7 @@ def _finish(b: _Builder, classes: dict[str, ClassParams]) -> SensorPlan:
             sc_channel.append(c)
             sc_component.append(k)
             sc_name.append(s)
-    col = list(zip(*rows, strict=True)) if rows else [[]] * 8
+    col: list[Sequence[object]] = list(zip(*rows, strict=True)) if rows else [[]] * 8
     return SensorPlan(
         ch_kind=np.asarray(col[0], dtype=np.int8),
         ch_class=np.asarray(col[1], dtype=np.int8),

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandapower as pp
+import pandas as pd
 from power_grid_model import ComponentType, DatasetType, LoadGenType, initialize_array
 
 from gridtwin.grid.engine import RESULT_FIELDS, BatchResult, BatchUpdate, PowerFlowResult
@@ -144,7 +145,7 @@ class PgmAdapter:
         data = {CT(k): v for k, v in data.items()}
         idx = converter.idx
 
-        def ids(key: tuple[str, str | None], index: object) -> np.ndarray:
+        def ids(key: tuple[str, str | None], index: pd.Index) -> np.ndarray:
             if key not in idx:
                 return np.zeros(0, dtype=np.int32)
             return idx[key].loc[index].to_numpy(dtype=np.int32)

@@ -166,7 +166,7 @@ class PandapowerEngine:
                 hit = np.isin(line_pos, update.line_pos[on])
                 closed[sw_pos[hit]] = True
             changes["switch_closed"], changes["line_in_service"] = closed, in_service
-        return dataclasses.replace(state, **changes)  # type: ignore[arg-type]
+        return dataclasses.replace(state, **changes)
 
     def _runpp(self, init: str) -> None:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):

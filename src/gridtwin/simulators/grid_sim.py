@@ -49,6 +49,7 @@ from typing import Any
 import mosaik_api_v3
 import numpy as np
 import pandapower as pp
+from mosaik_api_v3.types import CreateResult, Meta
 
 from gridtwin.grid.engine import RESULT_FIELDS, PowerFlowResult
 from gridtwin.grid.physical import CONTROL_INPUTS, PROFILE_INPUTS, PhysicalGrid
@@ -148,7 +149,7 @@ class GridSimulator(mosaik_api_v3.Simulator):
         self.step_s = 0
         self._eid_pos: dict[str, tuple[str, int]] = {}
 
-    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         self.net = sim_params["net"]
         self.step_s = int(sim_params["step_s"])
         self.grid = PhysicalGrid(
@@ -168,11 +169,11 @@ class GridSimulator(mosaik_api_v3.Simulator):
         assert self.grid is not None
         return self.grid.result
 
-    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+    def create(self, num: int, model: str, **model_params: Any) -> list[CreateResult]:
         if model != "Grid" or num != 1:
             raise ValueError("create exactly one Grid; element entities are its children")
         assert self.net is not None
-        children = []
+        children: list[CreateResult] = []
         for child_model, table in _TABLE.items():
             for pos, name in enumerate(element_names(self.net, table)):
                 eid = f"{table}-{pos}"
