@@ -302,15 +302,7 @@ def resolve_plan(
         ``(entry index, message)`` as args when a plan entry names an element
         that does not exist.
     """
-    classes = dict(DEFAULT_CLASSES)
-    for name, spec in measurements.classes.items():
-        base = classes[str(name)]
-        given = {
-            k: getattr(spec, k) for k in ClassParams.__slots__ if getattr(spec, k, None) is not None
-        }
-        if "accuracy_percent" in given and "sigma_abs" not in given:
-            given["sigma_abs"] = None
-        classes[str(name)] = ClassParams(**{**_as_dict(base), **given})
+    classes = _resolve_classes(measurements.classes)
     b = _Builder(net)
     rng = np.random.default_rng(seed)
     never = np.iinfo(np.int64).max
@@ -319,38 +311,11 @@ def resolve_plan(
     for i, entry in enumerate(measurements.plan):
         cls = CLASS_NAMES.index(str(entry.device))
         span = (int(entry.active_from), int(entry.active_until or never))
-        pmu = entry.device == "pmu"
+        if entry.at == "rest":
+            rest_entries.append((cls, span))
+            continue
         try:
-            if entry.at == "substation":
-                b.voltage(cls, substation_buses(net), pmu, span)
-                if len(net.trafo):
-                    b.power(cls, Terminal.TRAFO_LV, np.arange(len(net.trafo)), span)
-            elif entry.at == "feeder_heads":
-                pos, heads_term = feeder_heads(net)
-                b.power(cls, heads_term, pos, span)
-            elif entry.at in ("all_buses", "every_nth_bus"):
-                step = entry.n if entry.at == "every_nth_bus" else 1
-                b.voltage(cls, np.arange(0, len(net.bus), step), pmu, span)
-            elif entry.at in ("loads", "sgens"):
-                table = entry.at[:-1]
-                n = len(net[table])
-                k = round(entry.share * n)
-                pos = np.sort(rng.choice(n, size=k, replace=False)) if k < n else np.arange(n)
-                b.power(cls, Terminal.LOAD if table == "load" else Terminal.SGEN, pos, span)
-                metered[table].update(pos.tolist())
-            elif entry.at == "rest":
-                rest_entries.append((cls, span))
-            else:  # names (the scenario guarantees element and names)
-                element = str(entry.element)
-                pos = _resolve_names(net, element, entry.names)
-                if element == "bus":
-                    b.voltage(cls, pos, pmu, span)
-                elif element == "line":
-                    b.power(cls, Terminal.LINE_FROM, pos, span)
-                else:
-                    kind = Terminal.LOAD if element == "load" else Terminal.SGEN
-                    b.power(cls, kind, pos, span)
-                    metered[element].update(pos.tolist())
+            _place(b, entry, cls, span, rng, metered)
         except LookupError as exc:
             raise LookupError(i, str(exc)) from None
     for cls, span in rest_entries:  # pseudo for every appliance; fallback where metered
@@ -361,6 +326,61 @@ def resolve_plan(
             b.power(cls, term, pos[~has], span)
             b.power(cls, term, pos[has], span, fallback=True)
     return _finish(b, classes)
+
+
+def _resolve_classes(given_classes: Mapping[Any, object]) -> dict[str, ClassParams]:
+    """The default device classes with the scenario's non-None settings on top."""
+    classes = dict(DEFAULT_CLASSES)
+    for name, spec in given_classes.items():
+        base = classes[str(name)]
+        given = {
+            k: getattr(spec, k) for k in ClassParams.__slots__ if getattr(spec, k, None) is not None
+        }
+        if "accuracy_percent" in given and "sigma_abs" not in given:
+            given["sigma_abs"] = None
+        classes[str(name)] = ClassParams(**{**_as_dict(base), **given})
+    return classes
+
+
+def _place(
+    b: _Builder,
+    entry: PlanEntryLike,
+    cls: int,
+    span: tuple[int, int],
+    rng: np.random.Generator,
+    metered: dict[str, set[int]],
+) -> None:
+    """Add the channels of one plan entry (not ``rest``); raises LookupError."""
+    net = b.net
+    pmu = entry.device == "pmu"
+    if entry.at == "substation":
+        b.voltage(cls, substation_buses(net), pmu, span)
+        if len(net.trafo):
+            b.power(cls, Terminal.TRAFO_LV, np.arange(len(net.trafo)), span)
+    elif entry.at == "feeder_heads":
+        pos, heads_term = feeder_heads(net)
+        b.power(cls, heads_term, pos, span)
+    elif entry.at in ("all_buses", "every_nth_bus"):
+        step = entry.n if entry.at == "every_nth_bus" else 1
+        b.voltage(cls, np.arange(0, len(net.bus), step), pmu, span)
+    elif entry.at in ("loads", "sgens"):
+        table = entry.at[:-1]
+        n = len(net[table])
+        k = round(entry.share * n)
+        pos = np.sort(rng.choice(n, size=k, replace=False)) if k < n else np.arange(n)
+        b.power(cls, Terminal.LOAD if table == "load" else Terminal.SGEN, pos, span)
+        metered[table].update(pos.tolist())
+    else:  # names (the scenario guarantees element and names)
+        element = str(entry.element)
+        pos = _resolve_names(net, element, entry.names)
+        if element == "bus":
+            b.voltage(cls, pos, pmu, span)
+        elif element == "line":
+            b.power(cls, Terminal.LINE_FROM, pos, span)
+        else:
+            kind = Terminal.LOAD if element == "load" else Terminal.SGEN
+            b.power(cls, kind, pos, span)
+            metered[element].update(pos.tolist())
 
 
 def _as_dict(p: ClassParams) -> dict:
