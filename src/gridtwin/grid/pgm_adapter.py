@@ -26,7 +26,7 @@ import pandapower as pp
 import pandas as pd
 from power_grid_model import ComponentType, DatasetType, LoadGenType, initialize_array
 
-from gridtwin.grid.engine import RESULT_FIELDS, BatchResult, BatchUpdate, PowerFlowResult
+from gridtwin.grid.engine import ELEMENT_COLUMNS, BatchResult, BatchUpdate, PowerFlowResult
 from gridtwin.grid.state import GridState, Injections
 from gridtwin.grid.topology import SwitchMap
 
@@ -432,10 +432,8 @@ def _branch_values(table: str, out: np.ndarray | None) -> dict[str, np.ndarray]:
     reads ``loading``.
     """
     values: dict[str, np.ndarray] = {}
-    for name in RESULT_FIELDS:
-        if not name.startswith(table + "_"):
-            continue
-        quantity, _, unit = name.removeprefix(table + "_").rpartition("_")
+    for column, name in ELEMENT_COLUMNS[table].items():
+        quantity, _, unit = column.rpartition("_")
         attr = quantity.replace("_hv", "_from").replace("_lv", "_to")
         values[name] = _from_pgm(out[attr], unit) if out is not None else np.zeros(0)
     return values
