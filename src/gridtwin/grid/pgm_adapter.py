@@ -26,7 +26,13 @@ import pandapower as pp
 import pandas as pd
 from power_grid_model import ComponentType, DatasetType, LoadGenType, initialize_array
 
-from gridtwin.grid.engine import ELEMENT_COLUMNS, BatchResult, BatchUpdate, PowerFlowResult
+from gridtwin.grid.engine import (
+    ELEMENT_COLUMNS,
+    BatchResult,
+    BatchUpdate,
+    PowerFlowResult,
+    table_sizes,
+)
 from gridtwin.grid.state import GridState, Injections
 from gridtwin.grid.topology import SwitchMap
 
@@ -98,9 +104,7 @@ class PgmAdapter:
     """
 
     def __init__(self, net: pp.pandapowerNet) -> None:
-        self.sizes = {
-            t: len(net[t]) for t in ("bus", "line", "trafo", "load", "sgen", "storage", "ext_grid")
-        }
+        self.sizes = table_sizes(net)
         self.switches = SwitchMap.from_net(net)
         self._fractions = _load_fractions(net)
         self.input_data, self.ids = self._convert(net)
