@@ -22,14 +22,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandapower as pp
+import pandas as pd
 from power_grid_model import ComponentType, DatasetType, LoadGenType, initialize_array
 
 from gridtwin.grid.engine import (
-    RESULT_FIELDS,
+    ELEMENT_COLUMNS,
     BatchResult,
     BatchUpdate,
     PowerFlowResult,
     line_unrated,
+    table_sizes,
 )
 from gridtwin.grid.state import GridState, Injections
 from gridtwin.grid.topology import SwitchMap
@@ -103,9 +105,7 @@ class PgmAdapter:
     """
 
     def __init__(self, net: pp.pandapowerNet) -> None:
-        self.sizes = {
-            t: len(net[t]) for t in ("bus", "line", "trafo", "load", "sgen", "storage", "ext_grid")
-        }
+        self.sizes = table_sizes(net)
         self.switches = SwitchMap.from_net(net)
         self._fractions = _load_fractions(net)
         self.line_unrated = line_unrated(net)  # loading NaN: no real rating
@@ -154,7 +154,7 @@ class PgmAdapter:
         data = {CT(k): v for k, v in data.items()}
         idx = converter.idx
 
-        def ids(key: tuple[str, str | None], index: object) -> np.ndarray:
+        def ids(key: tuple[str, str | None], index: pd.Index) -> np.ndarray:
             if key not in idx:
                 return np.zeros(0, dtype=np.int32)
             return idx[key].loc[index].to_numpy(dtype=np.int32)
@@ -446,10 +446,8 @@ def _branch_values(table: str, out: np.ndarray | None) -> dict[str, np.ndarray]:
     reads ``loading``.
     """
     values: dict[str, np.ndarray] = {}
-    for name in RESULT_FIELDS:
-        if not name.startswith(table + "_"):
-            continue
-        quantity, _, unit = name.removeprefix(table + "_").rpartition("_")
+    for column, name in ELEMENT_COLUMNS[table].items():
+        quantity, _, unit = column.rpartition("_")
         attr = quantity.replace("_hv", "_from").replace("_lv", "_to")
         values[name] = _from_pgm(out[attr], unit) if out is not None else np.zeros(0)
     return values

@@ -12,7 +12,7 @@ import numpy as np
 import pandapower as pp
 
 from gridtwin.grid.engine import (
-    RESULT_FIELDS,
+    ELEMENT_COLUMNS,
     BatchResult,
     BatchUpdate,
     PowerFlowResult,
@@ -168,7 +168,7 @@ class PandapowerEngine:
                 hit = np.isin(line_pos, update.line_pos[on])
                 closed[sw_pos[hit]] = True
             changes["switch_closed"], changes["line_in_service"] = closed, in_service
-        return dataclasses.replace(state, **changes)  # type: ignore[arg-type]
+        return dataclasses.replace(state, **changes)
 
     def _runpp(self, init: str) -> None:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
@@ -207,24 +207,18 @@ class PandapowerEngine:
             "bus_energized": energized,
             "losses_mw": float(res("line", "pl_mw").sum() + res("trafo", "pl_mw").sum()),
         }
-        for name in RESULT_FIELDS:  # every other field is res_<table>.<column>
-            if name in values:
-                continue
-            table, column = _table_column(name)
-            if table == "storage" and not len(net.storage):
-                values[name] = np.zeros(0)
-                continue
+        for table, columns in ELEMENT_COLUMNS.items():  # every other field: res_<table>.<col>
             n = self._n_sgen if table == "sgen" else None
-            values[name] = res(table, column, n) * on[table] if table in on else res(table, column)
+            for column, name in columns.items():
+                if name in values:
+                    continue
+                if table == "storage" and not len(net.storage):
+                    values[name] = np.zeros(0)
+                elif table in on:
+                    values[name] = res(table, column, n) * on[table]
+                else:
+                    values[name] = res(table, column)
         values["line_loading_percent"] = np.where(  # no real rating: n/a
             self._line_unrated, np.nan, values["line_loading_percent"]
         )
         return PowerFlowResult(**values)  # type: ignore[arg-type]
-
-
-def _table_column(field: str) -> tuple[str, str]:
-    """(pandapower table, result column) of a :class:`PowerFlowResult` field."""
-    if field.startswith("ext_grid_"):
-        return "ext_grid", field.removeprefix("ext_grid_")
-    table, _, column = field.partition("_")
-    return table, column

@@ -15,8 +15,9 @@ import os
 import pickle
 import re
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandapower as pp
@@ -36,7 +37,23 @@ PANDAPOWER_ALIASES = {
 """Short names for pandapower.networks functions (``cigre_mv`` takes ``with_der``)."""
 
 
-def load_net(spec: Any, source: str = "<scenario>") -> pp.pandapowerNet:
+class NetSource(Protocol):
+    """Where a network comes from (``gridtwin.scenario.GridSpec`` is one)."""
+
+    @property
+    def simbench(self) -> str | None: ...
+
+    @property
+    def pandapower(self) -> str | None: ...
+
+    @property
+    def options(self) -> Mapping[str, Any]: ...
+
+    @property
+    def file(self) -> str | None: ...
+
+
+def load_net(spec: NetSource, source: str = "<scenario>") -> pp.pandapowerNet:
     """Load the network a :class:`~gridtwin.scenario.GridSpec` names.
 
     Parameters
@@ -56,7 +73,7 @@ def load_net(spec: Any, source: str = "<scenario>") -> pp.pandapowerNet:
     elif spec.pandapower:
         net = _get_pandapower(spec.pandapower, spec.options, source)
     else:
-        net = read_net_json(spec.file)
+        net = read_net_json(str(spec.file))
     return normalize_net(net, source)
 
 
@@ -124,7 +141,7 @@ def _cache_path(code: str, version: str) -> Path | None:
     return base / "simbench" / f"{safe}-simbench{version}-pandapower{pp.__version__}.pkl"
 
 
-def _get_pandapower(name: str, options: dict[str, Any], source: str) -> pp.pandapowerNet:
+def _get_pandapower(name: str, options: Mapping[str, Any], source: str) -> pp.pandapowerNet:
     import pandapower.networks as pn
 
     names = sorted(n for n in dir(pn) if not n.startswith("_") and callable(getattr(pn, n)))

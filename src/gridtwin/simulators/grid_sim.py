@@ -49,6 +49,7 @@ from typing import Any
 import mosaik_api_v3
 import numpy as np
 import pandapower as pp
+from mosaik_api_v3.types import CreateResult, Meta
 
 from gridtwin.grid.engine import RESULT_FIELDS, PowerFlowResult
 from gridtwin.grid.physical import CONTROL_INPUTS, PROFILE_INPUTS, PhysicalGrid
@@ -101,6 +102,19 @@ _ELEMENT_INPUTS = {
     "Storage": ["P[MW]"],
     "Switch": ["closed"],
 }
+_SUMMED = {  # (entity, input) -> state field, summed over sources
+    ("Load", "P[MW]"): "load_p_mw",
+    ("Load", "Q[MVar]"): "load_q_mvar",
+    ("Sgen", "P[MW]"): "sgen_p_mw",
+    ("Storage", "P[MW]"): "storage_p_mw",
+}
+_LAST: dict[tuple[str, str], tuple[str, type]] = {  # -> (state field, type), last source
+    ("Sgen", "P_max[MW]"): ("sgen_p_limit_mw", float),
+    ("Sgen", "Q_set[MVar]"): ("sgen_q_set_mvar", float),
+    ("Switch", "closed"): ("switch_closed", bool),
+    ("Line", "in_service"): ("line_in_service", bool),
+    ("Trafo", "tap_pos"): ("trafo_tap_pos", int),
+}
 _TABLE = {
     "Bus": "bus",
     "Line": "line",
@@ -151,7 +165,7 @@ class GridSimulator(mosaik_api_v3.Simulator):
         self._eid_pos: dict[str, tuple[str, int]] = {}
         self.command_records: list[CommandRecord] = []
 
-    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         self.net = sim_params["net"]
         self.step_s = int(sim_params["step_s"])
         self.grid = PhysicalGrid(
@@ -171,11 +185,11 @@ class GridSimulator(mosaik_api_v3.Simulator):
         assert self.grid is not None
         return self.grid.result
 
-    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+    def create(self, num: int, model: str, **model_params: Any) -> list[CreateResult]:
         if model != "Grid" or num != 1:
             raise ValueError("create exactly one Grid; element entities are its children")
         assert self.net is not None
-        children = []
+        children: list[CreateResult] = []
         for child_model, table in _TABLE.items():
             for pos, name in enumerate(element_names(self.net, table)):
                 eid = f"{table}-{pos}"
@@ -224,40 +238,20 @@ class GridSimulator(mosaik_api_v3.Simulator):
     def _element_input(self, eid: str, attrs: dict[str, dict[str, Any]]) -> None:
         state = self.state
         model, pos = self._eid_pos[eid]
-
-        def total(attr: str) -> float:
-            return float(sum(attrs[attr].values()))
-
-        def last(attr: str) -> Any:
-            return list(attrs[attr].values())[-1]
-
         if model == "Bus":
-            gen_p = total("P_gen[MW]") if "P_gen[MW]" in attrs else 0.0
-            load_p = total("P_load[MW]") if "P_load[MW]" in attrs else 0.0
-            gen_q = total("Q_gen[MVar]") if "Q_gen[MVar]" in attrs else 0.0
-            load_q = total("Q_load[MVar]") if "Q_load[MVar]" in attrs else 0.0
-            state.bus_p_inj_mw[pos] += gen_p - load_p
-            state.bus_q_inj_mvar[pos] += gen_q - load_q
-        elif model == "Load":
-            if "P[MW]" in attrs:
-                state.load_p_mw[pos] = total("P[MW]")
-            if "Q[MVar]" in attrs:
-                state.load_q_mvar[pos] = total("Q[MVar]")
-        elif model == "Sgen":
-            if "P[MW]" in attrs:
-                state.sgen_p_mw[pos] = total("P[MW]")
-            if "P_max[MW]" in attrs:
-                state.sgen_p_limit_mw[pos] = float(last("P_max[MW]"))
-            if "Q_set[MVar]" in attrs:
-                state.sgen_q_set_mvar[pos] = float(last("Q_set[MVar]"))
-        elif model == "Storage" and "P[MW]" in attrs:
-            state.storage_p_mw[pos] = total("P[MW]")
-        elif model == "Switch" and "closed" in attrs:
-            state.switch_closed[pos] = bool(last("closed"))
-        elif model == "Line" and "in_service" in attrs:
-            state.line_in_service[pos] = bool(last("in_service"))
-        elif model == "Trafo" and "tap_pos" in attrs:
-            state.trafo_tap_pos[pos] = int(last("tap_pos"))
+
+            def total(attr: str) -> float:
+                return float(sum(attrs[attr].values())) if attr in attrs else 0.0
+
+            state.bus_p_inj_mw[pos] += total("P_gen[MW]") - total("P_load[MW]")
+            state.bus_q_inj_mvar[pos] += total("Q_gen[MVar]") - total("Q_load[MVar]")
+            return
+        for attr, values in attrs.items():
+            if (model, attr) in _SUMMED:  # powers of several sources add up
+                getattr(state, _SUMMED[model, attr])[pos] = float(sum(values.values()))
+            elif (model, attr) in _LAST:  # a set-point or position: the last source wins
+                field, kind = _LAST[model, attr]
+                getattr(state, field)[pos] = kind(list(values.values())[-1])
 
     # --- outputs -----------------------------------------------------------------------
 

@@ -275,12 +275,12 @@ class Controller:
         seen = (src >= self._first_step) & (src <= k)
         if self.forecast == "hold":
             seen[:] = False
-        out = []
+        mean = {}
         for name in ("load_p_mw", "load_q_mvar", "sgen_p_mw", "sgen_q_mvar"):
             hist = self._hist[name]
             values = np.where(seen[:, None], hist[src % n_hist], hist[k % n_hist][None, :])
-            out.append(values.reshape(n_per, per, -1).mean(axis=1))
-        return Periods(*out, np.full(n_per, self.period_s / 3600.0))
+            mean[name] = values.reshape(n_per, per, -1).mean(axis=1)
+        return Periods(**mean, duration_h=np.full(n_per, self.period_s / 3600.0))
 
     # --- planning ---------------------------------------------------------------------------
 
@@ -373,7 +373,7 @@ class Controller:
         before = assess(problem, start, periods, weights=self.weights, start=start)
         after = sol.assessment
         self._plan = _Plan(problem, k + 1, self.period_s // self.step_s, sol.plan)
-        names = problem.line_names
+        line_names = problem.line_names
         first_open = np.flatnonzero(~sol.plan[0])
         return PlanRecord(
             time_s=obs.time_s,
@@ -385,7 +385,7 @@ class Controller:
             eens_mwh_per_year_before=before.eens_mwh_per_year,
             eens_mwh_per_year_after=after.eens_mwh_per_year,
             operations=after.switching_operations,
-            open_lines=", ".join(names[problem.line_pos[i]] for i in first_open),
+            open_lines=", ".join(line_names[problem.line_pos[i]] for i in first_open),
             power_flows=int(sol.power_flows),
             compute_ms=(wallclock.perf_counter() - t0) * 1e3,
         )
