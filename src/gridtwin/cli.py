@@ -158,8 +158,10 @@ def run(
             def on_step(done: int) -> None:
                 if done % every == 0 or done == sc.n_steps:
                     progress.update(task, completed=done)
+                stop.check()  # a stop signal ends the run after a whole recorded step
 
             out_dir = out_dir or new_run_dir(Path("runs"), sc)
+            stop.deferred = True
             result = run_scenario(sc, out_dir=out_dir, prepared=prepared, on_step=on_step)
     except InputError as exc:
         raise _fail(exc) from None
