@@ -114,7 +114,10 @@ def test_the_same_text_without_duplicates_loads(tmp_path):
     assert load_scenario(file).limits.max_steps == 1000
 
 
-SEED_PATHS = [("seed",), *[(s, "seed") for s in ("measurements", "forecasting", "reconfiguration")]]
+SEED_PATHS = [
+    ("seed",),
+    *[(s, "seed") for s in ("measurements", "forecasting", "reconfiguration", "commands", "scada")],
+]
 
 
 @SETTINGS

@@ -73,7 +73,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if not path.is_file():
         raise InputError(str(path), "", "no such file; expected a scenario YAML file")
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader)  # noqa: S506
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader)
     except DuplicateKeyError as exc:
         raise InputError(str(path), exc.key, str(exc.problem)) from None
     except yaml.YAMLError as exc:

@@ -5,16 +5,19 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from gridtwin.scenario.base import Section, Seed
+from gridtwin.scenario.commands import CommandsSpec
 from gridtwin.scenario.estimation import EstimationSpec
 from gridtwin.scenario.events import EventSpec
 from gridtwin.scenario.flisr import FlisrSpec
 from gridtwin.scenario.forecasting import ForecastingSpec
+from gridtwin.scenario.functions import FunctionSpec
 from gridtwin.scenario.grid import GridSpec
 from gridtwin.scenario.limits import LimitsSpec
 from gridtwin.scenario.measurements import MeasurementsSpec
 from gridtwin.scenario.profiles import ProfilesSpec
 from gridtwin.scenario.reconfiguration import ReconfigurationSpec
 from gridtwin.scenario.recording import RecordingSpec
+from gridtwin.scenario.scada import ScadaSpec
 from gridtwin.scenario.time import TimeSpec
 from gridtwin.scenario.voltage import VoltageControlSpec
 from gridtwin.timeparse import format_duration
@@ -41,6 +44,9 @@ class Scenario(Section):
     reconfiguration: ReconfigurationSpec | None = None
     forecasting: ForecastingSpec | None = None
     flisr: FlisrSpec | None = None
+    functions: list[FunctionSpec] = Field(default_factory=list)
+    commands: CommandsSpec = Field(default_factory=CommandsSpec)
+    scada: ScadaSpec = Field(default_factory=ScadaSpec)
     limits: LimitsSpec = Field(default_factory=LimitsSpec)
     events_file: str | None = Field(
         default=None, description="an event log (CSV or JSON) replayed after events"
