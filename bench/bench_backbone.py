@@ -51,9 +51,13 @@ def run_gridtwin(until: str | None) -> dict:
         t_run = time.perf_counter() - t1
         size_mb = sum(p.stat().st_size for p in Path(tmp).rglob("*")) / 1e6
     return {
-        "steps": scenario.n_steps, "prepare_s": t_prep, "run_s": t_run,
-        "total_s": t_prep + t_run, "ms_per_step": 1e3 * t_run / scenario.n_steps,
-        "peak_rss_mb": peak_rss_mb(), "store_mb": size_mb,
+        "steps": scenario.n_steps,
+        "prepare_s": t_prep,
+        "run_s": t_run,
+        "total_s": t_prep + t_run,
+        "ms_per_step": 1e3 * t_run / scenario.n_steps,
+        "peak_rss_mb": peak_rss_mb(),
+        "store_mb": size_mb,
         "nonconverged": result.kpis["grid"]["pf_nonconverged_steps"],
     }
 
@@ -72,9 +76,14 @@ def run_pandapower(n_steps: int) -> dict:
         if frame.shape[1] == 0 or element not in ("load", "sgen"):
             continue
         frame = frame.iloc[:n_steps]
-        control.ConstControl(net, element=element, variable=quantity,
-                             element_index=frame.columns, data_source=DFData(frame),
-                             profile_name=frame.columns)
+        control.ConstControl(
+            net,
+            element=element,
+            variable=quantity,
+            element_index=frame.columns,
+            data_source=DFData(frame),
+            profile_name=frame.columns,
+        )
     with tempfile.TemporaryDirectory() as tmp:
         writer = ts.OutputWriter(net, output_path=tmp, output_file_type=".p")
         writer.log_variable("res_bus", "vm_pu")
@@ -84,12 +93,17 @@ def run_pandapower(n_steps: int) -> dict:
         writer.log_variable("res_trafo", "loading_percent")
         t0 = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            ts.run_timeseries(net, time_steps=range(n_steps), verbose=False,
-                              calculate_voltage_angles=True)
+            ts.run_timeseries(
+                net, time_steps=range(n_steps), verbose=False, calculate_voltage_angles=True
+            )
         elapsed = time.perf_counter() - t0
     numba = pp.__dict__.get("numba_installed", None)
-    return {"steps": n_steps, "run_s": elapsed, "ms_per_step": 1e3 * elapsed / n_steps,
-            "numba": numba}
+    return {
+        "steps": n_steps,
+        "run_s": elapsed,
+        "ms_per_step": 1e3 * elapsed / n_steps,
+        "numba": numba,
+    }
 
 
 def main() -> None:
@@ -108,26 +122,43 @@ def main() -> None:
         numba_state = "without numba"
     ratio = ref["ms_per_step"] / gt["ms_per_step"]
     rows = [
-        ("gridtwin run (mosaik + power-grid-model + Parquet)", gt["steps"], gt["run_s"],
-         gt["ms_per_step"]),
-        (f"pandapower run_timeseries ({numba_state})", ref["steps"], ref["run_s"],
-         ref["ms_per_step"]),
+        (
+            "gridtwin run (mosaik + power-grid-model + Parquet)",
+            gt["steps"],
+            gt["run_s"],
+            gt["ms_per_step"],
+        ),
+        (
+            f"pandapower run_timeseries ({numba_state})",
+            ref["steps"],
+            ref["run_s"],
+            ref["ms_per_step"],
+        ),
     ]
-    print(f"# backbone benchmark, {time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
-          f"{_cores()} cores, Python {platform.python_version()}")
+    print(
+        f"# backbone benchmark, {time.strftime('%Y-%m-%d')}, "
+        f"{platform.processor() or platform.machine()}, "
+        f"{_cores()} cores, Python {platform.python_version()}"
+    )
     print()
     print("| what | steps | wall [s] | ms per step |")
     print("| --- | ---: | ---: | ---: |")
     for name, steps, wall, ms in rows:
         print(f"| {name} | {steps} | {wall:.2f} | {ms:.3f} |")
     print()
-    print(f"- gridtwin load + check + profiles (prepare): {gt['prepare_s']:.2f} s; "
-          f"total {gt['total_s']:.2f} s for {gt['steps']} steps")
+    print(
+        f"- gridtwin load + check + profiles (prepare): {gt['prepare_s']:.2f} s; "
+        f"total {gt['total_s']:.2f} s for {gt['steps']} steps"
+    )
     print(f"- speed-up per step vs pandapower run_timeseries: {ratio:.1f}x")
-    print(f"- peak memory (max RSS of the gridtwin run, before pandapower ran): "
-          f"{gt['peak_rss_mb']:.0f} MB")
-    print(f"- run store on disk: {gt['store_mb']:.0f} MB; power flows not converged: "
-          f"{gt['nonconverged']}")
+    print(
+        f"- peak memory (max RSS of the gridtwin run, before pandapower ran): "
+        f"{gt['peak_rss_mb']:.0f} MB"
+    )
+    print(
+        f"- run store on disk: {gt['store_mb']:.0f} MB; power flows not converged: "
+        f"{gt['nonconverged']}"
+    )
 
 
 def _cores() -> int:

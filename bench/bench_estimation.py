@@ -15,8 +15,8 @@ Usage::
    with another residual, i.e. not critical and not in a critical pair);
    detection = chi-square test fails, identification = the corrupted
    measurement is among those removed (repeated LNR removal until the test
-   passes); the share where it was the first one removed is printed too. Then the same number of trials without a
-   gross error: false alarms at the 95 % chi-square level.
+   passes); the share where it was the first one removed is printed too. Then
+   the same number of trials without a gross error: false alarms at the 95 % chi-square level.
 3. A year (or ``--year``) of MV-rural with sensors and estimation in the loop
    (``scenarios/mv-rural-year.yaml`` + the plan of
    ``scenarios/mv-rural-estimation.yaml`` without its events), next to the
@@ -82,7 +82,10 @@ def bench_speed(n_frames: int, pp_frames: int) -> dict:
     net, plan, truth, topo = _setup()
     model = SensorModel(plan, 3600, seed=1)
     rng = np.random.default_rng(0)
-    frames = [model.measure(k * 3600, truth(int(h))) for k, h in enumerate(rng.integers(0, 8784, n_frames))]
+    frames = [
+        model.measure(k * 3600, truth(int(h)))
+        for k, h in enumerate(rng.integers(0, 8784, n_frames))
+    ]
     ours = WlsEstimator(net, plan)
     ours.estimate(frames[0], topo)  # build the model once
     ms = [ours.estimate(f, topo).compute_ms for f in frames]
@@ -116,7 +119,9 @@ def bench_bad_data(trials: int) -> dict:
     sigma_model = SensorModel(plan, 3600, seed=0)
     exact = true_values(plan, r0)
     n = plan.n_scalars
-    frame0 = MeasurementFrame(0, exact, sigma_model.sigma_of(exact), np.ones(n, bool), np.zeros(n, bool))
+    frame0 = MeasurementFrame(
+        0, exact, sigma_model.sigma_of(exact), np.ones(n, bool), np.zeros(n, bool)
+    )
     scalars, cov = est.residual_covariance(frame0, topo)
     d = np.diag(cov)
     rho = cov / np.sqrt(np.outer(d, d) + 1e-30)
@@ -190,27 +195,40 @@ def main() -> None:
     parser.add_argument("--pp-frames", type=int, default=20)
     parser.add_argument("--year", default="366d", help="length of the in-loop run")
     args = parser.parse_args()
-    print(f"# state-estimation benchmark, {time.strftime('%Y-%m-%d')}, "
-          f"{platform.machine()}, Python {platform.python_version()}\n")
+    print(
+        f"# state-estimation benchmark, {time.strftime('%Y-%m-%d')}, "
+        f"{platform.machine()}, Python {platform.python_version()}\n"
+    )
     s = bench_speed(args.frames, args.pp_frames)
     print(f"## speed, MV-rural, full measurement set ({s['n_scalars']} scalar measurements)\n")
     print("| estimator | frames | median [ms] | p95 [ms] |")
     print("| --- | ---: | ---: | ---: |")
-    print(f"| gridtwin (power-grid-model NR + chi-square/LNR) | {s['frames']} | {s['p50']:.3f} | {s['p95']:.3f} |")
-    print(f"| pandapower estimate (WLS) | {s['pp_frames']} | {s['pp_p50']:.1f} | {s['pp_p95']:.1f} |")
-    print(f"\n- speed-up (median): {s['pp_p50'] / s['p50']:.0f}x; largest |Vm| difference "
-          f"between the two on the same frames: {s['max_dvm_pu']:.1e} pu\n")
+    print(
+        "| gridtwin (power-grid-model NR + chi-square/LNR) "
+        f"| {s['frames']} | {s['p50']:.3f} | {s['p95']:.3f} |"
+    )
+    print(
+        f"| pandapower estimate (WLS) | {s['pp_frames']} | {s['pp_p50']:.1f} | {s['pp_p95']:.1f} |"
+    )
+    print(
+        f"\n- speed-up (median): {s['pp_p50'] / s['p50']:.0f}x; largest |Vm| difference "
+        f"between the two on the same frames: {s['max_dvm_pu']:.1e} pu\n"
+    )
     b = bench_bad_data(args.trials)
-    print(f"## bad data, {b['trials']} trials each ({b['redundant']} of {b['measurements']} "
-          "measurements redundant enough to identify)\n")
+    print(
+        f"## bad data, {b['trials']} trials each ({b['redundant']} of {b['measurements']} "
+        "measurements redundant enough to identify)\n"
+    )
     print("| figure | rate | target |")
     print("| --- | ---: | --- |")
     print(f"| detection (20 sigma) | {b['detection']:.3f} | >= 0.95 |")
     print(f"| identification (20 sigma) | {b['identification']:.3f} | >= 0.90 |")
     print(f"| false alarms (no gross error, 95 % level) | {b['false_alarms']:.3f} | <= 0.06 |")
     print(f"| corrupted measurement removed first | {b['first']:.3f} | |")
-    print(f"\n- measurements removed per trial (mean): {b['removals']:.2f}; "
-          f"estimates that failed: {b['not_estimated']}\n")
+    print(
+        f"\n- measurements removed per trial (mean): {b['removals']:.2f}; "
+        f"estimates that failed: {b['not_estimated']}\n"
+    )
     y = bench_year(args.year)
     print(f"## in the loop: {y['steps']} steps of MV-rural\n")
     print("| run | wall [s] | store [MB] |")
@@ -218,10 +236,12 @@ def main() -> None:
     print(f"| without sensors and estimation | {y['without']:.1f} | {y['without_store_mb']:.0f} |")
     print(f"| with sensors and estimation | {y['with']:.1f} | {y['with_store_mb']:.0f} |")
     se = y["se"]
-    print(f"\n- se: {se['steps_estimated']} estimated, {se['steps_not_estimated']} not; "
-          f"vm MAE {se['vm_mae_pu']:.2e} pu, max {se['vm_max_abs_err_pu']:.2e} pu; "
-          f"estimate p50 {se['ms_per_estimate_p50']:.2f} ms, p95 {se['ms_per_estimate_p95']:.2f} ms; "
-          f"false alarms {se['false_alarms']}")
+    print(
+        f"\n- se: {se['steps_estimated']} estimated, {se['steps_not_estimated']} not; "
+        f"vm MAE {se['vm_mae_pu']:.2e} pu, max {se['vm_max_abs_err_pu']:.2e} pu; "
+        f"estimate p50 {se['ms_per_estimate_p50']:.2f} ms, p95 {se['ms_per_estimate_p95']:.2f} ms; "
+        f"false alarms {se['false_alarms']}"
+    )
 
 
 if __name__ == "__main__":

@@ -276,9 +276,9 @@ def test_measurement_outage_silences_a_measurement(tmp_path):
     from gridtwin.grid.state import GridState
 
     state = GridState.from_net(prep.net)
-    from gridtwin.world import _build_engine
+    from gridtwin.grid.engine import make_engine
 
-    result = _build_engine(sc, prep.net).solve(state)
+    result = make_engine(str(sc.grid.engine), prep.net).solve(state)
     before = model.measure(0, result).valid.copy()
     i = int(np.flatnonzero(before)[0])
     model.inject(i, "silent")

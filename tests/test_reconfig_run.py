@@ -116,6 +116,7 @@ def test_switch_event_is_not_undone_and_a_new_plan_respects_it(tmp_path):
         },
         "events": [{"at": "30min", "type": "switch_open", "target": tie}],
         "recording": {"tables": ["grid", "switch"]},
+        "scada": {"meter_accuracy": 0.0},  # exact meters: the plan at 0 is the one described
     }
     result = _run(data, tmp_path / "run")
     plans = pd.read_parquet(result.run_dir / "reconfig_plans.parquet")

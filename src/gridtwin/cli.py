@@ -123,8 +123,9 @@ def run(
     INFLUX_USERNAME / INFLUX_PASSWORD (v1) or GRIDTWIN_INFLUX_TOKEN (v2).
     """
     from gridtwin.cli_influx import apply_influx_options, check_influx, print_influx_report
+    from gridtwin.runlog import new_run_dir
     from gridtwin.signals import install_stop_handlers, interrupted_message
-    from gridtwin.world import new_run_dir, prepare, run_scenario
+    from gridtwin.world import prepare, run_scenario
 
     stop = install_stop_handlers()  # SIGTERM like Ctrl-C: an orderly stop (gridtwin.signals)
     sc: Any = None
@@ -362,6 +363,49 @@ def show(
             shown = f"{value:.6g}" if isinstance(value, float) else str(value)
             table.add_row(f"{section}.{key}", shown)
     out.print(table)
+
+
+@app.command()
+def kpis(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory.", show_default=False)],
+    write: Annotated[
+        bool, typer.Option("--write", help="Write the recomputed figures to kpis.json.")
+    ] = False,
+) -> None:
+    """Recompute a run's KPIs from its recorded tables; say whether they equal kpis.json.
+
+    Sections grid, voltage, reliability and se are replayed from the Parquet
+    tables through the same accumulators as the run; wall-clock figures
+    (run.wall_s, voltage.central_ms_*) and the other sections are kept from
+    kpis.json. Exit status 1 when a recomputed figure differs.
+    """
+    from gridtwin.report.recompute import recompute_kpis
+
+    path = run_dir / "kpis.json"
+    try:
+        if not path.is_file():
+            raise InputError(
+                str(run_dir), "", "no kpis.json here; expected a gridtwin run directory"
+            )
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+        again = recompute_kpis(run_dir)
+    except InputError as exc:
+        raise _fail(exc) from None
+    except (json.JSONDecodeError, OSError, KeyError) as exc:
+        raise _fail(InputError(str(run_dir), "", f"cannot read the run ({exc})")) from None
+    differ = [
+        f"{section}.{key}"
+        for section, values in again.items()
+        for key, value in values.items()
+        if recorded.get(section, {}).get(key) != value
+    ]
+    if write:
+        path.write_text(json.dumps(again, indent=2) + "\n", encoding="utf-8")
+    sys.stdout.write(json.dumps(again, indent=2) + "\n")
+    if differ:
+        sys.stderr.write(f"differs from kpis.json: {', '.join(differ)}\n")
+        raise typer.Exit(1)
+    sys.stderr.write("recomputed from the tables: equal to kpis.json\n")
 
 
 # --- switch reconfiguration -----------------------------------------------------------------

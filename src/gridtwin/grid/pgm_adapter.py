@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
-import logging
 import warnings
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from power_grid_model import ComponentType, DatasetType, LoadGenType, initialize
 from gridtwin.grid.engine import PowerFlowResult
 from gridtwin.grid.state import GridState, Injections
 from gridtwin.grid.topology import SwitchMap
+from gridtwin.quiet import quiet_logger
 
 __all__ = ["MW_TO_W", "PgmAdapter"]
 
@@ -133,9 +133,12 @@ class PgmAdapter:
         storage = base.storage.copy()
         base.storage = base.storage.iloc[0:0]
         converter = PandaPowerConverter()
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        with (
+            warnings.catch_warnings(),
+            contextlib.redirect_stdout(io.StringIO()),
+            quiet_logger("power_grid_model_io"),
+        ):
             warnings.simplefilter("ignore")
-            logging.getLogger("power_grid_model_io").setLevel(logging.ERROR)
             data, _extra = converter.load_input_data(base, make_extra_info=False)
         data = {CT(k): v for k, v in data.items()}
         idx = converter.idx

@@ -8,7 +8,7 @@ power.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandapower as pp
@@ -59,6 +59,8 @@ class GridState:
     bus_p_inj_mw, bus_q_inj_mvar : ndarray
         Extra injections at buses from external components (generation
         positive) [MW], [MVAr].
+    storage_p_set_mw : ndarray
+        Storage power set-point from a command [MW], charging positive; NaN = the profile's.
     """
 
     load_p_mw: np.ndarray
@@ -77,6 +79,11 @@ class GridState:
     trafo_tap_pos: np.ndarray
     bus_p_inj_mw: np.ndarray
     bus_q_inj_mvar: np.ndarray
+    storage_p_set_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def __post_init__(self) -> None:
+        if len(self.storage_p_set_mw) != len(self.storage_p_mw):
+            self.storage_p_set_mw = np.full(len(self.storage_p_mw), np.nan)
 
     @classmethod
     def from_net(cls, net: pp.pandapowerNet) -> GridState:
@@ -133,7 +140,9 @@ class GridState:
             load_q_mvar=self.load_q_mvar * self.load_scale,
             sgen_p_mw=sgen_p,
             sgen_q_mvar=sgen_q,
-            storage_p_mw=self.storage_p_mw,
+            storage_p_mw=np.where(
+                np.isnan(self.storage_p_set_mw), self.storage_p_mw, self.storage_p_set_mw
+            ),
             storage_q_mvar=self.storage_q_mvar,
             bus_p_inj_mw=self.bus_p_inj_mw,
             bus_q_inj_mvar=self.bus_q_inj_mvar,

@@ -49,7 +49,8 @@ META = {
                 "command_operations",
                 "plans",
                 "sgen_available_p_mw",
-                "commands",
+                "setpoints",
+                "command_records",
             ],
         }
     },
@@ -90,7 +91,7 @@ TABLE_FIELDS: dict[str, dict[str, np.dtype]] = {
         "tap_pos": I8,
     },
     "load": {"p_mw": F8, "q_mvar": F8, "demand_p_mw": F8},
-    "sgen": {"p_mw": F8, "q_mvar": F8},
+    "sgen": {"p_mw": F8, "q_mvar": F8, "available_p_mw": F8},
     "storage": {"p_mw": F8},
 }
 """Fields of each per-step table, with units in their names."""
@@ -190,6 +191,7 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
             self._record_se(time, result, frame, estimate)
         if self.voltage_kpis is not None and result is not None:
             self._record_voltage(time, result, one)
+        self._record_commands(attrs.get("command_records", {}))
         forecast = one("forecast")
         if forecast is not None and self.forecast_kpis is not None:
             self._record_forecast(time, forecast)
@@ -276,7 +278,16 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
                 },
             )
         if "sgen" in want and r.sgen_p_mw.size:
-            store.append("sgen", time, {"p_mw": r.sgen_p_mw, "q_mvar": r.sgen_q_mvar})
+            available = one("sgen_available_p_mw")
+            store.append(
+                "sgen",
+                time,
+                {
+                    "p_mw": r.sgen_p_mw,
+                    "q_mvar": r.sgen_q_mvar,
+                    "available_p_mw": np.nan if available is None else available,
+                },
+            )
         if "storage" in want and r.storage_p_mw.size:
             store.append("storage", time, {"p_mw": r.storage_p_mw})
         if "switch" in want:
@@ -386,7 +397,7 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
         available = one("sgen_available_p_mw")
         tap = one("trafo_tap_pos")
         self.voltage_kpis.add(result, available, tap if tap is not None else np.zeros(0))
-        commands = one("commands")
+        commands = one("setpoints")
         if commands is not None and "control" in self.tables:
             self.store.append(
                 "control",
@@ -406,6 +417,17 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
                 values[f"{cadence}_{name}_mw"] = q[i]
         self.store.append("forecast", time, values)
         self.forecast_kpis.add(fc.completed)
+
+    def _record_commands(self, sources: dict[str, Any]) -> None:
+        """One ``command`` row per command that arrived or will never arrive (issue time)."""
+        rows = [
+            {"time": self._stamp(r.issued_s), "sim_time_s": r.issued_s} | asdict(r)
+            for src in sorted(sources)
+            for r in sources[src] or []
+        ]
+        if rows:
+            assert self.store is not None
+            self.store.append_rows("command", rows)
 
     def _record_switches(self, time: int, closed: np.ndarray | None) -> None:
         if closed is None or len(closed) == 0:

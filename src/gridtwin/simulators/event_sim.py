@@ -2,8 +2,10 @@
 
 Event-based: it steps only at event times. Its one entity ``Events`` has the
 output ``events``: ``(time_s, [ScheduledEvent, ...])``, the events due at
-``time_s``. Receivers apply them only at that time: mosaik may hand the same
-output to a later step of a time-based receiver.
+``time_s`` (for the physical world and the recorder), and ``reports``, the
+same for the events a control centre is told of (:data:`REPORTED`).
+Receivers apply them only at that time: mosaik may hand the same output to a
+later step of a time-based receiver.
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ import mosaik_api_v3
 
 from gridtwin.events import ScheduledEvent
 
-__all__ = ["EventSimulator"]
+__all__ = ["REPORTED", "EventSimulator"]
+
+REPORTED = frozenset({"repair", "reconfigure"})
+"""Event types a control centre is told of (crew repair reports, operator requests);
+output ``reports`` carries only these, for the automation functions."""
 
 META = {
     "api_version": "3.0",
     "type": "event-based",
-    "models": {"Events": {"public": True, "params": [], "attrs": ["events"]}},
+    "models": {"Events": {"public": True, "params": [], "attrs": ["events", "reports"]}},
 }
 
 
@@ -54,4 +60,13 @@ class EventSimulator(mosaik_api_v3.Simulator):
     def get_data(self, outputs: dict) -> dict:
         if not self._due:
             return {}
-        return {eid: {"events": (self._due_time, list(self._due))} for eid in outputs}
+        reported = [e for e in self._due if e.type in REPORTED]
+        data: dict[str, dict[str, Any]] = {}
+        for eid, attrs in outputs.items():
+            values: dict[str, Any] = {}
+            if "events" in attrs:
+                values["events"] = (self._due_time, list(self._due))
+            if "reports" in attrs and reported:
+                values["reports"] = (self._due_time, reported)
+            data[eid] = values
+        return data

@@ -66,10 +66,12 @@ import mosaik_api_v3
 import numpy as np
 import pandapower as pp
 
+from gridtwin.grid.commands import apply_commands
 from gridtwin.grid.engine import PowerFlowEngine, PowerFlowResult
 from gridtwin.grid.protection import DeviceGraph, FaultTrip, trip_for_fault
 from gridtwin.grid.state import GridState, SwitchCommand
 from gridtwin.grid.topology import element_names
+from gridtwin.simulators.channel import arrival_records
 
 __all__ = ["GridSimulator"]
 
@@ -156,6 +158,7 @@ def _meta() -> dict:
                 | set(_STATE_OUTPUTS)
                 | {"events", "result", "switch_command", "command_operations", "static_losses_mw"}
                 | {"sgen_available_p_mw", "fault_passed", "comms_lost"}
+                | {"commands", "command_records"}
             ),
         }
     }
@@ -191,6 +194,7 @@ class GridSimulator(mosaik_api_v3.Simulator):
         self.faults: dict[int, tuple[FaultTrip, bool]] = {}  # line -> (trip, permanent)
         self.recloses: list[tuple[int, int]] = []  # (due time [s], line)
         self.comms_lost = False
+        self.command_records: list = []
 
     def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
         self.net = sim_params["net"]
@@ -245,6 +249,12 @@ class GridSimulator(mosaik_api_v3.Simulator):
         for command in grid_inputs.get("switch_command", {}).values():
             if isinstance(command, SwitchCommand) and command.at_s == time and not self.comms_lost:
                 self.command_operations += command.apply(state)
+        self.command_records = []
+        for at_s, arrived in grid_inputs.get("commands", {}).values():
+            if at_s == time and arrived:
+                effects, ops = apply_commands(state, arrived)
+                self.command_operations += ops
+                self.command_records = arrival_records(arrived, time, effects)
         self._reclose(time)
         self._retrip()
         static = replace(state, **self._static_topology) if self.static_engine is not None else None
@@ -393,6 +403,8 @@ class GridSimulator(mosaik_api_v3.Simulator):
             return self.fault_passed()
         if source == "comms_lost":
             return self.comms_lost
+        if source == "command_records":
+            return self.command_records
         if source == "switch_command":
             return None
         if source in _STATE_OUTPUTS:

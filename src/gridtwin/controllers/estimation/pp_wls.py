@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
-import logging
 import time as wallclock
 import warnings
 
@@ -27,6 +26,7 @@ from scipy.stats import chi2
 from gridtwin.controllers.estimation.result import Estimate, Status
 from gridtwin.controllers.estimation.wls import Topology, active_channels, fallback_pairs
 from gridtwin.grid.topology import busbar_groups
+from gridtwin.quiet import quiet_logger
 from gridtwin.simulators.sensors import ChannelKind, MeasurementFrame, SensorPlan, Terminal
 
 __all__ = ["PandapowerEstimator"]
@@ -77,7 +77,6 @@ class PandapowerEstimator:
         self._n_zero_groups = len(
             np.unique(self._group[net.bus.index.get_indexer(self._zero_buses)])
         )
-        logging.getLogger("pandapower").setLevel(logging.ERROR)
 
     def measurements(self, frame: MeasurementFrame) -> pd.DataFrame:
         """The pandapower measurement table for the channels in use."""
@@ -150,6 +149,10 @@ class PandapowerEstimator:
 
     def estimate(self, frame: MeasurementFrame, topology: Topology) -> Estimate:
         """Estimate with pandapower; never raises, never returns NaN values."""
+        with quiet_logger("pandapower"):
+            return self._estimate(frame, topology)
+
+    def _estimate(self, frame: MeasurementFrame, topology: Topology) -> Estimate:
         t0 = wallclock.perf_counter()
         net = self.net
         net.switch["closed"] = topology.switch_closed

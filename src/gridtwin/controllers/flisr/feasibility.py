@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandapower as pp
 
-from gridtwin.grid.engine import PowerFlowEngine, PowerFlowResult
+from gridtwin.grid.engine import PowerFlowEngine
 from gridtwin.grid.state import GridState
 
 __all__ = ["RestorationCheck"]
@@ -51,16 +51,22 @@ class RestorationCheck:
         self.load_bus = np.array([pos[b] for b in self.net.load["bus"]], dtype=np.int64)
         self.sgen_bus = np.array([pos[b] for b in self.net.sgen["bus"]], dtype=np.int64)
 
-    def meter(self, result: PowerFlowResult) -> None:
-        """Keep the metered powers of supplied loads and sgens."""
-        if not result.converged:
-            return
-        live_l = result.bus_energized[self.load_bus]
-        self.state.load_p_mw[live_l] = result.load_p_mw[live_l]
-        self.state.load_q_mvar[live_l] = result.load_q_mvar[live_l]
-        live_s = result.bus_energized[self.sgen_bus]
-        self.state.sgen_p_mw[live_s] = result.sgen_p_mw[live_s]
-        self.state.sgen_q_mvar[live_s] = result.sgen_q_mvar[live_s]
+    def meter(
+        self,
+        load_p_mw: np.ndarray,
+        load_q_mvar: np.ndarray,
+        sgen_p_mw: np.ndarray,
+        sgen_q_mvar: np.ndarray,
+    ) -> None:
+        """Keep the last reading of every meter [MW], [MVAr]; NaN (no reading) keeps the last."""
+        for name, reading in (
+            ("load_p_mw", load_p_mw),
+            ("load_q_mvar", load_q_mvar),
+            ("sgen_p_mw", sgen_p_mw),
+            ("sgen_q_mvar", sgen_q_mvar),
+        ):
+            current = getattr(self.state, name)
+            current[:] = np.where(np.isfinite(reading), reading, current)
 
     def __call__(self, switch_closed: np.ndarray, line_in_service: np.ndarray) -> bool:
         """The configuration's power flow converges and stays within the limits."""

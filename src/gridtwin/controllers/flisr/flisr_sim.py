@@ -1,13 +1,13 @@
 """mosaik adapter of FLISR: indications in, switch commands out.
 
-One entity ``Flisr``. Inputs: ``switch_closed``, ``line_in_service`` (status
-indications), ``fault_passed`` (the fault passage indicators at the
-switches), ``result`` (of which it reads only the metered load and sgen
-powers, for its restoration power flows), ``events`` (``repair`` reports
-from the crews). Output: ``switch_command`` (a
-:class:`~gridtwin.grid.state.SwitchCommand` for the next step, or None; the
-world connects it ``time_shifted``). The operations due by the next step go
-out together.
+One entity ``Flisr``. Inputs, from the control-centre view:
+``switch_closed``, ``line_in_service`` (status indications), ``fault_passed``
+(the fault passage indicators at the switches), the metered ``load_p_mw``,
+``load_q_mvar``, ``sgen_p_mw``, ``sgen_q_mvar`` (for its restoration power
+flows; a meter without reading keeps its last value), ``reports``
+(``repair`` reports from the crews). Output: ``commands`` (switch commands,
+through the command channel). The operations due by the next step go out
+together.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ import mosaik_api_v3
 import numpy as np
 
 from gridtwin.controllers.flisr.algorithm import Flisr
-from gridtwin.grid.state import SwitchCommand
+from gridtwin.grid.commands import Command, Target
 
 __all__ = ["FlisrSimulator"]
+
+_METERED = ("load_p_mw", "load_q_mvar", "sgen_p_mw", "sgen_q_mvar")
 
 META = {
     "api_version": "3.0",
@@ -33,9 +35,12 @@ META = {
                 "switch_closed",
                 "line_in_service",
                 "fault_passed",
-                "result",
-                "events",
-                "switch_command",
+                "load_p_mw",
+                "load_q_mvar",
+                "sgen_p_mw",
+                "sgen_q_mvar",
+                "reports",
+                "commands",
             ],
         }
     },
@@ -45,20 +50,22 @@ META = {
 class FlisrSimulator(mosaik_api_v3.Simulator):
     """Runs a :class:`Flisr` (in-process). Parameters: ``flisr``, ``step_s``, ``meter``.
 
-    ``meter(result)`` is called each step with the grid result before the
-    controller observes (it keeps the metered powers its feasibility check uses).
+    ``meter(load_p_mw, load_q_mvar, sgen_p_mw, sgen_q_mvar)`` is called each
+    step with the metered powers before the controller observes (it keeps the
+    last readings its feasibility check uses).
     """
 
     def __init__(self) -> None:
         super().__init__(META)
         self.flisr: Flisr | None = None
-        self.command: SwitchCommand | None = None
+        self.commands: list[Command] = []
         self.meter: Any = None
 
     def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
         self.flisr = sim_params["flisr"]
         self.step_s = int(sim_params["step_s"])
         self.meter = sim_params.get("meter")
+        self.name = str(sim_params.get("name", "flisr"))
         return self.meta
 
     def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
@@ -74,14 +81,14 @@ class FlisrSimulator(mosaik_api_v3.Simulator):
 
         repaired = tuple(
             int(p)
-            for at_s, events in attrs.get("events", {}).values()
+            for at_s, events in attrs.get("reports", {}).values()
             if at_s == time
             for event in events
             if event.type == "repair"
             for p in event.positions
         )
         if self.meter is not None:
-            self.meter(one("result"))
+            self.meter(*(np.asarray(one(n), dtype=float) for n in _METERED))
         flisr.observe(
             time,
             np.asarray(one("switch_closed"), dtype=bool),
@@ -93,16 +100,11 @@ class FlisrSimulator(mosaik_api_v3.Simulator):
         if ops:
             last = {op.switch: op.close for op in ops}
             pos = np.array(sorted(last), dtype=np.int64)
-            self.command = SwitchCommand(
-                time + self.step_s,
-                pos,
-                np.array([last[p] for p in pos], dtype=bool),
-                np.zeros(0, dtype=np.int64),
-                np.zeros(0, dtype=bool),
-            )
+            values = np.array([last[p] for p in pos], dtype=float)
+            self.commands = [Command(self.name, time, Target.SWITCH_CLOSED, pos, values)]
         else:
-            self.command = None
+            self.commands = []
         return time + self.step_s
 
     def get_data(self, outputs: dict) -> dict:
-        return {"flisr": {"switch_command": self.command}}
+        return {"flisr": {"commands": self.commands}}

@@ -1,8 +1,8 @@
 """mosaik adapter of the forecaster: metered element powers in, forecasts out.
 
-One entity ``Forecaster``: input ``result`` (the grid's
-:class:`~gridtwin.grid.engine.PowerFlowResult`; only the served load and
-sgen powers are read, what smart meters and SCADA would deliver); outputs
+One entity ``Forecaster``: inputs ``metered_load_p_mw`` and
+``metered_sgen_p_mw`` (what smart meters and SCADA deliver; a meter without
+reading, on a de-energized bus, counts as 0 MW served); outputs
 ``forecast`` (a :class:`~gridtwin.controllers.forecasting.forecaster.ForecastStep`)
 and ``pseudo`` (a :class:`~gridtwin.controllers.forecasting.forecaster.PseudoForecast`
 for the sensors' pseudo-measurements, or None). The forecaster itself is in
@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import mosaik_api_v3
+import numpy as np
 
 from gridtwin.controllers.forecasting.forecaster import Forecaster, ForecastStep
 
@@ -23,7 +24,11 @@ META = {
     "api_version": "3.0",
     "type": "time-based",
     "models": {
-        "Forecaster": {"public": True, "params": [], "attrs": ["result", "forecast", "pseudo"]}
+        "Forecaster": {
+            "public": True,
+            "params": [],
+            "attrs": ["metered_load_p_mw", "metered_sgen_p_mw", "forecast", "pseudo"],
+        }
     },
 }
 
@@ -44,9 +49,10 @@ class ForecastSimulator(mosaik_api_v3.Simulator):
         return [{"eid": "forecaster", "type": model}]
 
     def step(self, time: int, inputs: dict, max_advance: int) -> int:
-        result = next(iter(inputs["forecaster"]["result"].values()))
-        targets = self.forecaster.targets
-        actual = targets.aggregate(result.load_p_mw, result.sgen_p_mw)
+        attrs = inputs["forecaster"]
+        load = np.nan_to_num(next(iter(attrs["metered_load_p_mw"].values())), nan=0.0)
+        sgen = np.nan_to_num(next(iter(attrs["metered_sgen_p_mw"].values())), nan=0.0)
+        actual = self.forecaster.targets.aggregate(load, sgen)
         self.out = self.forecaster.step(time // self.step_s, actual)
         return time + self.step_s
 

@@ -1,14 +1,11 @@
 """mosaik adapter of the reconfiguration controller: status and meters in, switch commands out.
 
-One entity ``Reconfig``. Inputs: ``result`` (the grid's
-:class:`~gridtwin.grid.engine.PowerFlowResult`, of which it reads only the
-metered load and generator powers), ``switch_closed`` and ``line_in_service``
-(status indications), ``events`` (``reconfigure`` events, domain
-``controller``). Outputs: ``switch_command`` (a
-:class:`~gridtwin.grid.state.SwitchCommand` for the next step, or None; the
-world connects it to the grid ``time_shifted``, so the grid applies it one
-step later, and the grid applies it only at its ``at_s``, however often mosaik
-hands it over) and ``plans`` (the step's
+One entity ``Reconfig``. Inputs, from the control-centre view: the metered
+``load_p_mw``, ``load_q_mvar``, ``sgen_p_mw``, ``sgen_q_mvar`` (a meter without
+reading keeps its last value), ``switch_closed`` and ``line_in_service``
+(status indications), ``reports`` (``reconfigure`` operator requests).
+Outputs: ``commands`` (switch commands, through the command channel) and
+``plans`` (the step's
 :class:`~gridtwin.controllers.reconfig.controller.PlanRecord` list, for the
 recorder). The controller never receives voltages, currents or losses.
 """
@@ -21,7 +18,8 @@ import mosaik_api_v3
 import numpy as np
 
 from gridtwin.controllers.reconfig.controller import Controller, Observation, PlanRecord
-from gridtwin.grid.state import SwitchCommand
+from gridtwin.grid.commands import Command, from_switch_command
+from gridtwin.simulators.scada import hold_last
 
 __all__ = ["ReconfigSimulator"]
 
@@ -33,11 +31,14 @@ META = {
             "public": True,
             "params": [],
             "attrs": [
-                "result",
+                "load_p_mw",
+                "load_q_mvar",
+                "sgen_p_mw",
+                "sgen_q_mvar",
                 "switch_closed",
                 "line_in_service",
-                "events",
-                "switch_command",
+                "reports",
+                "commands",
                 "plans",
             ],
         }
@@ -51,12 +52,14 @@ class ReconfigSimulator(mosaik_api_v3.Simulator):
     def __init__(self) -> None:
         super().__init__(META)
         self.controller: Controller | None = None
-        self.command: SwitchCommand | None = None
+        self.commands: list[Command] = []
+        self._metered: dict[str, np.ndarray] = {}
         self.plans: list[PlanRecord] = []
 
     def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
         self.controller = sim_params["controller"]
         self.step_s = int(sim_params["step_s"])
+        self.name = str(sim_params.get("name", "reconfiguration"))
         return self.meta
 
     def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
@@ -71,22 +74,24 @@ class ReconfigSimulator(mosaik_api_v3.Simulator):
 
         on_demand = any(
             event.domain == "controller"
-            for at_s, events in attrs.get("events", {}).values()
+            for at_s, events in attrs.get("reports", {}).values()
             if at_s == time
             for event in events
         )
-        result = one("result")
+        for name in ("load_p_mw", "load_q_mvar", "sgen_p_mw", "sgen_q_mvar"):
+            reading = np.asarray(one(name), dtype=float)
+            self._metered[name] = hold_last(
+                self._metered.get(name, np.zeros_like(reading)), reading
+            )
         obs = Observation(
             time_s=time,
             switch_closed=np.asarray(one("switch_closed"), dtype=bool),
             line_in_service=np.asarray(one("line_in_service"), dtype=bool),
-            load_p_mw=result.load_p_mw,
-            load_q_mvar=result.load_q_mvar,
-            sgen_p_mw=result.sgen_p_mw,
-            sgen_q_mvar=result.sgen_q_mvar,
+            **{name: value.copy() for name, value in self._metered.items()},
         )
-        self.command, self.plans = self.controller.step(obs, on_demand=on_demand)
+        order, self.plans = self.controller.step(obs, on_demand=on_demand)
+        self.commands = from_switch_command(self.name, time, order)
         return time + self.step_s
 
     def get_data(self, outputs: dict) -> dict:
-        return {"reconfig": {"switch_command": self.command, "plans": self.plans}}
+        return {"reconfig": {"commands": self.commands, "plans": self.plans}}

@@ -1,0 +1,236 @@
+"""The component contract, the control-centre view and the registry.
+
+Everything in the loop is a component: the physical world (grid, SCADA,
+sensors, events), the command channel, the recorder, and every automation
+function. A component declares in one place what it records and what it
+reads and writes; :mod:`gridtwin.world` builds the mosaik world from the
+registry and the scenario and holds no function-specific code.
+
+The boundary
+------------
+An automation function reads only ports of the **control-centre view**
+(:data:`VIEW_PORTS`): measurement frames, status indications as SCADA reports
+them, metered powers, crew reports, estimates, forecasts. It writes only
+``commands`` (a list of :class:`~gridtwin.grid.commands.Command`), which the
+world connects to the command channel, time-shifted: a command decided at
+``t`` acts at ``t + step`` at the earliest. Field devices' own loops (an OLTC
+relay, an inverter's Q(U) curve) may also read :data:`FIELD_PORTS`, the
+readings a device takes at its own terminals. Nothing else: the wiring refuses
+a function that asks for any other port, and ``tests/test_boundary.py``
+checks the data-flow graph of every shipped scenario.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+__all__ = [
+    "FIELD_PORTS",
+    "VIEW_PORTS",
+    "Component",
+    "Flow",
+    "Wiring",
+]
+
+VIEW_PORTS: dict[str, str] = {
+    "measurement_frame": "MeasurementFrame: value [unit in each name], sigma, valid per scalar",
+    "estimate": "StateEstimate: bus_vm_pu, bus_va_degree, line_p_from_mw, ..., status",
+    "forecast": "ForecastStep: quantiles per target [MW]",
+    "pseudo": "PseudoForecast: per-element forecast of the step [MW, MVAr]",
+    "telemetry": "Telemetry: every SCADA and metering signal below at once",
+    "reported_switch_closed": "switch positions as reported [bool]",
+    "reported_line_in_service": "line availability as reported [bool]",
+    "reported_trafo_tap_pos": "tap positions as reported [-]",
+    "fault_indication": "fault passage indicator per switch [bool]",
+    "metered_load_p_mw": "metered load active power [MW], NaN without reading",
+    "metered_load_q_mvar": "metered load reactive power [MVAr], NaN without reading",
+    "metered_sgen_p_mw": "metered generator active power [MW], NaN without reading",
+    "metered_sgen_q_mvar": "metered generator reactive power [MVAr], NaN without reading",
+    "der_available_p_mw": "available active power per DER unit (its telemetry) [MW]",
+    "reports": "(time_s, [event]): crew repair reports and operator requests",
+}
+"""The control-centre view: every port an automation function may read."""
+
+FIELD_PORTS: dict[str, str] = {
+    "sgen_terminal_vm_pu": "each DER unit's own terminal voltage [pu] (its inverter's reading)",
+}
+"""Readings a field device takes itself; only a device's local loop reads them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """One recorded connection: ``src.src_attr -> dest.dest_attr``."""
+
+    src: str
+    src_attr: str
+    dest: str
+    dest_attr: str
+    time_shifted: bool = False
+
+
+@dataclass(slots=True)
+class _Read:
+    entity: Any
+    name: str
+    ports: dict[str, str]
+    optional: bool
+    field_device: bool
+
+
+@dataclass
+class Wiring:
+    """What components share while the world is built.
+
+    Attributes
+    ----------
+    world : mosaik.World
+        The world; components start their simulators in it.
+    scenario, prepared
+        The scenario and its :class:`~gridtwin.world.Prepared` inputs.
+    entities : dict
+        Entities by role (``grid``, ``recorder``, ``scada``, ``channel``,
+        ``events``, ``sensors``, ``estimator``, ...), for the physical world
+        and the testbed.
+    functions : dict
+        Automation function entities by their name in the scenario.
+    providers : dict
+        View port -> (entity, attribute) that provides it.
+    flows : list of Flow
+        Every connection made through the wiring, for inspection.
+    tables : dict
+        Recorded tables (name -> :class:`~gridtwin.recording.store.TableSpec`).
+    recorder_params : dict
+        Keyword parameters of the recorder (KPI accumulators of the components).
+    sections : list of callables
+        Called after the run; each returns ``{section: {key: value}}`` for ``kpis.json``.
+    resources : dict
+        Shared objects the world prepares (``engine``, ``static_engine``).
+    """
+
+    world: Any
+    scenario: Any
+    prepared: Any
+    entities: dict[str, Any] = field(default_factory=dict)
+    functions: dict[str, Any] = field(default_factory=dict)
+    providers: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    flows: list[Flow] = field(default_factory=list)
+    tables: dict[str, Any] = field(default_factory=dict)
+    recorder_params: dict[str, Any] = field(default_factory=dict)
+    sections: list[Callable[[], dict[str, dict[str, Any]]]] = field(default_factory=list)
+    resources: dict[str, Any] = field(default_factory=dict)
+    _reads: list[_Read] = field(default_factory=list)
+    _names: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def step_s(self) -> int:
+        """The scenario's step [s]."""
+        return int(self.scenario.time.step)
+
+    def add_entity(self, role: str, entity: Any) -> Any:
+        """Register a physical-world or testbed entity under ``role``."""
+        self.entities[role] = entity
+        self._names[id(entity)] = role
+        return entity
+
+    def add_function(self, name: str, entity: Any, *, commands: bool = True) -> Any:
+        """Register an automation function's entity; its ``commands`` go to the channel."""
+        if name in self.functions or name in self.entities:
+            raise ValueError(f"two components named {name!r}")
+        self.functions[name] = entity
+        self._names[id(entity)] = name
+        if not commands:
+            return entity
+        self.connect(
+            entity,
+            self.entities["channel"],
+            "commands",
+            time_shifted=True,
+            initial_data={"commands": []},
+        )
+        return entity
+
+    def provide(self, port: str, entity: Any, attr: str | None = None) -> None:
+        """``entity.attr`` provides the view port ``port``."""
+        if port not in VIEW_PORTS and port not in FIELD_PORTS:
+            raise ValueError(f"{port!r} is not a control-centre port")
+        self.providers[port] = (entity, attr or port)
+
+    def read(
+        self,
+        entity: Any,
+        *ports: str | tuple[str, str],
+        optional: bool = False,
+        field_device: bool = False,
+    ) -> None:
+        """``entity`` reads these view ports (``port`` or ``(port, its input attribute)``).
+
+        Connected in :meth:`finish`, when every provider is known. A port
+        outside the control-centre view (or the field readings, for a
+        ``field_device``) is refused.
+        """
+        allowed = set(VIEW_PORTS) | (set(FIELD_PORTS) if field_device else set())
+        mapping: dict[str, str] = {}
+        for port in ports:
+            src, dest = (port, port) if isinstance(port, str) else port
+            if src not in allowed:
+                raise ValueError(
+                    f"{src!r} is not a control-centre port; expected one of "
+                    + ", ".join(sorted(allowed))
+                )
+            mapping[src] = dest
+        self._reads.append(_Read(entity, self.name_of(entity), mapping, optional, field_device))
+
+    def has(self, port: str) -> bool:
+        """Whether some component provides ``port``."""
+        return port in self.providers
+
+    def connect(self, src: Any, dest: Any, *attrs: str | tuple[str, str], **kwargs: Any) -> None:
+        """``world.connect``, recorded in :attr:`flows`."""
+        self.world.connect(src, dest, *attrs, **kwargs)
+        for attr in attrs:
+            a, b = (attr, attr) if isinstance(attr, str) else attr
+            self.flows.append(
+                Flow(
+                    self.name_of(src),
+                    a,
+                    self.name_of(dest),
+                    b,
+                    bool(kwargs.get("time_shifted", False)),
+                )
+            )
+
+    def name_of(self, entity: Any) -> str:
+        """The role or function name of a registered entity."""
+        return self._names.get(id(entity), getattr(entity, "full_id", "?"))
+
+    def finish(self) -> None:
+        """Connect every requested read to its provider."""
+        for read in self._reads:
+            for src, dest in read.ports.items():
+                if src not in self.providers:
+                    if read.optional:
+                        continue
+                    raise ValueError(f"{read.name} reads {src!r}, which nothing provides")
+                entity, attr = self.providers[src]
+                self.connect(entity, read.entity, (attr, dest))
+        self._reads.clear()
+
+
+class Component(Protocol):
+    """A part of the loop, declared in one place.
+
+    ``plan`` runs before the run store exists: it adds the component's tables
+    and recorder parameters (KPI accumulators) and its KPI sections.
+    ``add`` starts its simulators, registers what it provides and reads, and
+    makes its connections.
+    """
+
+    name: str
+
+    def plan(self, wiring: Wiring) -> None:
+        """Declare tables, recorder parameters and KPI sections."""
+
+    def add(self, wiring: Wiring) -> None:
+        """Start simulators and connect them."""

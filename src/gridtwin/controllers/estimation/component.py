@@ -1,0 +1,71 @@
+"""State estimation as a component: measurement frames and reported positions in, estimates out."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gridtwin.components import Wiring
+from gridtwin.grid.topology import element_names
+from gridtwin.recording.recorder_sim import SE_TABLE_FIELDS
+from gridtwin.recording.store import TableSpec
+
+__all__ = ["Estimation"]
+
+
+class Estimation:
+    """The ``estimation`` section: a WLS estimator with bad-data handling.
+
+    Reads ``measurement_frame`` and the reported switch, line and tap
+    positions; provides ``estimate``. Records ``estimate_bus``,
+    ``estimate_line``, ``estimation`` (and ``bad_data_removed`` rows); KPIs
+    in section ``se``.
+    """
+
+    name = "estimation"
+
+    def plan(self, wiring: Wiring) -> None:
+        from gridtwin.report.se_kpis import SeKpis
+
+        net, plan, scenario = wiring.prepared.net, wiring.prepared.plan, wiring.scenario
+        for name, table in (("estimate_bus", "bus"), ("estimate_line", "line")):
+            wiring.tables[name] = TableSpec(element_names(net, table), SE_TABLE_FIELDS[name])
+        wiring.tables["estimation"] = TableSpec(["estimator"], SE_TABLE_FIELDS["estimation"])
+        bounds = np.concatenate([plan.ch_active_from_s, plan.ch_active_until_s])
+        starts = np.unique(bounds[(bounds > 0) & (bounds < scenario.time.duration)])
+        kpis = SeKpis(plan.sc_name, [0, *starts.tolist()])
+        wiring.recorder_params["se_kpis"] = kpis
+        wiring.sections.append(lambda: {"se": kpis.section()})
+
+    def add(self, wiring: Wiring) -> None:
+        from gridtwin.controllers.estimation.wls import Topology
+
+        spec, net, plan = wiring.scenario.estimation, wiring.prepared.net, wiring.prepared.plan
+        kwargs = {
+            "confidence": spec.chi2_confidence,
+            "lnr_threshold": spec.lnr_threshold,
+            "max_removals": spec.max_bad_data_removals,
+        }
+        if spec.engine == "pandapower":
+            from gridtwin.controllers.estimation.pp_wls import PandapowerEstimator
+
+            estimator: object = PandapowerEstimator(net, plan, **kwargs)
+        else:
+            from gridtwin.controllers.estimation.wls import WlsEstimator
+
+            estimator = WlsEstimator(net, plan, **kwargs)
+        sim = wiring.world.start(
+            "Estimator",
+            estimator=estimator,
+            topology=Topology.from_net(net),
+            step_s=wiring.step_s,
+        )
+        est = wiring.add_function(self.name, sim.Estimator(), commands=False)
+        wiring.read(
+            est,
+            ("measurement_frame", "frame"),
+            ("reported_switch_closed", "switch_closed"),
+            ("reported_line_in_service", "line_in_service"),
+            ("reported_trafo_tap_pos", "trafo_tap_pos"),
+        )
+        wiring.provide("estimate", est)
+        wiring.connect(est, wiring.entities["recorder"], "estimate")

@@ -1,0 +1,49 @@
+"""mosaik adapter of any :class:`~gridtwin.controllers.function.AutomationFunction`.
+
+One entity ``Function``: an input per view port the function reads, output
+``commands``. The adapter only moves data: it hands the function the step's
+values by port name and passes on its commands.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mosaik_api_v3
+
+from gridtwin.components import VIEW_PORTS
+from gridtwin.controllers.function import AutomationFunction
+from gridtwin.grid.commands import Command
+
+__all__ = ["FunctionSimulator"]
+
+META = {
+    "api_version": "3.0",
+    "type": "time-based",
+    "models": {"Function": {"public": True, "params": [], "attrs": [*VIEW_PORTS, "commands"]}},
+}
+
+
+class FunctionSimulator(mosaik_api_v3.Simulator):
+    """Runs one automation function (in-process). Parameters: ``function``, ``step_s``."""
+
+    def __init__(self) -> None:
+        super().__init__(META)
+        self.out: list[Command] = []
+
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+        self.function: AutomationFunction = sim_params["function"]
+        self.step_s = int(sim_params["step_s"])
+        return self.meta
+
+    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+        return [{"eid": "function", "type": model}]
+
+    def step(self, time: int, inputs: dict, max_advance: int) -> int:
+        attrs = inputs.get("function", {})
+        view = {port: next(iter(values.values())) for port, values in attrs.items()}
+        self.out = list(self.function.step(time, view) or [])
+        return time + self.step_s
+
+    def get_data(self, outputs: dict) -> dict:
+        return {"function": {"commands": self.out}}

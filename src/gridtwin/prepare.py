@@ -1,0 +1,72 @@
+"""Everything a run needs before its world is built: the net, profiles, events, functions."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gridtwin.errors import InputError
+
+__all__ = ["Prepared", "engine_factory", "prepare"]
+
+
+@dataclass(slots=True)
+class Prepared:
+    """Everything a run needs, checked: the net, its profiles and the event schedule."""
+
+    scenario: Any
+    net: Any
+    profiles: Any
+    schedule: list[Any]
+    plan: Any = None  # a measurements.SensorPlan with a measurements section
+    reconfig_problem: Any = None  # a controllers.reconfig.Problem with a reconfiguration section
+    forecaster: Any = None  # a controllers.forecasting.Forecaster with a forecasting section
+
+
+def prepare(scenario: Any) -> Prepared:
+    """Load the network, check the scenario against it, build profiles, events and functions.
+
+    Raises
+    ------
+    InputError
+        On any problem with the scenario, the network, a profile file or a function.
+    """
+    from gridtwin.controllers.reconfig.component import build_problem
+    from gridtwin.controllers.user import check_params, load_function_class
+    from gridtwin.events import build_schedule
+    from gridtwin.grid.sources import load_net
+    from gridtwin.profiles import build_profiles
+    from gridtwin.scenario import check_against_net
+
+    net = load_net(scenario.grid, scenario.source_file)
+    plan = check_against_net(scenario, net)
+    for i, spec in enumerate(scenario.functions):
+        check_params(
+            load_function_class(spec.use, scenario.source_file, i),
+            spec.params,
+            scenario.source_file,
+            i,
+        )
+    profiles = build_profiles(scenario, net)
+    schedule = build_schedule(scenario, net, plan)
+    prepared = Prepared(scenario, net, profiles, schedule, plan, build_problem(scenario, net))
+    if scenario.forecasting is not None:
+        from gridtwin.controllers.forecasting.build import build_forecaster
+
+        prepared.forecaster = build_forecaster(scenario, net)
+    return prepared
+
+
+def engine_factory(scenario: Any, net: Any) -> Callable[[], Any]:
+    """A function that makes a new power-flow engine on a copy of ``net`` for each caller."""
+    from gridtwin.grid.engine import make_engine
+
+    def new() -> Any:
+        try:
+            return make_engine(str(scenario.grid.engine), copy.deepcopy(net))
+        except ValueError as exc:
+            raise InputError(scenario.source_file, "grid.engine", str(exc)) from None
+
+    return new

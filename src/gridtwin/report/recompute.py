@@ -1,0 +1,200 @@
+"""Recompute a run's KPIs from its run directory alone.
+
+The testbed's KPIs compare the truth with what the functions believed and
+did. They are accumulated while the run goes (:mod:`gridtwin.report.kpis` and
+its siblings); here the recorded tables are replayed, step by step, through
+the same accumulators, so ``gridtwin kpis RUN_DIR`` gives the figures of the
+run's ``kpis.json`` from the Parquet tables: sections ``grid``, ``voltage``,
+``reliability`` and ``se``. Figures that are wall-clock timings of the run
+(``run.wall_s``, the centralized controller's ``central_ms_*``) are not in
+the tables; they are taken from ``kpis.json`` and named as such.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+__all__ = ["NOT_RECOMPUTED", "recompute_kpis"]
+
+NOT_RECOMPUTED = {
+    "run": ("wall_s",),
+    "voltage": ("central_ms_p50", "central_ms_p95"),
+}
+"""Wall-clock figures, copied from ``kpis.json`` (no table holds them)."""
+
+
+class _Tables:
+    """The run's per-step tables as (steps, elements) arrays."""
+
+    def __init__(self, run_dir: Path) -> None:
+        import pandas as pd
+
+        self.run_dir = run_dir
+        self._pd = pd
+        self._cache: dict[str, Any] = {}
+        grid = self.frame("grid")
+        self.times = grid["sim_time_s"].to_numpy(np.int64)
+
+    def has(self, name: str) -> bool:
+        return (self.run_dir / f"{name}.parquet").exists()
+
+    def frame(self, name: str) -> Any:
+        if name not in self._cache:
+            self._cache[name] = self._pd.read_parquet(self.run_dir / f"{name}.parquet")
+        return self._cache[name]
+
+    def matrix(self, name: str, column: str) -> np.ndarray:
+        """Values of ``column`` as (steps, elements), elements in the network's order."""
+        df = self.frame(name)
+        codes = df["element"].cat.codes.to_numpy() if hasattr(df["element"], "cat") else None
+        n_el = len(df["element"].cat.categories) if codes is not None else df["element"].nunique()
+        values = df[column].to_numpy()
+        step = np.searchsorted(self.times, df["sim_time_s"].to_numpy(np.int64))
+        if codes is None:
+            codes = df.groupby("sim_time_s").cumcount().to_numpy()
+        out = np.zeros((len(self.times), n_el), dtype=values.dtype)
+        out[step, codes] = values
+        return out
+
+
+def _results(t: _Tables) -> list[SimpleNamespace]:
+    """The recorded truth per step, with the fields the accumulators read."""
+    grid = t.frame("grid")
+    converged = grid["converged"].to_numpy(bool)
+    losses = grid["losses_mw"].to_numpy(float)
+    ext = grid["ext_grid_p_mw"].to_numpy(float)
+    n = len(t.times)
+    empty = np.zeros((n, 0))
+    vm = t.matrix("bus", "vm_pu") if t.has("bus") else empty
+    va = t.matrix("bus", "va_degree") if t.has("bus") else empty
+    live = t.matrix("bus", "energized") if t.has("bus") else empty.astype(bool)
+    line = t.matrix("line", "loading_percent") if t.has("line") else empty
+    trafo = t.matrix("trafo", "loading_percent") if t.has("trafo") else empty
+    load_p = t.matrix("load", "p_mw") if t.has("load") else empty
+    sgen_p = t.matrix("sgen", "p_mw") if t.has("sgen") else empty
+    sgen_q = t.matrix("sgen", "q_mvar") if t.has("sgen") else empty
+    return [
+        SimpleNamespace(
+            converged=bool(converged[i]),
+            losses_mw=float(losses[i]),
+            ext_grid_p_mw=np.array([ext[i]]),
+            bus_vm_pu=vm[i],
+            bus_va_degree=va[i],
+            bus_energized=live[i].astype(bool),
+            line_loading_percent=line[i],
+            trafo_loading_percent=trafo[i],
+            load_p_mw=load_p[i],
+            sgen_p_mw=sgen_p[i],
+            sgen_q_mvar=sgen_q[i],
+        )
+        for i in range(n)
+    ]
+
+
+def _grid(t: _Tables, results: list[Any], step_s: int) -> dict[str, Any]:
+    from gridtwin.report.kpis import GridKpis
+
+    kpis = GridKpis(step_s=step_s)
+    demand = t.matrix("load", "demand_p_mw") if t.has("load") else np.zeros((len(results), 0))
+    for i, r in enumerate(results):
+        kpis.add(r, demand[i])  # type: ignore[arg-type]
+    return kpis.sections(wall_s=0.0, sim_seconds=kpis.steps * step_s)
+
+
+def _voltage(t: _Tables, results: list[Any], scenario: Any, net: Any) -> dict[str, Any]:
+    from gridtwin.report.voltage_kpis import VoltageKpis, band_per_bus
+
+    vc = scenario.voltage_control
+    low, high = band_per_bus(net.bus["vn_kv"].to_numpy(float), vc.band_mv_pu, vc.band_lv_pu)
+    kpis = VoltageKpis(scenario.time.step, low, high)
+    n = len(results)
+    available = t.matrix("sgen", "available_p_mw") if t.has("sgen") else np.zeros((n, 0))
+    tap = t.matrix("trafo", "tap_pos") if t.has("trafo") else np.zeros((n, 0), np.int64)
+    for i, r in enumerate(results):
+        kpis.add(r, available[i], tap[i])  # type: ignore[arg-type]
+    return kpis.section()
+
+
+def _reliability(t: _Tables, results: list[Any], net: Any, step_s: int) -> dict[str, Any]:
+    from gridtwin.report.reliability_kpis import ReliabilityKpis
+
+    kpis = ReliabilityKpis.from_net(net, step_s)
+    demand = t.matrix("load", "demand_p_mw")
+    for i, r in enumerate(results):
+        kpis.add(int(t.times[i]), r, demand[i])  # type: ignore[arg-type]
+    return kpis.section()
+
+
+def _se(t: _Tables, results: list[Any], plan: Any, scenario: Any) -> dict[str, Any]:
+    from gridtwin.report.se_kpis import SeKpis
+
+    bounds = np.concatenate([plan.ch_active_from_s, plan.ch_active_until_s])
+    starts = np.unique(bounds[(bounds > 0) & (bounds < scenario.time.duration)])
+    kpis = SeKpis(plan.sc_name, [0, *starts.tolist()])
+    m = {c: t.matrix("measurement", c) for c in ("valid", "corrupted")}
+    est = t.frame("estimation")
+    est_times = est["sim_time_s"].to_numpy(np.int64)
+    vm, va = t.matrix("estimate_bus", "vm_pu"), t.matrix("estimate_bus", "va_degree")
+    loading = t.matrix("estimate_line", "loading_percent")
+    removed: dict[int, list[str]] = {}
+    if t.has("bad_data_removed"):
+        for time_s, name in t.frame("bad_data_removed")[["sim_time_s", "element"]].itertuples(
+            index=False
+        ):
+            removed.setdefault(int(time_s), []).append(str(name))
+    rows = est.itertuples(index=False)
+    for k, row in enumerate(rows):
+        i = int(np.searchsorted(t.times, est_times[k]))
+        frame = SimpleNamespace(
+            time_s=int(est_times[k]), valid=m["valid"][i].astype(bool), corrupted=m["corrupted"][i]
+        )
+        estimate = SimpleNamespace(
+            status=0 if row.estimated else 1,
+            compute_ms=float(row.compute_ms),
+            bad_data_detected=bool(row.bad_data_detected),
+            removed=removed.get(int(est_times[k]), []),
+            bus_vm_pu=vm[i],
+            bus_va_degree=va[i],
+            line_loading_percent=loading[i],
+        )
+        kpis.add(results[i], frame, estimate)  # type: ignore[arg-type]
+    return kpis.section()
+
+
+def recompute_kpis(run_dir: str | Path) -> dict[str, dict[str, Any]]:
+    """The KPIs of a run directory, recomputed from its tables.
+
+    Sections ``run`` and ``grid`` always; ``voltage``, ``reliability`` and
+    ``se`` where the run has them. Every other section of ``kpis.json`` is
+    copied as it is, and so are the figures in :data:`NOT_RECOMPUTED`.
+    """
+    from gridtwin.grid.sources import load_net
+    from gridtwin.scenario import check_against_net, load_scenario
+
+    path = Path(run_dir)
+    recorded = json.loads((path / "kpis.json").read_text(encoding="utf-8"))
+    scenario = load_scenario(path / "scenario.yaml")
+    net = load_net(scenario.grid, scenario.source_file)
+    plan = check_against_net(scenario, net)
+    t = _Tables(path)
+    results = _results(t)
+    out = dict(recorded)
+    out.update(_grid(t, results, scenario.time.step))
+    for key in ("run_id", "completed", *NOT_RECOMPUTED["run"]):
+        if key in recorded.get("run", {}):
+            out["run"][key] = recorded["run"][key]
+    if "voltage" in recorded:
+        out["voltage"] = _voltage(t, results, scenario, net)
+        for key in NOT_RECOMPUTED["voltage"]:
+            if key in recorded["voltage"]:
+                out["voltage"][key] = recorded["voltage"][key]
+    if "reliability" in recorded:
+        out["reliability"] = _reliability(t, results, net, scenario.time.step)
+    if "se" in recorded and t.has("estimation"):
+        out["se"] = _se(t, results, plan, scenario)
+    return json.loads(json.dumps(out))

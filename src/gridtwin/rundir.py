@@ -1,0 +1,65 @@
+"""Library use: run a scenario and read its tables.
+
+>>> import gridtwin
+>>> run = gridtwin.run("scenarios/mv-rural-day.yaml")     # doctest: +SKIP
+>>> run.kpis["grid"]["losses_mwh"]                        # doctest: +SKIP
+>>> run.table("bus").pivot(index="time", columns="element", values="vm_pu")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Run", "run"]
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A run directory: its KPIs and its tables.
+
+    Attributes
+    ----------
+    run_dir : Path
+        The run directory.
+    kpis : dict
+        ``kpis.json``: sections of figures with units in their keys.
+    """
+
+    run_dir: Path
+    kpis: dict[str, dict[str, Any]]
+
+    @classmethod
+    def open(cls, run_dir: str | Path) -> Run:
+        """An existing run directory."""
+        path = Path(run_dir)
+        return cls(path, json.loads((path / "kpis.json").read_text(encoding="utf-8")))
+
+    @property
+    def tables(self) -> list[str]:
+        """Names of the recorded tables."""
+        return sorted(p.name.removesuffix(".parquet") for p in self.run_dir.glob("*.parquet"))
+
+    def table(self, name: str) -> Any:
+        """One recorded table as a pandas DataFrame (long format: time, element, fields)."""
+        import pandas as pd
+
+        path = self.run_dir / f"{name}.parquet"
+        if not path.exists():
+            raise KeyError(
+                f"{name}: no such table in {self.run_dir}; have {', '.join(self.tables)}"
+            )
+        return pd.read_parquet(path)
+
+
+def run(scenario: Any, *, out_dir: str | Path | None = None, runs_root: str | Path = "runs") -> Run:
+    """Run a scenario (a :class:`~gridtwin.scenario.Scenario` or a path) into a :class:`Run`."""
+    from gridtwin.scenario import load_scenario
+    from gridtwin.world import run_scenario
+
+    if not hasattr(scenario, "time"):
+        scenario = load_scenario(scenario)
+    result = run_scenario(scenario, out_dir=out_dir, runs_root=runs_root)
+    return Run(result.run_dir, result.kpis)
