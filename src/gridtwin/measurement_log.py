@@ -47,6 +47,22 @@ class MeasurementReplay:
         return frame
 
 
+def _numbers(row: dict[str, str], src: str, n: int) -> tuple[float, float]:
+    """(value, sigma) of row ``n`` (sigma NaN when not given): finite, sigma above 0."""
+    try:
+        value = float(row["value"])
+        sigma = float(row["sigma"]) if row.get("sigma") else float("nan")
+    except ValueError:
+        raise InputError(src, f"row {n}.value", "expected numbers in value and sigma") from None
+    if not math.isfinite(value):
+        raise InputError(src, f"row {n}.value", f"got {row['value']!r}; expected a finite number")
+    if row.get("sigma") and not (math.isfinite(sigma) and sigma > 0):
+        raise InputError(
+            src, f"row {n}.sigma", f"got {row['sigma']!r}; expected a finite number above 0"
+        )
+    return value, sigma
+
+
 def read_measurement_log(path: str | Path, scenario: Any, plan: Any) -> MeasurementReplay:
     """Read and check a measurement log against the scenario's time grid and plan.
 
@@ -89,19 +105,7 @@ def read_measurement_log(path: str | Path, scenario: Any, plan: Any) -> Measurem
             scalar = plan.scalar_index(row["measurement"])
         except LookupError as exc:
             raise InputError(src, f"row {n}.measurement", str(exc)) from None
-        try:
-            value = float(row["value"])
-            sigma = float(row["sigma"]) if row.get("sigma") else float("nan")
-        except ValueError:
-            raise InputError(src, f"row {n}.value", "expected numbers in value and sigma") from None
-        if not math.isfinite(value):
-            raise InputError(
-                src, f"row {n}.value", f"got {row['value']!r}; expected a finite number"
-            )
-        if row.get("sigma") and not (math.isfinite(sigma) and sigma > 0):
-            raise InputError(
-                src, f"row {n}.sigma", f"got {row['sigma']!r}; expected a finite number above 0"
-            )
+        value, sigma = _numbers(row, src, n)
         replay.records.setdefault(t, []).append((scalar, value, sigma))
         first, last = replay.span_s.get(scalar, (t, t))
         replay.span_s[scalar] = (min(first, t), max(last, t))

@@ -48,56 +48,70 @@ def _event_where(scenario: Scenario, index: int, name: str) -> tuple[str, str]:
     return scenario.events_file, f"event {index - n_inline + 1}.{name}"
 
 
+def _check_event_time(scenario: Scenario, i: int) -> None:
+    event = scenario.events[i]
+    at_s = event_offset_s(scenario, i)
+    if not 0 <= at_s < scenario.time.duration:
+        raise InputError(
+            *_event_where(scenario, i, "at"),
+            f"got {event.at!r}, outside the run; expected a time in "
+            f"[0, {format_duration(scenario.time.duration)}) after time.start",
+        )
+    if at_s % scenario.time.step:
+        raise InputError(
+            *_event_where(scenario, i, "at"),
+            f"got {event.at!r}; expected a multiple of time.step "
+            f"({format_duration(scenario.time.step)})",
+        )
+
+
+def _check_event_target(scenario: Scenario, event: Any, net: Any, plan: Any) -> None:
+    """Raise LookupError when ``event``'s target does not exist."""
+    from gridtwin.events import EVENT_TYPES, measurement_positions
+    from gridtwin.grid.topology import resolve_target
+
+    kind = EVENT_TYPES[event.type]
+    if event.type in ("comms_loss", "comms_restore"):
+        if str(event.target) != "all":
+            raise LookupError(f"got {event.target!r}; expected all")
+    elif kind.element == "measurement":
+        if plan is None:
+            raise LookupError(
+                f"{event.type} needs a measurements section; expected measurements.plan"
+            )
+        measurement_positions(plan, event.type, str(event.target))
+    elif kind.element == "controller":
+        if scenario.reconfiguration is None:
+            raise LookupError(
+                f"{event.type} needs a reconfiguration section; expected reconfiguration"
+            )
+        if str(event.target) != "reconfiguration":
+            raise LookupError(f"got {event.target!r}; expected reconfiguration")
+    else:
+        resolve_target(net, kind.element, event.target, allow_all=kind.allow_all)
+
+
 def check_against_net(scenario: Scenario, net: Any) -> Any:
     """Check the parts of a scenario that depend on the network.
 
-    Event targets must name existing elements (by name or index) and event
-    times must fall on a step inside the run.
+    The run size comes first (a huge run is refused before anything is
+    built); then event targets must name existing elements (by name or index)
+    and event times must fall on a step inside the run; then the files the
+    scenario names.
 
     Raises
     ------
     InputError
         On the first problem found.
     """
-    from gridtwin.events import EVENT_TYPES, measurement_positions
     from gridtwin.grid.topology import resolve_target
 
     check_run_size(scenario, net)
     plan = measurement_plan(scenario, net)
     for i, event in enumerate(scenario.events):
-        at_s = event_offset_s(scenario, i)
-        if not 0 <= at_s < scenario.time.duration:
-            raise InputError(
-                *_event_where(scenario, i, "at"),
-                f"got {event.at!r}, outside the run; expected a time in "
-                f"[0, {format_duration(scenario.time.duration)}) after time.start",
-            )
-        if at_s % scenario.time.step:
-            raise InputError(
-                *_event_where(scenario, i, "at"),
-                f"got {event.at!r}; expected a multiple of time.step "
-                f"({format_duration(scenario.time.step)})",
-            )
-        kind = EVENT_TYPES[event.type]
+        _check_event_time(scenario, i)
         try:
-            if event.type in ("comms_loss", "comms_restore"):
-                if str(event.target) != "all":
-                    raise LookupError(f"got {event.target!r}; expected all")
-            elif kind.element == "measurement":
-                if plan is None:
-                    raise LookupError(
-                        f"{event.type} needs a measurements section; expected measurements.plan"
-                    )
-                measurement_positions(plan, event.type, str(event.target))
-            elif kind.element == "controller":
-                if scenario.reconfiguration is None:
-                    raise LookupError(
-                        f"{event.type} needs a reconfiguration section; expected reconfiguration"
-                    )
-                if str(event.target) != "reconfiguration":
-                    raise LookupError(f"got {event.target!r}; expected reconfiguration")
-            else:
-                resolve_target(net, kind.element, event.target, allow_all=kind.allow_all)
+            _check_event_target(scenario, event, net, plan)
         except LookupError as exc:
             raise InputError(*_event_where(scenario, i, "target"), str(exc)) from None
     if scenario.measurements_file:
