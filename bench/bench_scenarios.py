@@ -156,15 +156,15 @@ FIGURES: list[Figure] = [
     ("voltage tap changes", _pick("voltage", "tap_changes")),
     ("voltage curtailed [MWh]", _pick("voltage", "curtailed_mwh")),
     ("voltage reactive |Q| [Mvarh]", _pick("voltage", "q_abs_mvarh")),
-    ("reconfig losses [MWh]", _pick("reconfiguration", "losses_mwh")),
-    ("reconfig losses held config [MWh]", _pick("reconfiguration", "losses_mwh_static")),
-    ("reconfig loss reduction [MWh]", _pick("reconfiguration", "loss_reduction_mwh")),
-    ("reconfig loss reduction share", _pick("reconfiguration", "loss_reduction_share")),
-    ("reconfig switch operations", _pick("reconfiguration", "switch_operations")),
-    ("reconfig plans suspended", _pick("reconfiguration", "plans_suspended")),
+    ("reconfig losses [MWh]", _pick("reconfig", "losses_mwh")),
+    ("reconfig losses held config [MWh]", _pick("reconfig", "losses_mwh_static")),
+    ("reconfig loss reduction [MWh]", _pick("reconfig", "loss_reduction_mwh")),
+    ("reconfig loss reduction share", _pick("reconfig", "loss_reduction_share")),
+    ("reconfig switch operations", _pick("reconfig", "switch_operations")),
+    ("reconfig plans suspended", _pick("reconfig", "plans_suspended")),
     (
         "reconfig expected ENS after [MWh/a]",
-        _pick("reconfiguration", "expected_ens_mwh_per_year_after"),
+        _pick("reconfig", "expected_ens_mwh_per_year_after"),
     ),
     *_forecast_figures(),
     ("se steps estimated", _pick("se", "steps_estimated")),
@@ -224,6 +224,8 @@ def _fmt(value: float | None) -> str:
         return str(value)
     if isinstance(value, int):
         return str(value)
+    if abs(value) >= 1000:
+        return f"{value:.1f}"
     return f"{value:.4g}"
 
 
