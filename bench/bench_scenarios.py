@@ -155,7 +155,7 @@ FIGURES: list[Figure] = [
     ("voltage vm max [pu]", _pick("voltage", "vm_max_pu")),
     ("voltage tap changes", _pick("voltage", "tap_changes")),
     ("voltage curtailed [MWh]", _pick("voltage", "curtailed_mwh")),
-    ("voltage reactive |Q| [Mvarh]", _pick("voltage", "q_abs_mvarh")),
+    ("voltage reactive energy sum abs(Q) [Mvarh]", _pick("voltage", "q_abs_mvarh")),
     ("reconfig losses [MWh]", _pick("reconfig", "losses_mwh")),
     ("reconfig losses held config [MWh]", _pick("reconfig", "losses_mwh_static")),
     ("reconfig loss reduction [MWh]", _pick("reconfig", "loss_reduction_mwh")),
