@@ -155,8 +155,10 @@ class VoltageController:
                     self.local.p_u(vm_terminal_pu) * rating,
                     np.inf,
                 )
-        if self.central is not None and vm_estimate_pu is not None:
-            if time_s % self.central_interval_s == 0:
+        if self.central is not None:
+            # without an estimate (a failed or missing one) the last decision stands: the
+            # inverters keep their set-points rather than fall back to the profile's Q
+            if vm_estimate_pu is not None and time_s % self.central_interval_s == 0:
                 q_now = np.where(np.isnan(q_set), known.sgen_q_mvar, q_set)
                 decision = self.central.decide(
                     vm_estimate_pu, known, sgen_available_mw, q_now, np.minimum(p_limit, np.inf)
