@@ -156,7 +156,8 @@ class PseudoForecast:
     (root sum of squares).
     Q is P times the element's Q/P ratio over the history, its sigma the
     ratio times P's sigma combined with the ratio's own error over the
-    history (inflated likewise: elements of one profile type err together). Element order as in pandapower.
+    history (inflated likewise: elements of one profile type err together).
+    Element order as in pandapower.
     """
 
     load_p_mw: np.ndarray
