@@ -73,7 +73,7 @@ class _FixedCentral:
     def __init__(self, n: int) -> None:
         self.q = np.full(n, -0.3)
 
-    def decide(self, vm, state, avail, q_now, p_now):
+    def decide(self, vm, state, avail, q_now, p_now, next_topology=None):
         from gridtwin.controllers.voltage.central import CentralDecision
 
         return CentralDecision(None, self.q.copy(), np.full(len(self.q), np.inf), vm, True, 0.0)
@@ -150,3 +150,38 @@ def test_reconfiguration_holds_when_the_gain_does_not_pay_for_switching_back():
     ctrl, obs = _controller(robust=True, switching_cost=0.01)
     command, records = ctrl.step(obs)
     assert command is not None and records[0].status != "held"
+
+
+def test_central_control_plans_on_the_topology_the_control_centre_ordered():
+    """A noise-free estimate of today's topology, moved to the ordered one, is that one's truth."""
+    from gridtwin.controllers.voltage import CentralVoltageControl
+    from gridtwin.grid.pgm_engine import PgmEngine
+    from gridtwin.grid.sources import load_net
+    from gridtwin.report.voltage_kpis import band_per_bus
+    from gridtwin.scenario import scenario_from_dict
+
+    sc = scenario_from_dict(
+        {
+            "name": "vc",
+            "time": {"start": "2016-06-21T12:00:00+01:00", "duration": "1h"},
+            "grid": {"simbench": "1-MV-rural--0-sw"},
+        }
+    )
+    net = load_net(sc.grid)
+    state = GridState.from_net(net)
+    low, high = band_per_bus(net.bus["vn_kv"].to_numpy(float), (0.95, 1.05), (0.9, 1.1))
+    ctl = CentralVoltageControl(net, vm_min_pu=low, vm_max_pu=high)
+    engine = PgmEngine(net)
+    now = engine.solve(state)
+    closed = np.ones(len(net.switch), dtype=bool)  # the ordered switching: close every tie
+    assert not state.switch_closed.all()
+    moved = ctl._shifted_to((closed, state.line_in_service), now.bus_vm_pu, state)
+    assert moved is not None
+    vm_next, after = moved
+    assert after.switch_closed.all() and not state.switch_closed.all()
+    state.switch_closed[:] = True
+    truth_next = engine.solve(state)
+    assert np.abs(vm_next[ctl.banded] - truth_next.bus_vm_pu[ctl.banded]).max() < 1e-6
+    assert np.abs(now.bus_vm_pu[ctl.banded] - truth_next.bus_vm_pu[ctl.banded]).max() > 1e-4
+    # no change ordered: nothing moves
+    assert ctl._shifted_to((state.switch_closed, state.line_in_service), vm_next, state) is None
