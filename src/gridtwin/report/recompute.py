@@ -157,6 +157,7 @@ def _se(t: _Tables, results: list[Any], plan: Any, scenario: Any) -> dict[str, A
             status=0 if row.estimated else 1,
             compute_ms=float(row.compute_ms),
             bad_data_detected=bool(row.bad_data_detected),
+            bad_data_not_identifiable=bool(getattr(row, "bad_data_not_identifiable", False)),
             removed=removed.get(int(est_times[k]), []),
             bus_vm_pu=vm[i],
             bus_va_degree=va[i],
