@@ -585,6 +585,10 @@ def assess_command(
     out.print(periods_table)
 
 
+from gridtwin.api.command import serve_command  # noqa: E402
+
+app.command("serve")(serve_command)
+
 from gridtwin.cli_influx import (  # noqa: E402  (registers influx-replay and dashboards)
     API_HELP,
     DB_HELP,
