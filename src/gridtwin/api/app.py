@@ -485,6 +485,7 @@ def _ingest(
         problem, reason = build_problem(net, all_lines, "body")
         summary = summarize(net, problem, reason)
         store.network_file(network_id).write_text(net_to_json(net), encoding="utf-8")
+        store.write_net_pickle(network_id, net)
         if kind == "cgmes":
             shutil.copyfile(tmp / "upload.zip", store.network_file(network_id).with_suffix(".zip"))
     finally:

@@ -59,6 +59,7 @@ class Optimizer:
             "session_id": session["id"],
             "network_id": network["id"],
             "network_file": str(self.store.network_file(network["id"])),
+            "pickle_file": str(self.store.pickle_file(network["id"])),
             "all_lines_switchable": bool(network["all_lines_switchable"]),
             "periods_file": str(periods_file) if periods_file.is_file() else None,
             "objective": config["objective"],

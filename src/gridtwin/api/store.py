@@ -6,6 +6,8 @@ Layout::
       gridtwin.sqlite           networks, sessions, solutions (WAL journal)
       networks/<id>.json        the network as a pandapower JSON file (normalized)
       networks/<id>.zip         the uploaded CGMES zip, when it came as one
+      networks/<id>.net.pkl     the same net pickled, for the workers to load fast
+                                (a cache written by this service; removed at start-up)
       sessions/<id>/periods.csv the session's demand periods, when given
       runs/<run-id>/            run directories (``gridtwin run --out DATA/runs/...``)
 
@@ -18,6 +20,7 @@ connection.
 from __future__ import annotations
 
 import json
+import pickle
 import sqlite3
 import time
 import uuid
@@ -75,6 +78,8 @@ class Store:
         for sub in ("networks", "sessions", "runs"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self.db_path = self.root / "gridtwin.sqlite"
+        for stale in (self.root / "networks").glob("*.pkl"):
+            stale.unlink(missing_ok=True)  # written by another version of the code, perhaps
         con = connect(self.db_path)
         try:
             con.executescript(_SCHEMA)
@@ -106,6 +111,16 @@ class Store:
 
     def network_file(self, network_id: str) -> Path:
         return self.root / "networks" / f"{network_id}.json"
+
+    def pickle_file(self, network_id: str) -> Path:
+        return self.root / "networks" / f"{network_id}.net.pkl"
+
+    def write_net_pickle(self, network_id: str, net: Any) -> None:
+        """Keep the net pickled so that workers skip parsing its JSON (a cache)."""
+        path = self.pickle_file(network_id)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps(net, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.replace(path)
 
     def session_dir(self, session_id: str) -> Path:
         return self.root / "sessions" / session_id

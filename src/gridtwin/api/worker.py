@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 import signal
 import threading
 import time
@@ -82,9 +83,19 @@ def _problem(task: dict[str, Any]) -> Any:
     if key not in _problems:
         if len(_problems) > 8:
             _problems.clear()
-        net = normalize_net(read_net_json(path), task["network_id"])
+        cached = Path(task["pickle_file"])
+        net = None
+        if cached.is_file():
+            try:
+                net = pickle.loads(cached.read_bytes())  # written by this service
+            except Exception:
+                net = None
+        if net is None:
+            net = read_net_json(path)
         _problems[key] = Problem.from_net(
-            net, all_lines_switchable=task["all_lines_switchable"], source=task["network_id"]
+            normalize_net(net, task["network_id"]),
+            all_lines_switchable=task["all_lines_switchable"],
+            source=task["network_id"],
         )
     return _problems[key]
 
