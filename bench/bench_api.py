@@ -34,7 +34,7 @@ import pandapower.networks as pn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.api_server import ApiServer  # noqa: E402
+from tests.api_server import ApiServer
 
 BUDGET = 2000
 MV = "1-MV-rural--0-sw"
@@ -177,7 +177,8 @@ def bench_endpoints(root: Path, per_client: int) -> None:
         )
         print(f"## 2. Endpoints on {MV} ({net['buses']} buses), 8 concurrent clients\n")
         print(
-            "| endpoint | requests | errors | requests/s | p50 [ms] | p99 [ms] | 1 client p50 [ms] |"
+            "| endpoint | requests | errors | requests/s | p50 [ms] | p99 [ms] "
+            "| 1 client p50 [ms] |"
         )
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for label, path, body in cases:
@@ -248,7 +249,8 @@ def bench_eight(root: Path, budget: int) -> None:
         f"{sum(seq[s][0]['status'] == 'finished' for s in seq)}/8 | |"
     )
     print(
-        f"| eight at once | {wall_par:.1f} | {min(el):.2f} / {max(el):.2f} | {finished}/8 | {objs} |"
+        f"| eight at once | {wall_par:.1f} | {min(el):.2f} / {max(el):.2f} | {finished}/8 "
+        f"| {objs} |"
     )
     print(
         f"\nsolutions (objective, plan, assessment) identical one by one and at once: {identical}\n"
