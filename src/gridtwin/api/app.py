@@ -33,9 +33,9 @@ import tempfile
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -104,8 +104,8 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        errors = exc.errors()
-        first = errors[0] if errors else {"loc": (), "msg": "invalid", "type": ""}
+        errors = list(exc.errors())
+        first: dict[str, Any] = dict(errors[0]) if errors else {"loc": (), "msg": "invalid"}
         if first.get("type") == "json_invalid":
             ctx = first.get("ctx", {}).get("error", "")
             return _problem_response(request, ApiError(400, "body", f"not valid JSON ({ctx})"))
@@ -133,51 +133,42 @@ def _install_handlers(app: FastAPI) -> None:
         )
 
 
-def create_app(settings: Settings) -> Any:
-    """The ASGI application (FastAPI wrapped in the auth and body-limit middleware)."""
-    store = Store(settings.data_dir)
-    cache = NetCache()
-    state: dict[str, Optimizer] = {}
+class Service:
+    """The service's state and the lookups every route shares."""
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> Any:
-        n = store.mark_interrupted()
-        if n:
-            log.info("%d session(s) were running when the service stopped: interrupted", n)
-        state["optimizer"] = Optimizer(store, settings.max_optimizations)
-        yield
-        state["optimizer"].shutdown()
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = Store(settings.data_dir)
+        self.cache = NetCache()
+        self.optimizer: Optimizer | None = None
 
-    app = FastAPI(
-        title="gridtwin",
-        summary="Switch reconfiguration, assessment and power flow as a service",
-        version="1",
-        lifespan=lifespan,
-    )
-    _install_handlers(app)
+    def running(self) -> Optimizer:
+        """The worker pool (there from start-up on)."""
+        assert self.optimizer is not None
+        return self.optimizer
 
-    def network_row(network_id: str, field: str = "network_id") -> Any:
-        row = store.network(network_id)
+    def network_row(self, network_id: str, field: str = "network_id") -> Any:
+        row = self.store.network(network_id)
         if row is None:
             raise ApiError(
                 404, field, f"no network {network_id!r}; expected an id of GET /networks"
             )
         return row
 
-    def session_row(session_id: str) -> Any:
-        row = store.session(session_id)
+    def session_row(self, session_id: str) -> Any:
+        row = self.store.session(session_id)
         if row is None:
             raise ApiError(
                 404, "session_id", f"no session {session_id!r}; expected an id of GET /sessions"
             )
         return row
 
-    def entry_of(row: Any) -> NetEntry:
-        return cache.get(
-            row["id"], store.network_file(row["id"]), bool(row["all_lines_switchable"])
+    def entry_of(self, row: Any) -> NetEntry:
+        return self.cache.get(
+            row["id"], self.store.network_file(row["id"]), bool(row["all_lines_switchable"])
         )
 
-    def network_view(row: Any) -> dict[str, Any]:
+    def network_view(self, row: Any) -> dict[str, Any]:
         return {
             "id": row["id"],
             "name": row["name"],
@@ -187,7 +178,7 @@ def create_app(settings: Settings) -> Any:
             **json.loads(row["summary"]),
         }
 
-    def session_view(row: Any) -> dict[str, Any]:
+    def session_view(self, row: Any) -> dict[str, Any]:
         config = json.loads(row["config"])
         return {
             "id": row["id"],
@@ -209,11 +200,11 @@ def create_app(settings: Settings) -> Any:
             "error": row["error"],
         }
 
-    def session_models(row: Any) -> tuple[NetEntry, Any, Any, Any]:
+    def session_models(self, row: Any) -> tuple[NetEntry, Any, Any, Any]:
         config = json.loads(row["config"])
-        entry = entry_of(network_row(row["network_id"]))
+        entry = self.entry_of(self.network_row(row["network_id"]))
         problem = entry.require_problem()
-        periods_file = store.session_dir(row["id"]) / "periods.csv"
+        periods_file = self.store.session_dir(row["id"]) / "periods.csv"
         with entry.lock:
             periods = compute.read_periods(
                 problem, periods_file if periods_file.is_file() else None
@@ -221,209 +212,265 @@ def create_app(settings: Settings) -> Any:
         weights = compute.weights_of(config["objective"], config["weights"])
         return entry, problem, periods, weights
 
-    @app.get("/health")
-    def health() -> dict[str, Any]:
-        return {"status": "ok", "running_optimizations": store.n_running()}
-
-    # --- networks ---------------------------------------------------------------------------
-
-    @app.post("/networks", status_code=201)
-    async def upload_network(
-        request: Request, name: str | None = None, all_lines_switchable: bool = False
-    ) -> JSONResponse:
-        """Upload a network: pandapower JSON, ``{"simbench": CODE}``, ``{"pandapower": NAME}``
-        (``application/json``) or a CGMES zip (``application/zip``)."""
-        body = await request.body()
-        content_type = request.headers.get("content-type", "")
-        network_id = new_id("net")
-        from starlette.concurrency import run_in_threadpool
-
-        view = await run_in_threadpool(
-            _ingest, store, cache, network_id, body, content_type, name, all_lines_switchable
-        )
-        return JSONResponse(view, status_code=201, headers={"Location": f"/networks/{network_id}"})
-
-    @app.get("/networks")
-    def list_networks() -> list[dict[str, Any]]:
-        return [network_view(r) for r in store.networks()]
-
-    @app.get("/networks/{network_id}")
-    def get_network(network_id: str) -> dict[str, Any]:
-        return network_view(network_row(network_id, "network_id"))
-
-    @app.delete("/networks/{network_id}", status_code=204)
-    def delete_network(network_id: str) -> Response:
-        network_row(network_id)
-        if any(s["status"] in RUNNING for s in store.sessions(network_id)):
-            raise ApiError(
-                409, "network_id", "a session on this network is running; expected it stopped"
-            )
-        store.delete_network(network_id)
-        cache.drop(network_id)
-        return Response(status_code=204)
-
-    @app.post("/networks/{network_id}/power-flow")
-    def power_flow(network_id: str, body: PowerFlowIn) -> dict[str, Any]:
-        """AC power flow of a configuration, per period."""
-        entry = entry_of(network_row(network_id))
-        if body.periods is None:
-            return compute.power_flow(entry, body.open_lines, None)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "periods.csv"
-            path.write_text(compute.periods_csv_text(body.periods), encoding="utf-8")
-            return compute.power_flow(entry, body.open_lines, path)
-
-    # --- sessions ---------------------------------------------------------------------------
-
-    @app.post("/sessions", status_code=201)
-    def create_session(body: SessionIn) -> JSONResponse:
-        row = network_row(body.network_id)
-        entry = entry_of(row)
-        problem = entry.require_problem()
-        session_id = new_id("ses")
-        folder = store.session_dir(session_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            n_periods = 1
-            if body.periods is not None:
-                path = folder / "periods.csv"
-                path.write_text(compute.periods_csv_text(body.periods), encoding="utf-8")
-                with entry.lock:
-                    n_periods = compute.read_periods(problem, path).n
-            weights = compute.weights_of(body.objective, body.weights.given())
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        config = {
-            "objective": body.objective,
-            "weights": body.weights.given(),
-            "weights_full": compute.weights_dict(weights),
-            "max_evaluations": body.max_evaluations,
-            "seed": body.seed,
-            "n_periods": n_periods,
-        }
-        store.add_session(session_id, body.network_id, config)
-        view = session_view(store.session(session_id))
-        return JSONResponse(view, status_code=201, headers={"Location": f"/sessions/{session_id}"})
-
-    @app.get("/sessions")
-    def list_sessions(network_id: str | None = None) -> list[dict[str, Any]]:
-        return [session_view(r) for r in store.sessions(network_id)]
-
-    @app.get("/sessions/{session_id}")
-    def get_session(session_id: str) -> dict[str, Any]:
-        return session_view(session_row(session_id))
-
-    @app.post("/sessions/{session_id}/start", status_code=202)
-    def start_session(session_id: str) -> JSONResponse:
-        row = session_row(session_id)
-        if row["status"] in RUNNING:
-            raise ApiError(409, "session_id", f"the session is {row['status']}; expected it idle")
-        if row["status"] == "finished":
-            raise ApiError(
-                409, "session_id", "the session has finished; expected a new session to rerun"
-            )
-        network = network_row(row["network_id"])
-        state["optimizer"].start(row, network)
-        return JSONResponse(session_view(session_row(session_id)), status_code=202)
-
-    @app.post("/sessions/{session_id}/stop", status_code=202)
-    def stop_session(session_id: str) -> JSONResponse:
-        row = session_row(session_id)
-        if row["status"] not in RUNNING:
-            raise ApiError(409, "session_id", f"the session is {row['status']}; expected running")
-        state["optimizer"].stop(session_id)
-        return JSONResponse(session_view(session_row(session_id)), status_code=202)
-
-    @app.get("/sessions/{session_id}/solution")
-    def best_solution(session_id: str) -> dict[str, Any]:
-        """The session's best solution: the optimizer's when it has one, else the best
-        feasible user solution; while running, the best plan so far (no assessment)."""
-        row = session_row(session_id)
-        if row["solution_id"]:
-            return _solution_view(store.solution(row["solution_id"]))
-        if row["best_plan"]:
-            return {
-                "id": None,
-                "final": False,
-                "status": row["status"],
-                "objective": row["best_objective"],
-                "periods": [{"open_lines": p} for p in json.loads(row["best_plan"])],
-            }
-        users = [s for s in store.solutions(session_id) if s["feasible"]]
-        if users:
-            return _solution_view(min(users, key=lambda s: s["objective"]))
-        raise ApiError(
-            409, "session_id", f"no solution yet (the session is {row['status']}); start it first"
-        )
-
-    @app.get("/sessions/{session_id}/solutions")
-    def list_solutions(session_id: str) -> list[dict[str, Any]]:
-        session_row(session_id)
-        return [_solution_view(s, full=False) for s in store.solutions(session_id)]
-
-    @app.get("/sessions/{session_id}/solutions/{solution_id}")
-    def get_solution(session_id: str, solution_id: str) -> dict[str, Any]:
-        session_row(session_id)
-        sol = store.solution(solution_id)
-        if sol is None or sol["session_id"] != session_id:
-            raise ApiError(404, "solution_id", f"no solution {solution_id!r} in this session")
-        return _solution_view(sol)
-
-    @app.post("/sessions/{session_id}/solutions", status_code=201)
-    def add_solution(session_id: str, solution: dict[str, Any]) -> JSONResponse:
-        """Add a solution of one's own: ``{"periods": [{"open_lines": [...]}, ...]}``."""
-        row = session_row(session_id)
-        data = _assess(session_models(row), solution)
-        data["source"] = "user"
-        with store.tx() as con:
-            sid = store.add_solution(con, session_id, "user", data)
-        return JSONResponse(
-            _solution_view(store.solution(sid)),
-            status_code=201,
-            headers={"Location": f"/sessions/{session_id}/solutions/{sid}"},
-        )
-
-    @app.post("/sessions/{session_id}/assess")
-    def assess_solution(session_id: str, solution: dict[str, Any]) -> dict[str, Any]:
-        """Assess any solution with the session's periods and weights (not stored)."""
-        return _assess(session_models(session_row(session_id)), solution)
-
-    # --- runs -------------------------------------------------------------------------------
-
-    def run_dir(run_id: str) -> Path:
-        folder = store.runs_dir / run_id
+    def run_dir(self, run_id: str) -> Path:
+        folder = self.store.runs_dir / run_id
         if "/" in run_id or run_id.startswith(".") or not folder.is_dir():
             raise ApiError(404, "run_id", f"no run {run_id!r}; expected a name of GET /runs")
         return folder
 
-    @app.get("/runs")
-    def list_runs() -> list[dict[str, Any]]:
-        out = []
-        for folder in sorted(p for p in store.runs_dir.iterdir() if p.is_dir()):
-            out.append(
-                {
-                    "run_id": folder.name,
-                    "kpis": (folder / "kpis.json").is_file(),
-                    "report": (folder / "report.html").is_file(),
-                }
-            )
-        return out
 
-    @app.get("/runs/{run_id}/kpis")
-    def run_kpis(run_id: str) -> Any:
-        path = run_dir(run_id) / "kpis.json"
-        if not path.is_file():
-            raise ApiError(404, "run_id", "this run has no kpis.json (not finished?)")
-        return json.loads(path.read_text(encoding="utf-8"))
+def _service(request: Request) -> Service:
+    return request.app.state.service  # type: ignore[no-any-return]
 
-    @app.get("/runs/{run_id}/report")
-    def run_report(run_id: str) -> FileResponse:
-        path = run_dir(run_id) / "report.html"
-        if not path.is_file():
-            raise ApiError(404, "run_id", "this run has no report.html")
-        return FileResponse(path, media_type="text/html")
 
+Svc = Annotated[Service, Depends(_service)]
+router = APIRouter()
+
+
+@router.get("/health")
+def health(svc: Svc) -> dict[str, Any]:
+    return {"status": "ok", "running_optimizations": svc.store.n_running()}
+
+
+# --- networks ---------------------------------------------------------------------------
+
+
+@router.post("/networks", status_code=201)
+async def upload_network(
+    request: Request,
+    svc: Svc,
+    name: str | None = None,
+    all_lines_switchable: bool = False,
+) -> JSONResponse:
+    """Upload a network: pandapower JSON, ``{"simbench": CODE}``, ``{"pandapower": NAME}``
+    (``application/json``) or a CGMES zip (``application/zip``)."""
+    body = await request.body()
+    content_type = request.headers.get("content-type", "")
+    network_id = new_id("net")
+    from starlette.concurrency import run_in_threadpool
+
+    view = await run_in_threadpool(
+        _ingest, svc.store, svc.cache, network_id, body, content_type, name, all_lines_switchable
+    )
+    return JSONResponse(view, status_code=201, headers={"Location": f"/networks/{network_id}"})
+
+
+@router.get("/networks")
+def list_networks(svc: Svc) -> list[dict[str, Any]]:
+    return [svc.network_view(r) for r in svc.store.networks()]
+
+
+@router.get("/networks/{network_id}")
+def get_network(network_id: str, svc: Svc) -> dict[str, Any]:
+    return svc.network_view(svc.network_row(network_id, "network_id"))
+
+
+@router.delete("/networks/{network_id}", status_code=204)
+def delete_network(network_id: str, svc: Svc) -> Response:
+    svc.network_row(network_id)
+    if any(s["status"] in RUNNING for s in svc.store.sessions(network_id)):
+        raise ApiError(
+            409, "network_id", "a session on this network is running; expected it stopped"
+        )
+    svc.store.delete_network(network_id)
+    svc.cache.drop(network_id)
+    return Response(status_code=204)
+
+
+@router.post("/networks/{network_id}/power-flow")
+def power_flow(network_id: str, body: PowerFlowIn, svc: Svc) -> dict[str, Any]:
+    """AC power flow of a configuration, per period."""
+    entry = svc.entry_of(svc.network_row(network_id))
+    if body.periods is None:
+        return compute.power_flow(entry, body.open_lines, None)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "periods.csv"
+        path.write_text(compute.periods_csv_text(body.periods), encoding="utf-8")
+        return compute.power_flow(entry, body.open_lines, path)
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+@router.post("/sessions", status_code=201)
+def create_session(body: SessionIn, svc: Svc) -> JSONResponse:
+    row = svc.network_row(body.network_id)
+    entry = svc.entry_of(row)
+    problem = entry.require_problem()
+    session_id = new_id("ses")
+    folder = svc.store.session_dir(session_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        n_periods = 1
+        if body.periods is not None:
+            path = folder / "periods.csv"
+            path.write_text(compute.periods_csv_text(body.periods), encoding="utf-8")
+            with entry.lock:
+                n_periods = compute.read_periods(problem, path).n
+        weights = compute.weights_of(body.objective, body.weights.given())
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    config = {
+        "objective": body.objective,
+        "weights": body.weights.given(),
+        "weights_full": compute.weights_dict(weights),
+        "max_evaluations": body.max_evaluations,
+        "seed": body.seed,
+        "n_periods": n_periods,
+    }
+    svc.store.add_session(session_id, body.network_id, config)
+    view = svc.session_view(svc.store.session(session_id))
+    return JSONResponse(view, status_code=201, headers={"Location": f"/sessions/{session_id}"})
+
+
+@router.get("/sessions")
+def list_sessions(svc: Svc, network_id: str | None = None) -> list[dict[str, Any]]:
+    return [svc.session_view(r) for r in svc.store.sessions(network_id)]
+
+
+@router.get("/sessions/{session_id}")
+def get_session(session_id: str, svc: Svc) -> dict[str, Any]:
+    return svc.session_view(svc.session_row(session_id))
+
+
+@router.post("/sessions/{session_id}/start", status_code=202)
+def start_session(session_id: str, svc: Svc) -> JSONResponse:
+    row = svc.session_row(session_id)
+    if row["status"] in RUNNING:
+        raise ApiError(409, "session_id", f"the session is {row['status']}; expected it idle")
+    if row["status"] == "finished":
+        raise ApiError(
+            409, "session_id", "the session has finished; expected a new session to rerun"
+        )
+    network = svc.network_row(row["network_id"])
+    svc.running().start(row, network)
+    return JSONResponse(svc.session_view(svc.session_row(session_id)), status_code=202)
+
+
+@router.post("/sessions/{session_id}/stop", status_code=202)
+def stop_session(session_id: str, svc: Svc) -> JSONResponse:
+    row = svc.session_row(session_id)
+    if row["status"] not in RUNNING:
+        raise ApiError(409, "session_id", f"the session is {row['status']}; expected running")
+    svc.running().stop(session_id)
+    return JSONResponse(svc.session_view(svc.session_row(session_id)), status_code=202)
+
+
+@router.get("/sessions/{session_id}/solution")
+def best_solution(session_id: str, svc: Svc) -> dict[str, Any]:
+    """The session's best solution: the optimizer's when it has one, else the best
+    feasible user solution; while running, the best plan so far (no assessment)."""
+    row = svc.session_row(session_id)
+    if row["solution_id"]:
+        return _solution_view(svc.store.solution(row["solution_id"]))
+    if row["best_plan"]:
+        return {
+            "id": None,
+            "final": False,
+            "status": row["status"],
+            "objective": row["best_objective"],
+            "periods": [{"open_lines": p} for p in json.loads(row["best_plan"])],
+        }
+    users = [s for s in svc.store.solutions(session_id) if s["feasible"]]
+    if users:
+        return _solution_view(min(users, key=lambda s: s["objective"]))
+    raise ApiError(
+        409, "session_id", f"no solution yet (the session is {row['status']}); start it first"
+    )
+
+
+@router.get("/sessions/{session_id}/solutions")
+def list_solutions(session_id: str, svc: Svc) -> list[dict[str, Any]]:
+    svc.session_row(session_id)
+    return [_solution_view(s, full=False) for s in svc.store.solutions(session_id)]
+
+
+@router.get("/sessions/{session_id}/solutions/{solution_id}")
+def get_solution(session_id: str, solution_id: str, svc: Svc) -> dict[str, Any]:
+    svc.session_row(session_id)
+    sol = svc.store.solution(solution_id)
+    if sol is None or sol["session_id"] != session_id:
+        raise ApiError(404, "solution_id", f"no solution {solution_id!r} in this session")
+    return _solution_view(sol)
+
+
+@router.post("/sessions/{session_id}/solutions", status_code=201)
+def add_solution(session_id: str, solution: dict[str, Any], svc: Svc) -> JSONResponse:
+    """Add a solution of one's own: ``{"periods": [{"open_lines": [...]}, ...]}``."""
+    row = svc.session_row(session_id)
+    data = _assess(svc.session_models(row), solution)
+    data["source"] = "user"
+    with svc.store.tx() as con:
+        sid = svc.store.add_solution(con, session_id, "user", data)
+    return JSONResponse(
+        _solution_view(svc.store.solution(sid)),
+        status_code=201,
+        headers={"Location": f"/sessions/{session_id}/solutions/{sid}"},
+    )
+
+
+@router.post("/sessions/{session_id}/assess")
+def assess_solution(session_id: str, solution: dict[str, Any], svc: Svc) -> dict[str, Any]:
+    """Assess any solution with the session's periods and weights (not stored)."""
+    return _assess(svc.session_models(svc.session_row(session_id)), solution)
+
+
+# --- runs -------------------------------------------------------------------------------
+
+
+@router.get("/runs")
+def list_runs(svc: Svc) -> list[dict[str, Any]]:
+    out = []
+    for folder in sorted(p for p in svc.store.runs_dir.iterdir() if p.is_dir()):
+        out.append(
+            {
+                "run_id": folder.name,
+                "kpis": (folder / "kpis.json").is_file(),
+                "report": (folder / "report.html").is_file(),
+            }
+        )
+    return out
+
+
+@router.get("/runs/{run_id}/kpis")
+def run_kpis(run_id: str, svc: Svc) -> Any:
+    path = svc.run_dir(run_id) / "kpis.json"
+    if not path.is_file():
+        raise ApiError(404, "run_id", "this run has no kpis.json (not finished?)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@router.get("/runs/{run_id}/report")
+def run_report(run_id: str, svc: Svc) -> FileResponse:
+    path = svc.run_dir(run_id) / "report.html"
+    if not path.is_file():
+        raise ApiError(404, "run_id", "this run has no report.html")
+    return FileResponse(path, media_type="text/html")
+
+
+def create_app(settings: Settings) -> Any:
+    """The ASGI application (FastAPI wrapped in the auth and body-limit middleware)."""
+    service = Service(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> Any:
+        n = service.store.mark_interrupted()
+        if n:
+            log.info("%d session(s) were running when the service stopped: interrupted", n)
+        service.optimizer = Optimizer(service.store, settings.max_optimizations)
+        yield
+        service.optimizer.shutdown()
+
+    app = FastAPI(
+        title="gridtwin",
+        summary="Switch reconfiguration, assessment and power flow as a service",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    _install_handlers(app)
+    app.include_router(router)
     return BearerAuth(BodyLimit(app, settings.max_upload_bytes), settings.token)
 
 
@@ -484,14 +531,19 @@ def _ingest(
         net = normalize_net(net, "body")
         problem, reason = build_problem(net, all_lines, "body")
         summary = summarize(net, problem, reason)
-        store.network_file(network_id).write_text(net_to_json(net), encoding="utf-8")
+        if kind == "pandapower-json":  # the upload is the file (normalizing is repeatable)
+            store.network_file(network_id).write_bytes(body)
+        else:
+            store.network_file(network_id).write_text(net_to_json(net), encoding="utf-8")
         store.write_net_pickle(network_id, net)
         if kind == "cgmes":
             shutil.copyfile(tmp / "upload.zip", store.network_file(network_id).with_suffix(".zip"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     store.add_network(network_id, name or default_name, kind, all_lines, summary)
+    cache.put(network_id, NetEntry(net, problem, reason, all_lines))
     row = store.network(network_id)
+    assert row is not None
     return {
         "id": row["id"],
         "name": row["name"],

@@ -92,7 +92,12 @@ class Optimizer:
             except RuntimeError:  # a broken pool: start a new one
                 self._pool = self._new_pool()
                 future = self._pool.submit(run_session, task)
-        future.add_done_callback(lambda f, sid=session["id"]: self._done(f, sid))
+        session_id = str(session["id"])
+
+        def done(f: Future) -> None:
+            self._done(f, session_id)
+
+        future.add_done_callback(done)
 
     def _done(self, future: Future, session_id: str) -> None:
         exc = future.exception()

@@ -120,7 +120,7 @@ def run_session(task: dict[str, Any]) -> str:
             target=_progress, args=(db, sid, problem, t0, done), daemon=True
         )
         progress.start()
-        status, data = _optimize(task, problem, best, t0)
+        status, data = _optimize(task, problem, best, t0)  # type: tuple[str, dict[str, Any] | None]
     except StopRequested:
         status, data = _stopped(task, best, t0)
     except Exception as exc:  # the session fails, the worker lives on

@@ -17,7 +17,10 @@ Errors are one line naming the file, the profile or class, and what was expected
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -108,10 +111,10 @@ def read_cgmes(path: str | Path) -> pp.pandapowerNet:
     _, version = _check_zip(src)
     from pandapower.converter.cim import from_cim
 
-    from gridtwin.grid.sources import _quiet_call
-
     try:
-        net = _quiet_call(from_cim.from_cim, file_list=[src], cgmes_version=version)
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")  # the converter's pandas warnings, its prints
+            net = from_cim.from_cim(file_list=[src], cgmes_version=version)
     except Exception as exc:
         raise InputError(
             src,
