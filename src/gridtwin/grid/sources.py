@@ -1,4 +1,4 @@
-"""Where networks come from: SimBench codes, pandapower's built-in networks, JSON files.
+"""Where networks come from: SimBench codes, pandapower's built-in networks, JSON files, CGMES.
 
 Every reader returns a pandapower net normalized for gridtwin's engines and
 raises :class:`~gridtwin.errors.InputError` on anything that is not a usable
@@ -52,6 +52,9 @@ class NetSource(Protocol):
     @property
     def file(self) -> str | None: ...
 
+    @property
+    def cgmes(self) -> str | None: ...
+
 
 def load_net(spec: NetSource, source: str = "<scenario>") -> pp.pandapowerNet:
     """Load the network a :class:`~gridtwin.scenario.GridSpec` names.
@@ -59,7 +62,8 @@ def load_net(spec: NetSource, source: str = "<scenario>") -> pp.pandapowerNet:
     Parameters
     ----------
     spec : GridSpec
-        Exactly one of ``simbench``, ``pandapower`` (with ``options``), ``file``.
+        Exactly one of ``simbench``, ``pandapower`` (with ``options``), ``file``,
+        ``cgmes`` (a CGMES zip, see :mod:`gridtwin.grid.cgmes`).
     source : str
         The scenario file, for error messages.
 
@@ -72,6 +76,13 @@ def load_net(spec: NetSource, source: str = "<scenario>") -> pp.pandapowerNet:
         net = _get_simbench(spec.simbench, source)
     elif spec.pandapower:
         net = _get_pandapower(spec.pandapower, spec.options, source)
+    elif spec.cgmes:
+        from gridtwin.grid.cgmes import read_cgmes
+
+        path = Path(spec.cgmes)
+        if not path.is_absolute() and Path(source).is_file():
+            path = Path(source).parent / path  # relative to the scenario file
+        net = read_cgmes(path)
     else:
         net = read_net_json(str(spec.file))
     return normalize_net(net, source)
