@@ -150,7 +150,7 @@ class NetEntry:
         return self.problem
 
     def power_flow_engine(self) -> Any:
-        from gridtwin.grid.engine import make_engine
+        from gridtwin.grid.factory import make_engine
 
         if self.engine is None:
             has_gen = len(self.net.gen) and self.net.gen["in_service"].astype(bool).any()
