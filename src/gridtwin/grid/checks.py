@@ -39,7 +39,7 @@ RULES: tuple[tuple[str, str, str, bool], ...] = (
     ("trafo", "pfe_kw", "nonneg", True),
     ("trafo", "i0_percent", "nonneg", True),
     ("trafo", "shift_degree", "finite", False),
-    ("trafo", "tap_step_percent", "nonneg", False),
+    ("trafo", "tap_step_percent", "finite", False),  # a negative step reverses the direction
     ("trafo", "parallel", "ge1", False),
     ("load", "p_mw", "finite", True),
     ("load", "q_mvar", "finite", True),
