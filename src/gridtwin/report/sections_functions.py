@@ -27,10 +27,6 @@ __all__ = ["estimation", "faults", "forecasting", "reconfiguration", "voltage"]
 FAULT_EVENTS = ("line_fault", "repair")
 
 
-def _steps(ctx: Context) -> np.ndarray:
-    return ctx.run.read("grid", columns=["sim_time_s"]).sim_time_s.to_numpy()
-
-
 def estimation(ctx: Context) -> Section | None:
     """Estimate error against the truth, the chi-square test and bad data."""
     run = ctx.run
@@ -172,11 +168,10 @@ def voltage(ctx: Context) -> Section | None:
     bar.yaxis.axis_label = "[min]"
     bar.add_tools(HoverTool(tooltips=[("bus", "@x"), ("minutes", "@top")]))
     s.plot(bar)
-    steps = _steps(ctx)
     if run.has("trafo"):
-        _, trafos, tap = run.matrix("trafo", "tap_pos")
+        tap_t, trafos, tap = run.matrix("trafo", "tap_pos")
         taps = time_figure("vc_taps", "Transformer tap positions", "tap [-]", ctx.events_ms)
-        b = bin_series(steps, ctx.start_ms, {t: tap[:, i] for i, t in enumerate(trafos[:6])})
+        b = bin_series(tap_t, ctx.start_ms, {t: tap[:, i] for i, t in enumerate(trafos[:6])})
         add_series(taps, b, {t: t for t in trafos[:6]}, "")
         s.plot(taps)
     if run.has("sgen"):

@@ -148,17 +148,17 @@ def _band(ctx: Context) -> tuple[float, float]:
 
 def _top_lines(ctx: Context, steps_s: np.ndarray, n: int = 5) -> tuple[Any, dict[str, str]]:
     """Max loading over lines per step and the ``n`` lines with the highest peak."""
-    series: dict[str, np.ndarray] = {}
+    series = {"max": ctx.run.read("grid").line_loading_max_percent.to_numpy()}
     names: dict[str, str] = {}
     if ctx.run.has("line"):
         steps, lines, loading = ctx.run.matrix("line", "loading_percent")
+        k = min(len(steps), len(steps_s))  # a stopped run may lack a table's last step
+        steps_s, loading, series["max"] = steps_s[:k], loading[:k], series["max"][:k]
         with np.errstate(all="ignore"):
             peak = np.nanmax(np.where(np.isfinite(loading), loading, -np.inf), axis=0)
         for i, j in enumerate(np.argsort(-peak)[:n]):
             series[f"l{i}"] = loading[:, j]
             names[lines[j]] = f"l{i}"
-        steps_s = steps
-    series["max"] = ctx.run.read("grid").line_loading_max_percent.to_numpy()
     return bin_series(steps_s, ctx.start_ms, series), names
 
 
