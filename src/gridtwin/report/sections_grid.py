@@ -17,7 +17,7 @@ from bokeh.models import (  # type: ignore[attr-defined]
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
-from gridtwin.report.figures import add_series, band, bin_series, time_figure
+from gridtwin.report.figures import BINS_S, add_series, band, bin_series, time_figure
 from gridtwin.report.page import Context, Section, kv_table
 from gridtwin.report.summary import summary_sections
 
@@ -31,8 +31,9 @@ FUNCTIONS = (
     ("reconfiguration", "reconfiguration"),
     ("flisr", "FLISR"),
 )
-HEAT_MAX_COLUMNS = 1500
-"""Time columns of the bus-by-time heat map; more steps are binned (max per bin)."""
+HEAT_MAX_COLUMNS = 1000
+"""Time columns of the bus-by-time heat map; more steps are binned (max per bin of
+1, 2, 3, 6, 12 or 24 h, the first that fits)."""
 
 
 def summary(ctx: Context) -> Section:
@@ -170,13 +171,21 @@ def _heatmap(ctx: Context, x_range: Any) -> Any:
     n_bus = len(names)
     label = "every step"
     if len(steps) > HEAT_MAX_COLUMNS:
-        k = int(np.ceil(len(steps) / HEAT_MAX_COLUMNS))
+        step = int(steps[1] - steps[0])
+        k = next(
+            (
+                b // step
+                for b in BINS_S
+                if b % step == 0 and len(steps) * step / b <= HEAT_MAX_COLUMNS
+            ),
+            int(np.ceil(len(steps) / HEAT_MAX_COLUMNS)),
+        )
         pad = (-len(steps)) % k
         padded = np.vstack([vm, np.full((pad, n_bus), np.nan)])
         with np.errstate(all="ignore"):
             vm = np.nanmax(padded.reshape(-1, k, n_bus), axis=1)
         steps = steps[::k]
-        label = f"max per {k} steps"
+        label = f"max per {k * step / 3600:g} h"
     step_s = float(steps[1] - steps[0]) if len(steps) > 1 else 1.0
     image = vm.T.astype(np.float32)  # rows: buses, columns: time
     finite = image[np.isfinite(image)]
