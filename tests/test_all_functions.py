@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandapower.networks as pn
-import pytest
 
 from gridtwin.controllers.forecasting.forecaster import common_error_inflation
 from gridtwin.controllers.reconfig import Problem, Weights
@@ -188,17 +187,6 @@ def test_central_control_plans_on_the_topology_the_control_centre_ordered():
     assert ctl._shifted_to((state.switch_closed, state.line_in_service), vm_next, state) is None
 
 
-def _commands_reach_the_sensors() -> bool:
-    from gridtwin.simulators.sensor_sim import META
-
-    return "commands" in META["models"]["Sensors"]["attrs"]
-
-
-@pytest.mark.skipif(
-    not _commands_reach_the_sensors(),
-    reason="needs the voltage controller's commands at the sensors "
-    "(the port in bench/all_functions_wiring.diff)",
-)
 def test_all_functions_scenario_meets_its_targets(tmp_path):
     """mv-rural-all-functions for 60 h (the fault, the repair and the bad data inside)."""
     from pathlib import Path
