@@ -49,6 +49,7 @@ from typing import Any
 import mosaik_api_v3
 import numpy as np
 import pandapower as pp
+from mosaik_api_v3.types import CreateResult, InputData, Meta, OutputData, OutputRequest
 
 from gridtwin.grid.engine import RESULT_FIELDS, PowerFlowResult
 from gridtwin.grid.physical import CONTROL_INPUTS, PROFILE_INPUTS, PhysicalGrid
@@ -151,7 +152,7 @@ class GridSimulator(mosaik_api_v3.Simulator):
         self._eid_pos: dict[str, tuple[str, int]] = {}
         self.command_records: list[CommandRecord] = []
 
-    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         self.net = sim_params["net"]
         self.step_s = int(sim_params["step_s"])
         self.grid = PhysicalGrid(
@@ -171,7 +172,7 @@ class GridSimulator(mosaik_api_v3.Simulator):
         assert self.grid is not None
         return self.grid.result
 
-    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+    def create(self, num: int, model: str, **model_params: Any) -> list[CreateResult]:
         if model != "Grid" or num != 1:
             raise ValueError("create exactly one Grid; element entities are its children")
         assert self.net is not None
@@ -187,7 +188,7 @@ class GridSimulator(mosaik_api_v3.Simulator):
 
     # --- stepping ----------------------------------------------------------------------
 
-    def step(self, time: int, inputs: dict, max_advance: int) -> int:
+    def step(self, time: int, inputs: InputData, max_advance: int) -> int:
         grid = self.grid
         assert grid is not None
         grid_inputs = inputs.get("grid", {})
@@ -288,7 +289,7 @@ class GridSimulator(mosaik_api_v3.Simulator):
             return grid.sgen_available_p_mw
         return getattr(grid.result, source)
 
-    def get_data(self, outputs: dict) -> dict:
+    def get_data(self, outputs: OutputRequest) -> OutputData:
         data: dict[str, dict[str, Any]] = {}
         for eid, attrs in outputs.items():
             if eid == "grid":
