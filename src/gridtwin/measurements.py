@@ -27,7 +27,7 @@ import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -56,14 +56,22 @@ __all__ = [
 class PlanEntryLike(Protocol):
     """One plan entry as the scenario's ``measurements.plan`` gives it."""
 
-    device: str
-    at: str
-    n: int
-    share: float
-    element: str | None
-    names: Sequence[str | int]
-    active_from: int
-    active_until: int | None
+    @property
+    def device(self) -> str: ...
+    @property
+    def at(self) -> str: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def share(self) -> float: ...
+    @property
+    def element(self) -> str | None: ...
+    @property
+    def names(self) -> Sequence[str | int]: ...
+    @property
+    def active_from(self) -> int: ...
+    @property
+    def active_until(self) -> int | None: ...
 
 
 class MeasurementsLike(Protocol):
@@ -74,7 +82,7 @@ class MeasurementsLike(Protocol):
     """
 
     @property
-    def classes(self) -> Mapping[str, object]: ...
+    def classes(self) -> Mapping[Any, object]: ...
 
     @property
     def plan(self) -> Sequence[PlanEntryLike]: ...
@@ -287,15 +295,7 @@ def resolve_plan(
         ``(entry index, message)`` as args when a plan entry names an element
         that does not exist.
     """
-    classes = dict(DEFAULT_CLASSES)
-    for name, spec in measurements.classes.items():
-        base = classes[str(name)]
-        given = {
-            k: getattr(spec, k) for k in ClassParams.__slots__ if getattr(spec, k, None) is not None
-        }
-        if "accuracy_percent" in given and "sigma_abs" not in given:
-            given["sigma_abs"] = None
-        classes[str(name)] = ClassParams(**{**_as_dict(base), **given})
+    classes = _class_params(measurements.classes)
     b = _Builder(net)
     rng = np.random.default_rng(seed)
     never = np.iinfo(np.int64).max
@@ -304,47 +304,98 @@ def resolve_plan(
     for i, entry in enumerate(measurements.plan):
         cls = CLASS_NAMES.index(str(entry.device))
         span = (int(entry.active_from), int(entry.active_until or never))
-        pmu = entry.device == "pmu"
+        if entry.at == "rest":
+            rest_entries.append((cls, span))
+            continue
         try:
-            if entry.at == "substation":
-                b.voltage(cls, substation_buses(net), pmu, span)
-                if len(net.trafo):
-                    b.power(cls, Terminal.TRAFO_LV, np.arange(len(net.trafo)), span)
-            elif entry.at == "feeder_heads":
-                pos, term = feeder_heads(net)
-                b.power(cls, term, pos, span)
-            elif entry.at in ("all_buses", "every_nth_bus"):
-                step = entry.n if entry.at == "every_nth_bus" else 1
-                b.voltage(cls, np.arange(0, len(net.bus), step), pmu, span)
-            elif entry.at in ("loads", "sgens"):
-                table = entry.at[:-1]
-                n = len(net[table])
-                k = round(entry.share * n)
-                pos = np.sort(rng.choice(n, size=k, replace=False)) if k < n else np.arange(n)
-                b.power(cls, Terminal.LOAD if table == "load" else Terminal.SGEN, pos, span)
-                metered[table].update(pos.tolist())
-            elif entry.at == "rest":
-                rest_entries.append((cls, span))
-            else:  # names
-                pos = _resolve_names(net, entry.element, entry.names)
-                if entry.element == "bus":
-                    b.voltage(cls, pos, pmu, span)
-                elif entry.element == "line":
-                    b.power(cls, Terminal.LINE_FROM, pos, span)
-                else:
-                    term = Terminal.LOAD if entry.element == "load" else Terminal.SGEN
-                    b.power(cls, term, pos, span)
-                    metered[entry.element].update(pos.tolist())
+            _place_entry(b, net, entry, cls, span, rng, metered)
         except LookupError as exc:
             raise LookupError(i, str(exc)) from None
     for cls, span in rest_entries:  # pseudo for every appliance; fallback where metered
-        for table, term in (("load", Terminal.LOAD), ("sgen", Terminal.SGEN)):
-            n = len(net[table])
-            pos = np.arange(n)
-            has = np.isin(pos, list(metered[table]))
-            b.power(cls, term, pos[~has], span)
-            b.power(cls, term, pos[has], span, fallback=True)
+        _place_rest(b, net, cls, span, metered)
     return _finish(b, classes)
+
+
+def _class_params(given_classes: Mapping[Any, object]) -> dict[str, ClassParams]:
+    """The defaults of every device class, overridden by the scenario's non-None fields."""
+    classes = dict(DEFAULT_CLASSES)
+    for name, spec in given_classes.items():
+        base = classes[str(name)]
+        given = {
+            k: getattr(spec, k) for k in ClassParams.__slots__ if getattr(spec, k, None) is not None
+        }
+        if "accuracy_percent" in given and "sigma_abs" not in given:
+            given["sigma_abs"] = None
+        classes[str(name)] = ClassParams(**{**_as_dict(base), **given})
+    return classes
+
+
+def _place_entry(
+    b: _Builder,
+    net: pp.pandapowerNet,
+    entry: PlanEntryLike,
+    cls: int,
+    span: tuple[int, int],
+    rng: np.random.Generator,
+    metered: dict[str, set[int]],
+) -> None:
+    """Add the channels of one plan entry other than ``rest``; notes metered appliances."""
+    pmu = entry.device == "pmu"
+    if entry.at == "substation":
+        b.voltage(cls, substation_buses(net), pmu, span)
+        if len(net.trafo):
+            b.power(cls, Terminal.TRAFO_LV, np.arange(len(net.trafo)), span)
+    elif entry.at == "feeder_heads":
+        heads, terminals = feeder_heads(net)
+        b.power(cls, terminals, heads, span)
+    elif entry.at in ("all_buses", "every_nth_bus"):
+        step = entry.n if entry.at == "every_nth_bus" else 1
+        b.voltage(cls, np.arange(0, len(net.bus), step), pmu, span)
+    elif entry.at in ("loads", "sgens"):
+        table = entry.at[:-1]
+        n = len(net[table])
+        k = round(entry.share * n)
+        pos = np.sort(rng.choice(n, size=k, replace=False)) if k < n else np.arange(n)
+        b.power(cls, Terminal.LOAD if table == "load" else Terminal.SGEN, pos, span)
+        metered[table].update(pos.tolist())
+    else:  # names
+        _place_names(b, net, entry, cls, span, metered)
+
+
+def _place_names(
+    b: _Builder,
+    net: pp.pandapowerNet,
+    entry: PlanEntryLike,
+    cls: int,
+    span: tuple[int, int],
+    metered: dict[str, set[int]],
+) -> None:
+    element = entry.element
+    if element is None:
+        raise LookupError("'at: names' needs 'element'")
+    pos = _resolve_names(net, element, entry.names)
+    if element == "bus":
+        b.voltage(cls, pos, entry.device == "pmu", span)
+    elif element == "line":
+        b.power(cls, Terminal.LINE_FROM, pos, span)
+    else:
+        b.power(cls, Terminal.LOAD if element == "load" else Terminal.SGEN, pos, span)
+        metered[element].update(pos.tolist())
+
+
+def _place_rest(
+    b: _Builder,
+    net: pp.pandapowerNet,
+    cls: int,
+    span: tuple[int, int],
+    metered: dict[str, set[int]],
+) -> None:
+    """Channels on every load and sgen: fallback ones where a meter already is."""
+    for table, term in (("load", Terminal.LOAD), ("sgen", Terminal.SGEN)):
+        pos = np.arange(len(net[table]))
+        has = np.isin(pos, list(metered[table]))
+        b.power(cls, term, pos[~has], span)
+        b.power(cls, term, pos[has], span, fallback=True)
 
 
 def _as_dict(p: ClassParams) -> dict:
@@ -361,7 +412,7 @@ def _finish(b: _Builder, classes: dict[str, ClassParams]) -> SensorPlan:
             sc_channel.append(c)
             sc_component.append(k)
             sc_name.append(s)
-    col = list(zip(*rows, strict=True)) if rows else [[]] * 8
+    col: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[]] * 8
     return SensorPlan(
         ch_kind=np.asarray(col[0], dtype=np.int8),
         ch_class=np.asarray(col[1], dtype=np.int8),

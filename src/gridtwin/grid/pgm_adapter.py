@@ -19,10 +19,18 @@ import copy
 import io
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandapower as pp
-from power_grid_model import ComponentType, DatasetType, LoadGenType, initialize_array
+import pandas as pd
+from power_grid_model import (
+    ComponentAttributeFilterOptions,
+    ComponentType,
+    DatasetType,
+    LoadGenType,
+    initialize_array,
+)
 
 from gridtwin.grid.engine import (
     RESULT_FIELDS,
@@ -45,6 +53,9 @@ _KA_PER_A = 1e-3
 _IDEAL_SLACK_SK_VA = 1e15
 
 CT = ComponentType
+
+OutputFilter = dict[ComponentType, set[str] | list[str] | ComponentAttributeFilterOptions | None]
+"""The ``output_component_types`` of a power-grid-model calculation."""
 
 
 def _load_fractions(net: pp.pandapowerNet) -> np.ndarray:
@@ -154,7 +165,7 @@ class PgmAdapter:
         data = {CT(k): v for k, v in data.items()}
         idx = converter.idx
 
-        def ids(key: tuple[str, str | None], index: object) -> np.ndarray:
+        def ids(key: tuple[str, str | None], index: pd.Index) -> np.ndarray:
             if key not in idx:
                 return np.zeros(0, dtype=np.int32)
             return idx[key].loc[index].to_numpy(dtype=np.int32)
@@ -284,7 +295,7 @@ class PgmAdapter:
             storage_p = inj.storage_p_mw * energized[self._bus_of_storage]
         line_loss = line["p_from"] + line["p_to"]
         trafo_loss = (trafo["p_from"] + trafo["p_to"]) if trafo is not None else np.zeros(0)
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
             "converged": True,
             "bus_vm_pu": node["u_pu"].copy(),
             "bus_va_degree": np.degrees(node["u_angle"]),
@@ -305,7 +316,7 @@ class PgmAdapter:
         values["line_loading_percent"] = np.where(  # no real rating: n/a
             self.line_unrated, np.nan, values["line_loading_percent"]
         )
-        return PowerFlowResult(**values)  # type: ignore[arg-type]
+        return PowerFlowResult(**values)
 
     # --- batches: per-scenario changes (MW -> W) and outputs (W -> MW) ---------------
 
@@ -355,9 +366,9 @@ class PgmAdapter:
             out[CT.sym_gen] = gen
         return out
 
-    def batch_outputs(self, branches: bool) -> dict[ComponentType, list[str]]:
+    def batch_outputs(self, branches: bool) -> OutputFilter:
         """The output attributes :meth:`batch_result` reads."""
-        outputs: dict[ComponentType, list[str]] = {CT.node: ["u_pu", "energized"]}
+        outputs: OutputFilter = {CT.node: ["u_pu", "energized"]}
         if branches:
             outputs[CT.line] = ["p_from", "p_to", "loading"]
             if len(self.ids.trafo):

@@ -77,7 +77,11 @@ class PgmEngine:
         self.adapter.last_injections = inj  # what the model holds (constant-power results)
         self._powers = powers
         key = state.topology_key()
-        if key != self._topology_key or not np.array_equal(self._taps, state.trafo_tap_pos):
+        if (
+            key != self._topology_key
+            or self._taps is None
+            or not np.array_equal(self._taps, state.trafo_tap_pos)
+        ):
             update.update(self.adapter.topology_update(state))
             self._topology_key = key
             self._taps = state.trafo_tap_pos.copy()

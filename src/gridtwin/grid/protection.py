@@ -153,10 +153,10 @@ class DeviceGraph:
         """
         starts = self.source_nodes if starts is None else starts
         adj: list[list[tuple[int, int]]] = [[] for _ in range(self.n_nodes)]
-        for e in np.flatnonzero(live):
+        for e in np.flatnonzero(live).tolist():
             x, y = int(self.edge_a[e]), int(self.edge_b[e])
-            adj[x].append((y, int(e)))
-            adj[y].append((x, int(e)))
+            adj[x].append((y, e))
+            adj[y].append((x, e))
         parent = np.full(self.n_nodes, -2, dtype=np.int64)
         queue = deque(int(n) for n in starts)
         for n in starts:

@@ -162,7 +162,7 @@ def voltage(ctx: Context) -> Section | None:
     bar = figure(
         name="vc_violation",
         title="Minutes outside the band per bus (top 30)",
-        x_range=FactorRange(*(names or ["none"])),
+        x_range=FactorRange(factors=list(names or ["none"])),
         height=300,
         sizing_mode="stretch_width",
         tools="save,reset",
@@ -237,7 +237,7 @@ def _switch_timeline(ctx: Context, name: str, title: str) -> Any:
         name=name,
         title=title + ("" if names else " (none after the start)"),
         x_axis_type="datetime",
-        y_range=FactorRange(*(names or ["none"])),
+        y_range=FactorRange(factors=list(names or ["none"])),
         height=max(200, 30 * len(names) + 80),
         sizing_mode="stretch_width",
         tools="xpan,xwheel_zoom,box_zoom,reset,save",

@@ -191,7 +191,7 @@ def _heatmap(ctx: Context, x_range: Any) -> Any:
         title=f"Bus voltage by bus and time, Vm [pu] ({label}; grey: de-energized)",
         x_axis_type="datetime",
         x_range=x_range,
-        y_range=Range1d(0, n_bus),
+        y_range=Range1d(start=0, end=n_bus),
         height=max(260, min(700, 8 * n_bus)),
         sizing_mode="stretch_width",
         tools="xpan,xwheel_zoom,box_zoom,reset,save",

@@ -176,7 +176,7 @@ class GridSimulator(mosaik_api_v3.Simulator):
         if model != "Grid" or num != 1:
             raise ValueError("create exactly one Grid; element entities are its children")
         assert self.net is not None
-        children = []
+        children: list[CreateResult] = []
         for child_model, table in _TABLE.items():
             for pos, name in enumerate(element_names(self.net, table)):
                 eid = f"{table}-{pos}"

@@ -352,6 +352,7 @@ class WlsEstimator:
             active = active.copy()
             active[self.plan.sc_channel[culprit]] = False
             removed.append(self.plan.sc_name[culprit])
+        assert out is not None  # the loop runs at least once and returns when out is None
         result = self._result(m, out, objective, limit, detected, removed)
         result.bad_data_not_identifiable = unidentifiable
         result.dof = dof

@@ -460,7 +460,9 @@ class Forecaster:
         return issue
 
     def _issue_intraday(self, now: int) -> Issue:
-        return self._issue("intraday", now, np.arange(1, int(self.config.intraday_horizon) + 1))
+        return self._issue(
+            "intraday", now, np.arange(1, int(self.config.intraday_horizon or 0) + 1)
+        )
 
     def _issue_day_ahead(self, now: int) -> Issue:
         first = self.spd - int(self.clock.step_of_day(now + 1)) + 1  # lead of next midnight

@@ -213,7 +213,7 @@ def assess(
             )
         )
         previous = x
-    hours = periods.duration_h
+    durations_h = periods.duration_h
     reasons = [f"period {t}: {r}" for t, p in enumerate(out) for r in p.reasons]
     reasons += [
         f"period {t}: power flow did not converge" for t, p in enumerate(out) if not p.converged
@@ -223,10 +223,12 @@ def assess(
     return Assessment(
         feasible=not reasons,
         reasons=reasons,
-        losses_mwh=float(np.dot([p.losses_mw for p in out], hours)),
-        eens_mwh_per_year=float(np.dot([p.eens_mwh_per_year for p in out], hours) / hours.sum()),
+        losses_mwh=float(np.dot([p.losses_mw for p in out], durations_h)),
+        eens_mwh_per_year=float(
+            np.dot([p.eens_mwh_per_year for p in out], durations_h) / durations_h.sum()
+        ),
         interruption_cost_per_year=float(
-            np.dot([p.interruption_cost_per_year for p in out], hours) / hours.sum()
+            np.dot([p.interruption_cost_per_year for p in out], durations_h) / durations_h.sum()
         ),
         switching_operations=int(sum(p.switching_operations for p in out)),
         vm_min_pu=float(np.nanmin([p.vm_min_pu for p in out])),

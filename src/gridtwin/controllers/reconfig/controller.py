@@ -280,7 +280,8 @@ class Controller:
             hist = self._hist[name]
             values = np.where(seen[:, None], hist[src % n_hist], hist[k % n_hist][None, :])
             out.append(values.reshape(n_per, per, -1).mean(axis=1))
-        return Periods(*out, np.full(n_per, self.period_s / 3600.0))
+        load_p, load_q, sgen_p, sgen_q = out
+        return Periods(load_p, load_q, sgen_p, sgen_q, np.full(n_per, self.period_s / 3600.0))
 
     # --- planning ---------------------------------------------------------------------------
 
@@ -373,7 +374,7 @@ class Controller:
         before = assess(problem, start, periods, weights=self.weights, start=start)
         after = sol.assessment
         self._plan = _Plan(problem, k + 1, self.period_s // self.step_s, sol.plan)
-        names = problem.line_names
+        line_names = problem.line_names
         first_open = np.flatnonzero(~sol.plan[0])
         return PlanRecord(
             time_s=obs.time_s,
@@ -385,7 +386,7 @@ class Controller:
             eens_mwh_per_year_before=before.eens_mwh_per_year,
             eens_mwh_per_year_after=after.eens_mwh_per_year,
             operations=after.switching_operations,
-            open_lines=", ".join(names[problem.line_pos[i]] for i in first_open),
+            open_lines=", ".join(line_names[problem.line_pos[i]] for i in first_open),
             power_flows=int(sol.power_flows),
             compute_ms=(wallclock.perf_counter() - t0) * 1e3,
         )

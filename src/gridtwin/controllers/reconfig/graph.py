@@ -43,7 +43,7 @@ def radial_reasons(problem: Problem, closed: np.ndarray) -> list[str]:
         return x
 
     loops = []
-    for i in np.flatnonzero(closed):
+    for i in np.flatnonzero(closed).tolist():
         u, v = int(problem.edge_u[i]), int(problem.edge_v[i])
         if u < 0 or v < 0:
             if not problem.usable[i] and _same_node(problem, i):
@@ -128,10 +128,10 @@ class Tree:
         self.closed = np.asarray(closed, dtype=bool)
         n = problem.n_node
         adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-        for e in np.flatnonzero(self.closed & problem.usable):
+        for e in np.flatnonzero(self.closed & problem.usable).tolist():
             u, v = int(problem.edge_u[e]), int(problem.edge_v[e])
-            adj[u].append((v, int(e)))
-            adj[v].append((u, int(e)))
+            adj[u].append((v, e))
+            adj[v].append((u, e))
         parent = [-1] * n
         parent_edge = [-1] * n
         depth = [0] * n

@@ -231,7 +231,7 @@ class CentralVoltageControl:
                 np.full(nb, np.inf),
             ]
         )
-        if has_tap:
+        if tap_now is not None:
             k = 3 * n_g
             lo[k] = self.tap_min
             row = np.zeros((2, len(cost)))
@@ -243,9 +243,9 @@ class CentralVoltageControl:
             # the tap is an integer: the relaxation's neighbours, each with the tap fixed
             k = 3 * n_g
             best = None
-            for tap in {int(np.floor(res.x[k] + 1e-9)), int(np.ceil(res.x[k] - 1e-9))}:
+            for tap_fixed in {int(np.floor(res.x[k] + 1e-9)), int(np.ceil(res.x[k] - 1e-9))}:
                 lo_t, hi_t = lo.copy(), hi.copy()
-                lo_t[k] = hi_t[k] = tap
+                lo_t[k] = hi_t[k] = tap_fixed
                 fixed = _solve_lp(cost, constraints, lo_t, hi_t)
                 if fixed is not None and (best is None or fixed.fun < best.fun):
                     best = fixed
