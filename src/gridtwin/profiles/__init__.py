@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandapower as pp
@@ -83,61 +85,80 @@ def build_profiles(scenario: object, net: pp.pandapowerNet) -> Profiles:
             raise error from None
 
     if spec.source == "simbench":
-        first_s = int(SIMBENCH_FIRST.timestamp())
-        for key, values in simbench_profiles(net).items():
-            if key not in series:
-                continue
-            series[key] = aligned(
-                values,
-                first_s,
-                SIMBENCH_RESOLUTION_S,
-                InputError(
-                    scenario.source_file,  # type: ignore[attr-defined]
-                    "time.start",
-                    "the run is outside the SimBench profiles; expected a period within "
-                    "2016-01-01T00:00:00+01:00 .. 2017-01-01T00:00:00+01:00",
-                ),
-            )
+        _simbench_series(series, net, aligned, scenario.source_file)  # type: ignore[attr-defined]
     elif spec.source == "csv":
         offset_s = int(time.start.utcoffset().total_seconds())
         for fspec in spec.files:
-            prof = read_profile_csv(
-                fspec.path,
-                element=fspec.element,
-                quantity=fspec.quantity,
-                net=net,
-                utc_offset_s=offset_s,
-            )
-            values = aligned(
-                prof.values,
-                prof.first_s,
-                prof.resolution_s,
-                InputError(
-                    fspec.path,
-                    "time",
-                    "the file does not cover the run; expected rows from time.start to "
-                    "time.start + time.duration",
-                ),
-            )
-            targets = ["p_mw", "q_mvar"] if fspec.quantity == "scaling" else [fspec.quantity]
-            for quantity in targets:
-                key = (fspec.element, quantity)
-                if key not in series:
-                    continue
-                full = (
-                    np.repeat(series[key], n_steps, axis=0)
-                    if series[key].shape[0] == 1
-                    else (series[key])
-                )
-                if fspec.quantity == "scaling":
-                    full[:, prof.positions] = (
-                        values * _nominal(net, fspec.element, quantity)[prof.positions]
-                    )
-                else:
-                    full[:, prof.positions] = values
-                series[key] = full
+            _csv_series(series, fspec, net, aligned, offset_s, n_steps)
     for (element, quantity), arr in series.items():
         factor = {"load": spec.load_scale, "sgen": spec.sgen_scale}.get(element, 1.0)
         if factor != 1.0:
             series[(element, quantity)] = arr * factor
     return Profiles(series=series, n_steps=n_steps)
+
+
+_Series = dict[tuple[str, str], np.ndarray]
+_Aligner = Callable[[np.ndarray, int, int, InputError], np.ndarray]
+
+
+def _simbench_series(
+    series: _Series, net: pp.pandapowerNet, aligned: _Aligner, source_file: str
+) -> None:
+    """Replace the nominal series by SimBench's own profiles where the net has them."""
+    first_s = int(SIMBENCH_FIRST.timestamp())
+    for key, values in simbench_profiles(net).items():
+        if key not in series:
+            continue
+        series[key] = aligned(
+            values,
+            first_s,
+            SIMBENCH_RESOLUTION_S,
+            InputError(
+                source_file,
+                "time.start",
+                "the run is outside the SimBench profiles; expected a period within "
+                "2016-01-01T00:00:00+01:00 .. 2017-01-01T00:00:00+01:00",
+            ),
+        )
+
+
+def _csv_series(
+    series: _Series,
+    fspec: Any,
+    net: pp.pandapowerNet,
+    aligned: _Aligner,
+    offset_s: int,
+    n_steps: int,
+) -> None:
+    """Write one profile CSV file's columns into the series of its element and quantity."""
+    prof = read_profile_csv(
+        fspec.path,
+        element=fspec.element,
+        quantity=fspec.quantity,
+        net=net,
+        utc_offset_s=offset_s,
+    )
+    values = aligned(
+        prof.values,
+        prof.first_s,
+        prof.resolution_s,
+        InputError(
+            fspec.path,
+            "time",
+            "the file does not cover the run; expected rows from time.start to "
+            "time.start + time.duration",
+        ),
+    )
+    targets = ["p_mw", "q_mvar"] if fspec.quantity == "scaling" else [fspec.quantity]
+    for quantity in targets:
+        key = (fspec.element, quantity)
+        if key not in series:
+            continue
+        full = np.repeat(series[key], n_steps, axis=0) if series[key].shape[0] == 1 else series[key]
+        if fspec.quantity == "scaling":
+            full[:, prof.positions] = (
+                values * _nominal(net, fspec.element, quantity)[prof.positions]
+            )
+        else:
+            full[:, prof.positions] = values
+        series[key] = full

@@ -59,45 +59,14 @@ def check_against_net(scenario: Scenario, net: Any) -> Any:
     InputError
         On the first problem found.
     """
-    from gridtwin.events import EVENT_TYPES, measurement_positions
     from gridtwin.grid.topology import resolve_target
 
     check_run_size(scenario, net)
     plan = measurement_plan(scenario, net)
     for i, event in enumerate(scenario.events):
-        at_s = event_offset_s(scenario, i)
-        if not 0 <= at_s < scenario.time.duration:
-            raise InputError(
-                *_event_where(scenario, i, "at"),
-                f"got {event.at!r}, outside the run; expected a time in "
-                f"[0, {format_duration(scenario.time.duration)}) after time.start",
-            )
-        if at_s % scenario.time.step:
-            raise InputError(
-                *_event_where(scenario, i, "at"),
-                f"got {event.at!r}; expected a multiple of time.step "
-                f"({format_duration(scenario.time.step)})",
-            )
-        kind = EVENT_TYPES[event.type]
+        _check_event_time(scenario, i, event)
         try:
-            if event.type in ("comms_loss", "comms_restore"):
-                if str(event.target) != "all":
-                    raise LookupError(f"got {event.target!r}; expected all")
-            elif kind.element == "measurement":
-                if plan is None:
-                    raise LookupError(
-                        f"{event.type} needs a measurements section; expected measurements.plan"
-                    )
-                measurement_positions(plan, event.type, str(event.target))
-            elif kind.element == "controller":
-                if scenario.reconfiguration is None:
-                    raise LookupError(
-                        f"{event.type} needs a reconfiguration section; expected reconfiguration"
-                    )
-                if str(event.target) != "reconfiguration":
-                    raise LookupError(f"got {event.target!r}; expected reconfiguration")
-            else:
-                resolve_target(net, kind.element, event.target, allow_all=kind.allow_all)
+            _check_event_target(scenario, net, plan, event)
         except LookupError as exc:
             raise InputError(*_event_where(scenario, i, "target"), str(exc)) from None
     if scenario.measurements_file:
@@ -111,3 +80,46 @@ def check_against_net(scenario: Scenario, net: Any) -> Any:
             except LookupError as exc:
                 raise InputError(scenario.source_file, f"flisr.indicators[{i}]", str(exc)) from None
     return plan
+
+
+def _check_event_time(scenario: Scenario, i: int, event: Any) -> None:
+    """Event ``i`` must fall on a step inside the run."""
+    at_s = event_offset_s(scenario, i)
+    if not 0 <= at_s < scenario.time.duration:
+        raise InputError(
+            *_event_where(scenario, i, "at"),
+            f"got {event.at!r}, outside the run; expected a time in "
+            f"[0, {format_duration(scenario.time.duration)}) after time.start",
+        )
+    if at_s % scenario.time.step:
+        raise InputError(
+            *_event_where(scenario, i, "at"),
+            f"got {event.at!r}; expected a multiple of time.step "
+            f"({format_duration(scenario.time.step)})",
+        )
+
+
+def _check_event_target(scenario: Scenario, net: Any, plan: Any, event: Any) -> None:
+    """An event's target must exist; LookupError naming what was expected otherwise."""
+    from gridtwin.events import EVENT_TYPES, measurement_positions
+    from gridtwin.grid.topology import resolve_target
+
+    kind = EVENT_TYPES[event.type]
+    if event.type in ("comms_loss", "comms_restore"):
+        if str(event.target) != "all":
+            raise LookupError(f"got {event.target!r}; expected all")
+    elif kind.element == "measurement":
+        if plan is None:
+            raise LookupError(
+                f"{event.type} needs a measurements section; expected measurements.plan"
+            )
+        measurement_positions(plan, event.type, str(event.target))
+    elif kind.element == "controller":
+        if scenario.reconfiguration is None:
+            raise LookupError(
+                f"{event.type} needs a reconfiguration section; expected reconfiguration"
+            )
+        if str(event.target) != "reconfiguration":
+            raise LookupError(f"got {event.target!r}; expected reconfiguration")
+    else:
+        resolve_target(net, kind.element, event.target, allow_all=kind.allow_all)

@@ -223,42 +223,51 @@ class GridSimulator(mosaik_api_v3.Simulator):
         return time + self.step_s
 
     def _element_input(self, eid: str, attrs: dict[str, dict[str, Any]]) -> None:
-        state = self.state
         model, pos = self._eid_pos[eid]
-
-        def total(attr: str) -> float:
-            return float(sum(attrs[attr].values()))
-
-        def last(attr: str) -> Any:
-            return list(attrs[attr].values())[-1]
-
         if model == "Bus":
-            gen_p = total("P_gen[MW]") if "P_gen[MW]" in attrs else 0.0
-            load_p = total("P_load[MW]") if "P_load[MW]" in attrs else 0.0
-            gen_q = total("Q_gen[MVar]") if "Q_gen[MVar]" in attrs else 0.0
-            load_q = total("Q_load[MVar]") if "Q_load[MVar]" in attrs else 0.0
-            state.bus_p_inj_mw[pos] += gen_p - load_p
-            state.bus_q_inj_mvar[pos] += gen_q - load_q
+            self._bus_input(pos, attrs)
         elif model == "Load":
-            if "P[MW]" in attrs:
-                state.load_p_mw[pos] = total("P[MW]")
-            if "Q[MVar]" in attrs:
-                state.load_q_mvar[pos] = total("Q[MVar]")
+            self._load_input(pos, attrs)
         elif model == "Sgen":
-            if "P[MW]" in attrs:
-                state.sgen_p_mw[pos] = total("P[MW]")
-            if "P_max[MW]" in attrs:
-                state.sgen_p_limit_mw[pos] = float(last("P_max[MW]"))
-            if "Q_set[MVar]" in attrs:
-                state.sgen_q_set_mvar[pos] = float(last("Q_set[MVar]"))
-        elif model == "Storage" and "P[MW]" in attrs:
-            state.storage_p_mw[pos] = total("P[MW]")
+            self._sgen_input(pos, attrs)
+        else:
+            self._setting_input(model, pos, attrs)
+
+    def _bus_input(self, pos: int, attrs: dict[str, dict[str, Any]]) -> None:
+        gen_p = _total(attrs, "P_gen[MW]") if "P_gen[MW]" in attrs else 0.0
+        load_p = _total(attrs, "P_load[MW]") if "P_load[MW]" in attrs else 0.0
+        gen_q = _total(attrs, "Q_gen[MVar]") if "Q_gen[MVar]" in attrs else 0.0
+        load_q = _total(attrs, "Q_load[MVar]") if "Q_load[MVar]" in attrs else 0.0
+        state = self.state
+        state.bus_p_inj_mw[pos] += gen_p - load_p
+        state.bus_q_inj_mvar[pos] += gen_q - load_q
+
+    def _load_input(self, pos: int, attrs: dict[str, dict[str, Any]]) -> None:
+        state = self.state
+        if "P[MW]" in attrs:
+            state.load_p_mw[pos] = _total(attrs, "P[MW]")
+        if "Q[MVar]" in attrs:
+            state.load_q_mvar[pos] = _total(attrs, "Q[MVar]")
+
+    def _sgen_input(self, pos: int, attrs: dict[str, dict[str, Any]]) -> None:
+        state = self.state
+        if "P[MW]" in attrs:
+            state.sgen_p_mw[pos] = _total(attrs, "P[MW]")
+        if "P_max[MW]" in attrs:
+            state.sgen_p_limit_mw[pos] = float(_last(attrs, "P_max[MW]"))
+        if "Q_set[MVar]" in attrs:
+            state.sgen_q_set_mvar[pos] = float(_last(attrs, "Q_set[MVar]"))
+
+    def _setting_input(self, model: str, pos: int, attrs: dict[str, dict[str, Any]]) -> None:
+        state = self.state
+        if model == "Storage" and "P[MW]" in attrs:
+            state.storage_p_mw[pos] = _total(attrs, "P[MW]")
         elif model == "Switch" and "closed" in attrs:
-            state.switch_closed[pos] = bool(last("closed"))
+            state.switch_closed[pos] = bool(_last(attrs, "closed"))
         elif model == "Line" and "in_service" in attrs:
-            state.line_in_service[pos] = bool(last("in_service"))
+            state.line_in_service[pos] = bool(_last(attrs, "in_service"))
         elif model == "Trafo" and "tap_pos" in attrs:
-            state.trafo_tap_pos[pos] = int(last("tap_pos"))
+            state.trafo_tap_pos[pos] = int(_last(attrs, "tap_pos"))
 
     # --- outputs -----------------------------------------------------------------------
 
@@ -309,3 +318,13 @@ class GridSimulator(mosaik_api_v3.Simulator):
                 values[attr] = item.item() if isinstance(item, np.generic) else item
             data[eid] = values
         return data
+
+
+def _total(attrs: dict[str, dict[str, Any]], attr: str) -> float:
+    """Sum of an input over its sources."""
+    return float(sum(attrs[attr].values()))
+
+
+def _last(attrs: dict[str, dict[str, Any]], attr: str) -> Any:
+    """An input's value from its last source."""
+    return list(attrs[attr].values())[-1]
