@@ -142,8 +142,10 @@ class BatchFlow:
             under = np.nan_to_num(np.maximum(self.vm_min_pu - _TOL_PU - vm, 0.0))
             over = np.nan_to_num(np.maximum(vm - self.vm_max_pu - _TOL_PU, 0.0))
             viol = 100.0 * (under + over).sum(axis=1)
-            viol += np.maximum(line_loading - self.line_max_loading_percent, 0.0).sum(axis=1)
-            viol += np.maximum(trafo_loading - self.trafo_max_loading_percent, 0.0).sum(axis=1)
+            # a line without a real rating has NaN loading (n/a): it cannot be overloaded
+            over_line = np.maximum(line_loading - self.line_max_loading_percent, 0.0)
+            over_trafo = np.maximum(trafo_loading - self.trafo_max_loading_percent, 0.0)
+            viol += np.nan_to_num(over_line).sum(axis=1) + np.nan_to_num(over_trafo).sum(axis=1)
         viol[~converged] = np.nan
         return FlowBatch(
             converged=converged,
