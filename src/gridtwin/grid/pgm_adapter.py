@@ -19,7 +19,7 @@ import copy
 import io
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandapower as pp
@@ -39,7 +39,7 @@ from gridtwin.grid.engine import (
     PowerFlowResult,
     line_unrated,
 )
-from gridtwin.grid.state import GridState, Injections
+from gridtwin.grid.state import Injections
 from gridtwin.grid.topology import SwitchMap
 from gridtwin.quiet import quiet_logger
 
@@ -56,6 +56,20 @@ CT = ComponentType
 
 OutputFilter = dict[ComponentType, set[str] | list[str] | ComponentAttributeFilterOptions | None]
 """The ``output_component_types`` of a power-grid-model calculation."""
+
+
+class SwitchingState(Protocol):
+    """What :meth:`PgmAdapter.topology_update` reads: a :class:`GridState` or the
+    estimator's known topology (arrays in pandapower row order)."""
+
+    @property
+    def switch_closed(self) -> np.ndarray: ...
+    @property
+    def line_in_service(self) -> np.ndarray: ...
+    @property
+    def trafo_in_service(self) -> np.ndarray: ...
+    @property
+    def trafo_tap_pos(self) -> np.ndarray: ...
 
 
 def _load_fractions(net: pp.pandapowerNet) -> np.ndarray:
@@ -249,7 +263,7 @@ class PgmAdapter:
         self.last_injections = inj
         return {CT.sym_load: self._load_update, CT.sym_gen: self._gen_update}
 
-    def topology_update(self, state: GridState) -> dict[ComponentType, np.ndarray]:
+    def topology_update(self, state: SwitchingState) -> dict[ComponentType, np.ndarray]:
         """Update arrays for branch statuses (from switches and outages) and taps."""
         out: dict[ComponentType, np.ndarray] = {}
         f, t = self.switches.line_status(state.switch_closed, state.line_in_service)

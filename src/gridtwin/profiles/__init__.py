@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandapower as pp
@@ -13,6 +13,9 @@ from gridtwin.errors import InputError
 from gridtwin.profiles.align import align_profile
 from gridtwin.profiles.csv import read_profile_csv
 from gridtwin.profiles.simbench import SIMBENCH_FIRST, SIMBENCH_RESOLUTION_S, simbench_profiles
+
+if TYPE_CHECKING:
+    from gridtwin.scenario.model import Scenario
 
 __all__ = ["QUANTITIES", "Profiles", "build_profiles"]
 
@@ -50,7 +53,7 @@ def _nominal(net: pp.pandapowerNet, element: str, quantity: str) -> np.ndarray:
     return frame[quantity].fillna(0.0).to_numpy(float) * scaling
 
 
-def build_profiles(scenario: object, net: pp.pandapowerNet) -> Profiles:
+def build_profiles(scenario: Scenario, net: pp.pandapowerNet) -> Profiles:
     """Build the per-step profiles a scenario asks for.
 
     Elements without a profile keep their rated (nominal) power; the
@@ -61,8 +64,8 @@ def build_profiles(scenario: object, net: pp.pandapowerNet) -> Profiles:
     InputError
         If a profile does not cover the run, or a CSV file is bad.
     """
-    spec = scenario.profiles  # type: ignore[attr-defined]
-    time = scenario.time  # type: ignore[attr-defined]
+    spec = scenario.profiles
+    time = scenario.time
     n_steps = time.n_steps
     start_s = int(time.start.timestamp())
     method = str(spec.interpolation)
@@ -85,9 +88,12 @@ def build_profiles(scenario: object, net: pp.pandapowerNet) -> Profiles:
             raise error from None
 
     if spec.source == "simbench":
-        _simbench_series(series, net, aligned, scenario.source_file)  # type: ignore[attr-defined]
+        _simbench_series(series, net, aligned, scenario.source_file)
     elif spec.source == "csv":
-        offset_s = int(time.start.utcoffset().total_seconds())
+        offset = time.start.utcoffset()
+        if offset is None:  # the scenario's checks require an offset
+            raise InputError(scenario.source_file, "time.start", "expected a UTC offset")
+        offset_s = int(offset.total_seconds())
         for fspec in spec.files:
             _csv_series(series, fspec, net, aligned, offset_s, n_steps)
     for (element, quantity), arr in series.items():

@@ -163,6 +163,7 @@ def _se(t: _Tables, results: list[Any], plan: Any, scenario: Any) -> dict[str, A
             bus_va_degree=va[i],
             line_loading_percent=loading[i],
         )
+        # the estimate rebuilt from the table: a stand-in with the fields add() reads
         kpis.add(results[i], frame, estimate)  # type: ignore[arg-type]
     return kpis.section()
 
