@@ -90,6 +90,9 @@ def full_scenario() -> dict[str, Any]:
         },
         "flisr": {"vm_min_pu": 0.9, "vm_max_pu": 1.1, "max_loading_percent": 100.0},
         "limits": {"max_steps": 1000, "max_store_gb": 1.0},
+        "commands": {"latency": "0s", "loss_probability": 0.1, "seed": 7},
+        "scada": {"meter_accuracy": 0.02, "seed": 8},
+        "functions": [{"use": "mypkg.mod:MyFunction", "params": {"gain": 1.0}}],
     }
 
 
@@ -116,43 +119,45 @@ def _is_numeric(annotation: Any) -> bool:
     return bool(found & {int, float}) and bool not in found
 
 
+def _leaf(member: Any, sub: Any, here: tuple[Any, ...], out: list[tuple[Any, ...]]) -> bool:
+    """Record the numeric leaves of one union member of a field; whether it matched."""
+    origin, args = typing.get_origin(member), typing.get_args(member)
+    if _is_model(member):
+        if isinstance(sub, dict):
+            _walk(member, sub, here, out)
+    elif origin is list and args and _is_model(args[0]):
+        for i, item in enumerate(sub or []):
+            _walk(args[0], item, (*here, i), out)
+    elif origin is dict and len(args) == 2 and _is_model(args[1]):
+        for key, item in (sub or {}).items():
+            _walk(args[1], item, (*here, key), out)
+    elif origin in (list, tuple) and _is_numeric(member):
+        if isinstance(sub, list | tuple) and sub:
+            out.append((*here, 0))
+    elif _is_numeric(member) and not (isinstance(member, type) and issubclass(member, enum.Enum)):
+        out.append(here)
+    else:
+        return False
+    return True
+
+
+def _walk(
+    model: type[BaseModel], node: dict[str, Any], path: tuple[Any, ...], out: list[tuple[Any, ...]]
+) -> None:
+    for name, field in model.model_fields.items():
+        for member in _unwrap(field.annotation):
+            if _leaf(member, node.get(name), (*path, name), out):
+                break
+
+
 def numeric_paths(data: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
     """Every numeric field reachable in ``data`` (default :func:`full_scenario`), as key paths.
 
     A path is a tuple of keys and list indices, e.g. ``("measurements", "plan", 1, "n")``.
     Lists and tuples of numbers give a path to their first item.
     """
-    data = full_scenario() if data is None else data
     out: list[tuple[Any, ...]] = []
-
-    def walk(model: type[BaseModel], node: dict[str, Any], path: tuple[Any, ...]) -> None:
-        for name, field in model.model_fields.items():
-            members = _unwrap(field.annotation)
-            sub = node.get(name)
-            for member in members:
-                origin = typing.get_origin(member)
-                args = typing.get_args(member)
-                if _is_model(member):
-                    if isinstance(sub, dict):
-                        walk(member, sub, (*path, name))
-                elif origin is list and args and _is_model(args[0]):
-                    for i, item in enumerate(sub or []):
-                        walk(args[0], item, (*path, name, i))
-                elif origin is dict and len(args) == 2 and _is_model(args[1]):
-                    for key, item in (sub or {}).items():
-                        walk(args[1], item, (*path, name, key))
-                elif origin in (list, tuple) and _is_numeric(member):
-                    if isinstance(sub, list | tuple) and sub:
-                        out.append((*path, name, 0))
-                elif _is_numeric(member) and not (
-                    isinstance(member, type) and issubclass(member, enum.Enum)
-                ):
-                    out.append((*path, name))
-                else:
-                    continue
-                break
-
-    walk(Scenario, data, ())
+    _walk(Scenario, full_scenario() if data is None else data, (), out)
     return sorted(set(out), key=str)
 
 

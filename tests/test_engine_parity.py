@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from gridtwin.grid import GridState, load_net, make_engine
-from gridtwin.grid.engine import BatchUpdate
+from gridtwin.grid.engine import ELEMENT_COLUMNS, RESULT_FIELDS, BatchUpdate, element_columns
 from gridtwin.profiles import build_profiles
 from gridtwin.scenario import GridSpec, scenario_from_dict
 
@@ -186,3 +186,23 @@ def test_batch_power_flow_agrees_between_engines_and_with_single_solves():
     # the scenarios differ from each other (the update was applied)
     assert a.line_loading_percent[1, 3] == 0.0 < a.line_loading_percent[0, 3]
     assert len(np.unique(a.losses_mw)) == update.n
+
+
+def test_element_columns_are_derived_from_the_result_fields():
+    """Each per-element table's columns follow from PowerFlowResult's field names."""
+    assert set(ELEMENT_COLUMNS["line"]) == {
+        "p_from_mw",
+        "q_from_mvar",
+        "p_to_mw",
+        "q_to_mvar",
+        "i_from_ka",
+        "i_to_ka",
+        "loading_percent",
+    }
+    assert ELEMENT_COLUMNS["ext_grid"] == {"p_mw": "ext_grid_p_mw", "q_mvar": "ext_grid_q_mvar"}
+    used = {name for columns in ELEMENT_COLUMNS.values() for name in columns.values()}
+    assert set(RESULT_FIELDS) - used == {"converged", "losses_mw"}
+    net = load_net(GRIDS["case33bw"])
+    r = make_engine("power-grid-model", net).solve(GridState.from_net(net))
+    bus = element_columns(r, "bus")
+    assert bus["vm_pu"] is r.bus_vm_pu and len(bus["energized"]) == len(net.bus)

@@ -87,6 +87,8 @@ def test_every_numeric_field_refuses_non_finite_and_booleans(path, bad):
     text=st.sampled_from([".inf", "-.inf", ".nan", ".NaN", "+.inf", "true", "false", "1e999"]),
 )
 def test_non_finite_yaml_spellings_are_refused_from_the_file(tmp_path_factory, path, text):
+    if text == "1e999" and path[-1] in ("at", "target"):
+        return  # YAML 1.1 reads 1e999 as a string, which these fields take (checked later)
     marker = "__BAD__"
     data = set_path(full_scenario(), path, marker)
     yaml_text = yaml_with_duplicate(data, ("no-such-key",)).replace(f"'{marker}'", text)
@@ -114,7 +116,10 @@ def test_the_same_text_without_duplicates_loads(tmp_path):
     assert load_scenario(file).limits.max_steps == 1000
 
 
-SEED_PATHS = [("seed",), *[(s, "seed") for s in ("measurements", "forecasting", "reconfiguration")]]
+SEED_PATHS = [
+    ("seed",),
+    *[(s, "seed") for s in ("measurements", "forecasting", "reconfiguration", "commands", "scada")],
+]
 
 
 @SETTINGS

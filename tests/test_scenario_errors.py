@@ -112,7 +112,69 @@ CASES = [
         _with("recording.flush_every_steps", 0),
         "recording.flush_every_steps: got 0; expected greater than 0",
     ),
+    # issue 17: non-finite numbers, booleans for numbers, ordered pairs, library domains
+    (_with("profiles.load_scale", float("inf")), "profiles.load_scale: got inf; expected a finite"),
+    (_with("profiles.sgen_scale", float("nan")), "profiles.sgen_scale: got nan; expected a finite"),
+    (_with("time.real_time_factor", float("inf")), "time.real_time_factor: got inf; expected"),
+    (_with("time.step", float("inf")), "time.step: got inf; expected a finite duration"),
+    (_with("seed", True), "seed: got True; expected a number, not true/false"),
+    (_with("seed", 2**32), "seed: got 4294967296; expected less than or equal to 4294967295"),
+    (
+        _with("events", [{"at": "1h", "type": "load_scale", "target": 0, "factor": float("nan")}]),
+        "events[0].factor: got nan; expected a finite number",
+    ),
+    (
+        _with("events", [{"at": "1h", "type": "line_outage", "target": 3, "duration": "0s"}]),
+        "events[0].duration: got '0s'; expected a duration longer than zero",
+    ),
+    (
+        _with(
+            "measurements",
+            {
+                "plan": [
+                    {
+                        "device": "scada",
+                        "at": "substation",
+                        "active_from": "1h",
+                        "active_until": "30min",
+                    }
+                ]
+            },
+        ),
+        "measurements.plan[0].active_until: got 30min; expected later than active_from (1h)",
+    ),
+    (
+        _with("measurements", {"seed": 2**40, "plan": [{"device": "scada", "at": "substation"}]}),
+        "measurements.seed: got 1099511627776; expected less than or equal to 4294967295",
+    ),
+    (
+        _with("voltage_control", {"central": {"interval": "0s"}}),
+        "voltage_control.central.interval: got '0s'; expected a duration longer than zero",
+    ),
+    (
+        _with("recording.influx", {"url": "localhost:8086"}),
+        "recording.influx.url: got 'localhost:8086'; expected a URL like http://localhost:8086",
+    ),
+    (
+        _with("recording.influx", {"url": "http://admin:hunter2@h:99999"}),
+        "recording.influx.url: got 'http://admin:***@h:99999'; expected a URL like",
+    ),
+    (
+        _with("time.duration", "9855000d"),
+        "time.duration: got 9855000d; the run would end after 2262",
+    ),
+    (
+        _with("time.duration", "3000d"),
+        "time.duration: 3000d at 15min is 288,000 steps; expected at most limits.max_steps = "
+        "100,000 (raise it, set limits.force: true or pass --force to run anyway)",
+    ),
+    (
+        _with("limits.max_store_gb", 1e-6),
+        "time.duration: 8 steps on this network would record about 0.0 GB; expected at most "
+        "limits.max_store_gb = 1e-06 GB",
+    ),
 ]
+CASES[-2][0]["limits"] = {"max_steps": 100_000}
 
 
 @pytest.mark.parametrize(("data", "fragment"), CASES, ids=[c[1][:40] for c in CASES])
@@ -164,3 +226,20 @@ def test_defaults_filled_in_dump(write_scenario):
     assert "engine: power-grid-model" in text
     assert "source: none" in text
     assert "step: 15min" in text
+
+
+def test_force_lets_a_run_above_the_limits_through(write_scenario):
+    from typer.testing import CliRunner
+
+    from gridtwin.cli import app
+
+    data = _with("time.duration", "3000d")
+    data["limits"] = {"max_steps": 100_000}
+    path = write_scenario(data)
+    refused = CliRunner().invoke(app, ["validate", str(path)])
+    assert refused.exit_code == 2 and "pass --force" in refused.stderr
+    forced = CliRunner().invoke(app, ["validate", str(path), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert "288000 steps" in forced.output
+    data["limits"]["force"] = True
+    assert CliRunner().invoke(app, ["validate", str(write_scenario(data))]).exit_code == 0

@@ -50,6 +50,8 @@ VIEW_PORTS: dict[str, str] = {
     "metered_sgen_q_mvar": "metered generator reactive power [MVAr], NaN without reading",
     "der_available_p_mw": "available active power per DER unit (its telemetry) [MW]",
     "reports": "(time_s, [event]): crew repair reports and operator requests",
+    "setpoints": "VoltageCommands: the DER set-points the control centre commanded [MVAr, MW]",
+    "switch_orders": "[Command]: the switchings the control centre ordered this step",
 }
 """The control-centre view: every port an automation function may read."""
 
@@ -77,6 +79,7 @@ class _Read:
     ports: dict[str, str]
     optional: bool
     field_device: bool
+    time_shifted: bool = False
 
 
 @dataclass
@@ -163,12 +166,14 @@ class Wiring:
         *ports: str | tuple[str, str],
         optional: bool = False,
         field_device: bool = False,
+        time_shifted: bool = False,
     ) -> None:
         """``entity`` reads these view ports (``port`` or ``(port, its input attribute)``).
 
         Connected in :meth:`finish`, when every provider is known. A port
         outside the control-centre view (or the field readings, for a
-        ``field_device``) is refused.
+        ``field_device``) is refused. ``time_shifted``: the value of the
+        previous step (None at the first), to read a port downstream of oneself.
         """
         allowed = set(VIEW_PORTS) | (set(FIELD_PORTS) if field_device else set())
         mapping: dict[str, str] = {}
@@ -180,7 +185,9 @@ class Wiring:
                     + ", ".join(sorted(allowed))
                 )
             mapping[src] = dest
-        self._reads.append(_Read(entity, self.name_of(entity), mapping, optional, field_device))
+        self._reads.append(
+            _Read(entity, self.name_of(entity), mapping, optional, field_device, time_shifted)
+        )
 
     def has(self, port: str) -> bool:
         """Whether some component provides ``port``."""
@@ -214,7 +221,16 @@ class Wiring:
                         continue
                     raise ValueError(f"{read.name} reads {src!r}, which nothing provides")
                 entity, attr = self.providers[src]
-                self.connect(entity, read.entity, (attr, dest))
+                if read.time_shifted:
+                    self.connect(
+                        entity,
+                        read.entity,
+                        (attr, dest),
+                        time_shifted=True,
+                        initial_data={attr: None},
+                    )
+                else:
+                    self.connect(entity, read.entity, (attr, dest))
         self._reads.clear()
 
 

@@ -47,67 +47,8 @@ class MeasurementReplay:
         return frame
 
 
-def read_measurement_log(path: str | Path, scenario: Any, plan: Any) -> MeasurementReplay:
-    """Read and check a measurement log against the scenario's time grid and plan.
-
-    Raises
-    ------
-    InputError
-        On a missing file, a missing column, a time off the run's steps, an
-        unknown measurement or a value that is not a number.
-    """
-    path = Path(path)
-    src = str(path)
-    lines = _log_lines(path, src)
-    replay = MeasurementReplay()
-    for n, row in enumerate(csv.DictReader(lines), start=1):
-        row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
-        for name in ("at", "measurement", "value"):
-            if not row.get(name):
-                raise InputError(src, f"row {n}.{name}", "missing; every row needs it")
-        t = _row_time_s(row["at"], scenario, src, n)
-        try:
-            scalar = plan.scalar_index(row["measurement"])
-        except LookupError as exc:
-            raise InputError(src, f"row {n}.measurement", str(exc)) from None
-        value, sigma = _row_value_sigma(row, src, n)
-        replay.records.setdefault(t, []).append((scalar, value, sigma))
-        first, last = replay.span_s.get(scalar, (t, t))
-        replay.span_s[scalar] = (min(first, t), max(last, t))
-    return replay
-
-
-def _log_lines(path: Path, src: str) -> list[str]:
-    """The log's lines without comment lines."""
-    if not path.is_file():
-        raise InputError(src, "", "no such file; expected a CSV measurement log")
-    try:
-        return [x for x in path.read_text(encoding="utf-8").splitlines() if not x.startswith("#")]
-    except UnicodeDecodeError:
-        raise InputError(src, "", "not a text file; expected UTF-8 CSV") from None
-
-
-def _row_time_s(at: str, scenario: Any, src: str, n: int) -> int:
-    """Seconds from the run's start of a row's ``at`` (an instant or a duration)."""
-    from gridtwin.timeparse import parse_duration_s, parse_instant
-
-    step, duration = scenario.time.step, scenario.time.duration
-    try:
-        if any(c in at for c in "T:"):
-            t = int((parse_instant(at) - scenario.time.start).total_seconds())
-        else:
-            t = parse_duration_s(at)
-    except ValueError as exc:
-        raise InputError(src, f"row {n}.at", f"got {at!r}; {exc}") from None
-    if not 0 <= t < duration or t % step:
-        raise InputError(
-            src, f"row {n}.at", f"got {at!r}; expected a step of the run (every {step} s)"
-        )
-    return t
-
-
-def _row_value_sigma(row: dict[str, str], src: str, n: int) -> tuple[float, float]:
-    """A row's value and sigma (NaN when not given)."""
+def _numbers(row: dict[str, str], src: str, n: int) -> tuple[float, float]:
+    """(value, sigma) of row ``n`` (sigma NaN when not given): finite, sigma above 0."""
     try:
         value = float(row["value"])
         sigma = float(row["sigma"]) if row.get("sigma") else float("nan")
@@ -120,3 +61,52 @@ def _row_value_sigma(row: dict[str, str], src: str, n: int) -> tuple[float, floa
             src, f"row {n}.sigma", f"got {row['sigma']!r}; expected a finite number above 0"
         )
     return value, sigma
+
+
+def read_measurement_log(path: str | Path, scenario: Any, plan: Any) -> MeasurementReplay:
+    """Read and check a measurement log against the scenario's time grid and plan.
+
+    Raises
+    ------
+    InputError
+        On a missing file, a missing column, a time off the run's steps, an
+        unknown measurement or a value that is not a number.
+    """
+    from gridtwin.timeparse import parse_duration_s, parse_instant
+
+    path = Path(path)
+    src = str(path)
+    if not path.is_file():
+        raise InputError(src, "", "no such file; expected a CSV measurement log")
+    try:
+        lines = [x for x in path.read_text(encoding="utf-8").splitlines() if not x.startswith("#")]
+    except UnicodeDecodeError:
+        raise InputError(src, "", "not a text file; expected UTF-8 CSV") from None
+    replay = MeasurementReplay()
+    step, duration = scenario.time.step, scenario.time.duration
+    for n, row in enumerate(csv.DictReader(lines), start=1):
+        row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        for name in ("at", "measurement", "value"):
+            if not row.get(name):
+                raise InputError(src, f"row {n}.{name}", "missing; every row needs it")
+        at = row["at"]
+        try:
+            if any(c in at for c in "T:"):
+                t = int((parse_instant(at) - scenario.time.start).total_seconds())
+            else:
+                t = parse_duration_s(at)
+        except ValueError as exc:
+            raise InputError(src, f"row {n}.at", f"got {at!r}; {exc}") from None
+        if not 0 <= t < duration or t % step:
+            raise InputError(
+                src, f"row {n}.at", f"got {at!r}; expected a step of the run (every {step} s)"
+            )
+        try:
+            scalar = plan.scalar_index(row["measurement"])
+        except LookupError as exc:
+            raise InputError(src, f"row {n}.measurement", str(exc)) from None
+        value, sigma = _numbers(row, src, n)
+        replay.records.setdefault(t, []).append((scalar, value, sigma))
+        first, last = replay.span_s.get(scalar, (t, t))
+        replay.span_s[scalar] = (min(first, t), max(last, t))
+    return replay

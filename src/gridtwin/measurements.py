@@ -58,18 +58,25 @@ class PlanEntryLike(Protocol):
 
     @property
     def device(self) -> str: ...
+
     @property
     def at(self) -> str: ...
+
     @property
     def n(self) -> int: ...
+
     @property
     def share(self) -> float: ...
+
     @property
     def element(self) -> str | None: ...
+
     @property
     def names(self) -> Sequence[str | int]: ...
+
     @property
     def active_from(self) -> int: ...
+
     @property
     def active_until(self) -> int | None: ...
 
@@ -295,7 +302,7 @@ def resolve_plan(
         ``(entry index, message)`` as args when a plan entry names an element
         that does not exist.
     """
-    classes = _class_params(measurements.classes)
+    classes = _resolve_classes(measurements.classes)
     b = _Builder(net)
     rng = np.random.default_rng(seed)
     never = np.iinfo(np.int64).max
@@ -308,16 +315,21 @@ def resolve_plan(
             rest_entries.append((cls, span))
             continue
         try:
-            _place_entry(b, net, entry, cls, span, rng, metered)
+            _place(b, entry, cls, span, rng, metered)
         except LookupError as exc:
             raise LookupError(i, str(exc)) from None
     for cls, span in rest_entries:  # pseudo for every appliance; fallback where metered
-        _place_rest(b, net, cls, span, metered)
+        for table, term in (("load", Terminal.LOAD), ("sgen", Terminal.SGEN)):
+            n = len(net[table])
+            pos = np.arange(n)
+            has = np.isin(pos, list(metered[table]))
+            b.power(cls, term, pos[~has], span)
+            b.power(cls, term, pos[has], span, fallback=True)
     return _finish(b, classes)
 
 
-def _class_params(given_classes: Mapping[Any, object]) -> dict[str, ClassParams]:
-    """The defaults of every device class, overridden by the scenario's non-None fields."""
+def _resolve_classes(given_classes: Mapping[Any, object]) -> dict[str, ClassParams]:
+    """The default device classes with the scenario's non-None settings on top."""
     classes = dict(DEFAULT_CLASSES)
     for name, spec in given_classes.items():
         base = classes[str(name)]
@@ -330,24 +342,24 @@ def _class_params(given_classes: Mapping[Any, object]) -> dict[str, ClassParams]
     return classes
 
 
-def _place_entry(
+def _place(
     b: _Builder,
-    net: pp.pandapowerNet,
     entry: PlanEntryLike,
     cls: int,
     span: tuple[int, int],
     rng: np.random.Generator,
     metered: dict[str, set[int]],
 ) -> None:
-    """Add the channels of one plan entry other than ``rest``; notes metered appliances."""
+    """Add the channels of one plan entry (not ``rest``); raises LookupError."""
+    net = b.net
     pmu = entry.device == "pmu"
     if entry.at == "substation":
         b.voltage(cls, substation_buses(net), pmu, span)
         if len(net.trafo):
             b.power(cls, Terminal.TRAFO_LV, np.arange(len(net.trafo)), span)
     elif entry.at == "feeder_heads":
-        heads, terminals = feeder_heads(net)
-        b.power(cls, terminals, heads, span)
+        pos, heads_term = feeder_heads(net)
+        b.power(cls, heads_term, pos, span)
     elif entry.at in ("all_buses", "every_nth_bus"):
         step = entry.n if entry.at == "every_nth_bus" else 1
         b.voltage(cls, np.arange(0, len(net.bus), step), pmu, span)
@@ -358,44 +370,17 @@ def _place_entry(
         pos = np.sort(rng.choice(n, size=k, replace=False)) if k < n else np.arange(n)
         b.power(cls, Terminal.LOAD if table == "load" else Terminal.SGEN, pos, span)
         metered[table].update(pos.tolist())
-    else:  # names
-        _place_names(b, net, entry, cls, span, metered)
-
-
-def _place_names(
-    b: _Builder,
-    net: pp.pandapowerNet,
-    entry: PlanEntryLike,
-    cls: int,
-    span: tuple[int, int],
-    metered: dict[str, set[int]],
-) -> None:
-    element = entry.element
-    if element is None:
-        raise LookupError("'at: names' needs 'element'")
-    pos = _resolve_names(net, element, entry.names)
-    if element == "bus":
-        b.voltage(cls, pos, entry.device == "pmu", span)
-    elif element == "line":
-        b.power(cls, Terminal.LINE_FROM, pos, span)
-    else:
-        b.power(cls, Terminal.LOAD if element == "load" else Terminal.SGEN, pos, span)
-        metered[element].update(pos.tolist())
-
-
-def _place_rest(
-    b: _Builder,
-    net: pp.pandapowerNet,
-    cls: int,
-    span: tuple[int, int],
-    metered: dict[str, set[int]],
-) -> None:
-    """Channels on every load and sgen: fallback ones where a meter already is."""
-    for table, term in (("load", Terminal.LOAD), ("sgen", Terminal.SGEN)):
-        pos = np.arange(len(net[table]))
-        has = np.isin(pos, list(metered[table]))
-        b.power(cls, term, pos[~has], span)
-        b.power(cls, term, pos[has], span, fallback=True)
+    else:  # names (the scenario guarantees element and names)
+        element = str(entry.element)
+        pos = _resolve_names(net, element, entry.names)
+        if element == "bus":
+            b.voltage(cls, pos, pmu, span)
+        elif element == "line":
+            b.power(cls, Terminal.LINE_FROM, pos, span)
+        else:
+            kind = Terminal.LOAD if element == "load" else Terminal.SGEN
+            b.power(cls, kind, pos, span)
+            metered[element].update(pos.tolist())
 
 
 def _as_dict(p: ClassParams) -> dict:
@@ -412,7 +397,7 @@ def _finish(b: _Builder, classes: dict[str, ClassParams]) -> SensorPlan:
             sc_channel.append(c)
             sc_component.append(k)
             sc_name.append(s)
-    col: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[]] * 8
+    col: list[Sequence[object]] = list(zip(*rows, strict=True)) if rows else [[]] * 8
     return SensorPlan(
         ch_kind=np.asarray(col[0], dtype=np.int8),
         ch_class=np.asarray(col[1], dtype=np.int8),

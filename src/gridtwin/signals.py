@@ -2,11 +2,14 @@
 
 ``timeout``, systemd and container runtimes stop a process with SIGTERM,
 whose default action ends Python at once: no ``kpis.json``, tables not
-flushed. Inside :func:`stop_on_signals` both signals raise
-:class:`KeyboardInterrupt` in the main thread, which the co-simulation turns
-into an orderly stop: the steps done so far are recorded, every table is
-flushed and ``kpis.json`` says ``completed: false``. A second signal while the
-run is finishing is ignored, so that finishing is not cut short.
+flushed. With :func:`install_stop_handlers` both signals stop the run in
+order: while the run is stepping (``deferred``) the signal is noted and
+:meth:`StopState.check`, called after each recorded step, raises
+:class:`KeyboardInterrupt` there, so the tables and the KPIs hold the same
+whole steps; the co-simulation ends, every table is flushed and
+``kpis.json`` says ``completed: false``. Outside the stepping (loading) the
+signal raises at once. A second signal raises at once (the user insists);
+any later one is ignored, so that finishing is not cut short.
 """
 
 from __future__ import annotations
@@ -37,6 +40,14 @@ class StopState:
 
     received: signal.Signals | None = None
     previous: dict[signal.Signals, Any] = field(default_factory=dict)
+    deferred: bool = False  # note the signal; :meth:`check` raises at the next step boundary
+    raised: bool = False
+
+    def check(self) -> None:
+        """Raise :class:`KeyboardInterrupt` if a stop signal arrived (once)."""
+        if self.received is not None and not self.raised:
+            self.raised = True
+            raise KeyboardInterrupt(self.received.name)
 
     def restore(self) -> None:
         """Put back the handlers that were there before."""
@@ -62,10 +73,14 @@ def install_stop_handlers() -> StopState:
         return state
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        if state.received is not None:
+        if state.raised:
             return  # already stopping: let the run finish writing
-        state.received = signal.Signals(signum)
-        raise KeyboardInterrupt(state.received.name)
+        first = state.received is None
+        if first:
+            state.received = signal.Signals(signum)
+        if first and state.deferred:
+            return  # stop at the next step boundary
+        state.check()
 
     state.previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
     return state

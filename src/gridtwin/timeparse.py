@@ -6,6 +6,7 @@ scenario's start (mosaik's convention with ``time_resolution=1``).
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 
@@ -51,6 +52,8 @@ def parse_duration_s(text: str | int | float) -> int:
                 pos = match.end()
             if pos != len(compact) or not compact:
                 raise ValueError("expected a duration like 15min, 1h, 1d or 365d")
+    if not math.isfinite(seconds):
+        raise ValueError("expected a finite duration like 15min, 1h, 1d or 365d")
     if seconds != int(seconds):
         raise ValueError("expected a whole number of seconds")
     if seconds < 0:

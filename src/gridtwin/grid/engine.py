@@ -24,12 +24,15 @@ if TYPE_CHECKING:
     import pandapower as pp
 
 __all__ = [
+    "ELEMENT_COLUMNS",
+    "ELEMENT_TABLES",
     "RESULT_FIELDS",
     "UNRATED_KA",
     "BatchResult",
     "BatchUpdate",
     "PowerFlowEngine",
     "PowerFlowResult",
+    "element_columns",
     "line_unrated",
     "table_sizes",
 ]
@@ -88,6 +91,29 @@ class PowerFlowResult:
 
 RESULT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(PowerFlowResult))
 """The field names of :class:`PowerFlowResult`, in order (derived, never spelled out)."""
+
+ELEMENT_TABLES = ("bus", "line", "trafo", "load", "sgen", "storage", "ext_grid")
+"""The pandapower tables whose per-element results :class:`PowerFlowResult` carries."""
+
+
+def _element_columns() -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {t: {} for t in ELEMENT_TABLES}
+    for name in RESULT_FIELDS:
+        table = "ext_grid" if name.startswith("ext_grid_") else name.split("_", 1)[0]
+        if table in out:
+            out[table][name.removeprefix(table + "_")] = name
+    return out
+
+
+ELEMENT_COLUMNS: dict[str, dict[str, str]] = _element_columns()
+"""Per table, column name (pandapower's ``res_<table>`` name) -> :class:`PowerFlowResult`
+field, derived from the field names: ``ELEMENT_COLUMNS["line"]["i_from_ka"] ==
+"line_i_from_ka"``."""
+
+
+def element_columns(result: PowerFlowResult, table: str) -> dict[str, np.ndarray]:
+    """The per-element arrays of ``table`` in ``result``, keyed by column name."""
+    return {col: getattr(result, name) for col, name in ELEMENT_COLUMNS[table].items()}
 
 
 @dataclass(slots=True)

@@ -24,20 +24,15 @@ from typing import Any, Protocol
 import numpy as np
 import pandapower as pp
 import pandas as pd
-from power_grid_model import (
-    ComponentAttributeFilterOptions,
-    ComponentType,
-    DatasetType,
-    LoadGenType,
-    initialize_array,
-)
+from power_grid_model import ComponentType, DatasetType, LoadGenType, initialize_array
 
 from gridtwin.grid.engine import (
-    RESULT_FIELDS,
+    ELEMENT_COLUMNS,
     BatchResult,
     BatchUpdate,
     PowerFlowResult,
     line_unrated,
+    table_sizes,
 )
 from gridtwin.grid.state import Injections
 from gridtwin.grid.topology import SwitchMap
@@ -53,23 +48,6 @@ _KA_PER_A = 1e-3
 _IDEAL_SLACK_SK_VA = 1e15
 
 CT = ComponentType
-
-OutputFilter = dict[ComponentType, set[str] | list[str] | ComponentAttributeFilterOptions | None]
-"""The ``output_component_types`` of a power-grid-model calculation."""
-
-
-class SwitchingState(Protocol):
-    """What :meth:`PgmAdapter.topology_update` reads: a :class:`GridState` or the
-    estimator's known topology (arrays in pandapower row order)."""
-
-    @property
-    def switch_closed(self) -> np.ndarray: ...
-    @property
-    def line_in_service(self) -> np.ndarray: ...
-    @property
-    def trafo_in_service(self) -> np.ndarray: ...
-    @property
-    def trafo_tap_pos(self) -> np.ndarray: ...
 
 
 def _load_fractions(net: pp.pandapowerNet) -> np.ndarray:
@@ -118,6 +96,20 @@ class _Ids:
     source: np.ndarray
 
 
+class SwitchingState(Protocol):
+    """What :meth:`PgmAdapter.topology_update` reads: a :class:`GridState` or the
+    estimator's known topology (arrays in pandapower row order)."""
+
+    @property
+    def switch_closed(self) -> np.ndarray: ...
+    @property
+    def line_in_service(self) -> np.ndarray: ...
+    @property
+    def trafo_in_service(self) -> np.ndarray: ...
+    @property
+    def trafo_tap_pos(self) -> np.ndarray: ...
+
+
 class PgmAdapter:
     """Converts between a pandapower net and a power-grid-model dataset.
 
@@ -128,9 +120,7 @@ class PgmAdapter:
     """
 
     def __init__(self, net: pp.pandapowerNet) -> None:
-        self.sizes = {
-            t: len(net[t]) for t in ("bus", "line", "trafo", "load", "sgen", "storage", "ext_grid")
-        }
+        self.sizes = table_sizes(net)
         self.switches = SwitchMap.from_net(net)
         self._fractions = _load_fractions(net)
         self.line_unrated = line_unrated(net)  # loading NaN: no real rating
@@ -380,9 +370,9 @@ class PgmAdapter:
             out[CT.sym_gen] = gen
         return out
 
-    def batch_outputs(self, branches: bool) -> OutputFilter:
+    def batch_outputs(self, branches: bool) -> dict[ComponentType, list[str]]:
         """The output attributes :meth:`batch_result` reads."""
-        outputs: OutputFilter = {CT.node: ["u_pu", "energized"]}
+        outputs: dict[ComponentType, list[str]] = {CT.node: ["u_pu", "energized"]}
         if branches:
             outputs[CT.line] = ["p_from", "p_to", "loading"]
             if len(self.ids.trafo):
@@ -471,10 +461,8 @@ def _branch_values(table: str, out: np.ndarray | None) -> dict[str, np.ndarray]:
     reads ``loading``.
     """
     values: dict[str, np.ndarray] = {}
-    for name in RESULT_FIELDS:
-        if not name.startswith(table + "_"):
-            continue
-        quantity, _, unit = name.removeprefix(table + "_").rpartition("_")
+    for column, name in ELEMENT_COLUMNS[table].items():
+        quantity, _, unit = column.rpartition("_")
         attr = quantity.replace("_hv", "_from").replace("_lv", "_to")
         values[name] = _from_pgm(out[attr], unit) if out is not None else np.zeros(0)
     return values

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import Any
 
 import numpy as np
 import pandapower as pp
@@ -77,11 +78,8 @@ class PgmEngine:
         self.adapter.last_injections = inj  # what the model holds (constant-power results)
         self._powers = powers
         key = state.topology_key()
-        if (
-            key != self._topology_key
-            or self._taps is None
-            or not np.array_equal(self._taps, state.trafo_tap_pos)
-        ):
+        taps_changed = self._taps is None or not np.array_equal(self._taps, state.trafo_tap_pos)
+        if key != self._topology_key or taps_changed:
             update.update(self.adapter.topology_update(state))
             self._topology_key = key
             self._taps = state.trafo_tap_pos.copy()
@@ -133,17 +131,21 @@ class PgmEngine:
         batch = ad.batch_update(state.injections(), update) if update is not None else None
         n = update.n if update is not None else 1
         converged = np.ones(n, dtype=bool)
+        settings: dict[str, Any] = {
+            "symmetric": True,
+            "error_tolerance": error_tolerance_pu,
+            "max_iterations": max_iterations,
+            "calculation_method": CalculationMethod.newton_raphson,
+            "output_component_types": ad.batch_outputs(branches),
+            "threading": threading,
+        }
         try:
-            out = self.model.calculate_power_flow(
-                update_data=batch,
-                symmetric=True,
-                error_tolerance=error_tolerance_pu,
-                max_iterations=max_iterations,
-                calculation_method=CalculationMethod.newton_raphson,
-                output_component_types=ad.batch_outputs(branches),
-                threading=threading,
-                continue_on_batch_error=batch is not None,
-            )
+            if batch is None:
+                out = self.model.calculate_power_flow(**settings)
+            else:
+                out = self.model.calculate_power_flow(
+                    update_data=batch, continue_on_batch_error=True, **settings
+                )
         except PowerGridError:
             converged[:] = False
             return ad.batch_result(self._empty_output(n, branches), converged, branches)

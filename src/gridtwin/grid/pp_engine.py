@@ -13,7 +13,7 @@ import numpy as np
 import pandapower as pp
 
 from gridtwin.grid.engine import (
-    RESULT_FIELDS,
+    ELEMENT_COLUMNS,
     BatchResult,
     BatchUpdate,
     PowerFlowResult,
@@ -208,24 +208,18 @@ class PandapowerEngine:
             "bus_energized": energized,
             "losses_mw": float(res("line", "pl_mw").sum() + res("trafo", "pl_mw").sum()),
         }
-        for name in RESULT_FIELDS:  # every other field is res_<table>.<column>
-            if name in values:
-                continue
-            table, column = _table_column(name)
-            if table == "storage" and not len(net.storage):
-                values[name] = np.zeros(0)
-                continue
+        for table, columns in ELEMENT_COLUMNS.items():  # every other field: res_<table>.<col>
             n = self._n_sgen if table == "sgen" else None
-            values[name] = res(table, column, n) * on[table] if table in on else res(table, column)
+            for column, name in columns.items():
+                if name in values:
+                    continue
+                if table == "storage" and not len(net.storage):
+                    values[name] = np.zeros(0)
+                elif table in on:
+                    values[name] = res(table, column, n) * on[table]
+                else:
+                    values[name] = res(table, column)
         values["line_loading_percent"] = np.where(  # no real rating: n/a
             self._line_unrated, np.nan, values["line_loading_percent"]
         )
         return PowerFlowResult(**values)
-
-
-def _table_column(field: str) -> tuple[str, str]:
-    """(pandapower table, result column) of a :class:`PowerFlowResult` field."""
-    if field.startswith("ext_grid_"):
-        return "ext_grid", field.removeprefix("ext_grid_")
-    table, _, column = field.partition("_")
-    return table, column

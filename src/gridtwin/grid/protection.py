@@ -153,19 +153,19 @@ class DeviceGraph:
         """
         starts = self.source_nodes if starts is None else starts
         adj: list[list[tuple[int, int]]] = [[] for _ in range(self.n_nodes)]
-        for e in np.flatnonzero(live).tolist():
-            x, y = int(self.edge_a[e]), int(self.edge_b[e])
-            adj[x].append((y, e))
-            adj[y].append((x, e))
+        for e in np.flatnonzero(live):
+            a, b = int(self.edge_a[e]), int(self.edge_b[e])
+            adj[a].append((b, int(e)))
+            adj[b].append((a, int(e)))
         parent = np.full(self.n_nodes, -2, dtype=np.int64)
         queue = deque(int(n) for n in starts)
         for n in starts:
             parent[n] = -1
         while queue:
             x = queue.popleft()
-            for y, e in adj[x]:
+            for y, edge in adj[x]:
                 if parent[y] == -2:
-                    parent[y] = e
+                    parent[y] = edge
                     queue.append(y)
         return parent
 

@@ -1,4 +1,4 @@
-"""Where networks come from: SimBench codes, pandapower's built-in networks, JSON files.
+"""Where networks come from: SimBench codes, pandapower's built-in networks, JSON files, CGMES.
 
 Every reader returns a pandapower net normalized for gridtwin's engines and
 raises :class:`~gridtwin.errors.InputError` on anything that is not a usable
@@ -15,8 +15,9 @@ import os
 import pickle
 import re
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandapower as pp
@@ -36,13 +37,33 @@ PANDAPOWER_ALIASES = {
 """Short names for pandapower.networks functions (``cigre_mv`` takes ``with_der``)."""
 
 
-def load_net(spec: Any, source: str = "<scenario>") -> pp.pandapowerNet:
+class NetSource(Protocol):
+    """Where a network comes from (``gridtwin.scenario.GridSpec`` is one)."""
+
+    @property
+    def simbench(self) -> str | None: ...
+
+    @property
+    def pandapower(self) -> str | None: ...
+
+    @property
+    def options(self) -> Mapping[str, Any]: ...
+
+    @property
+    def file(self) -> str | None: ...
+
+    @property
+    def cgmes(self) -> str | None: ...
+
+
+def load_net(spec: NetSource, source: str = "<scenario>") -> pp.pandapowerNet:
     """Load the network a :class:`~gridtwin.scenario.GridSpec` names.
 
     Parameters
     ----------
     spec : GridSpec
-        Exactly one of ``simbench``, ``pandapower`` (with ``options``), ``file``.
+        Exactly one of ``simbench``, ``pandapower`` (with ``options``), ``file``,
+        ``cgmes`` (a CGMES zip, see :mod:`gridtwin.grid.cgmes`).
     source : str
         The scenario file, for error messages.
 
@@ -55,8 +76,15 @@ def load_net(spec: Any, source: str = "<scenario>") -> pp.pandapowerNet:
         net = _get_simbench(spec.simbench, source)
     elif spec.pandapower:
         net = _get_pandapower(spec.pandapower, spec.options, source)
+    elif spec.cgmes:
+        from gridtwin.grid.cgmes import read_cgmes
+
+        path = Path(spec.cgmes)
+        if not path.is_absolute() and Path(source).is_file():
+            path = Path(source).parent / path  # relative to the scenario file
+        net = read_cgmes(path)
     else:
-        net = read_net_json(spec.file)
+        net = read_net_json(str(spec.file))
     return normalize_net(net, source)
 
 
@@ -124,7 +152,7 @@ def _cache_path(code: str, version: str) -> Path | None:
     return base / "simbench" / f"{safe}-simbench{version}-pandapower{pp.__version__}.pkl"
 
 
-def _get_pandapower(name: str, options: dict[str, Any], source: str) -> pp.pandapowerNet:
+def _get_pandapower(name: str, options: Mapping[str, Any], source: str) -> pp.pandapowerNet:
     import pandapower.networks as pn
 
     names = sorted(n for n in dir(pn) if not n.startswith("_") and callable(getattr(pn, n)))

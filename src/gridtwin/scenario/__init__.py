@@ -22,12 +22,13 @@ its name in ``__all__`` here.
 
 from __future__ import annotations
 
-from gridtwin.scenario.control import CommandsSpec, FunctionSpec, ScadaSpec
+from gridtwin.scenario.commands import CommandsSpec
 from gridtwin.scenario.estimation import EstimationSpec
 from gridtwin.scenario.events import EventSpec
 from gridtwin.scenario.eventtime import event_offset_s
 from gridtwin.scenario.flisr import FlisrSpec
 from gridtwin.scenario.forecasting import DayAheadSpec, ForecastingSpec, IntradaySpec
+from gridtwin.scenario.functions import FunctionSpec
 from gridtwin.scenario.grid import Engine, GridSpec
 from gridtwin.scenario.limits import LimitsSpec
 from gridtwin.scenario.loading import dump_scenario, load_scenario, scenario_from_dict
@@ -38,6 +39,7 @@ from gridtwin.scenario.netchecks import check_against_net, measurement_plan
 from gridtwin.scenario.profiles import Interpolation, ProfileFileSpec, ProfilesSpec
 from gridtwin.scenario.reconfiguration import ReconfigurationSpec
 from gridtwin.scenario.recording import InfluxSpec, RecordingSpec
+from gridtwin.scenario.scada import ScadaSpec
 from gridtwin.scenario.time import TimeSpec
 from gridtwin.scenario.voltage import (
     CentralSpec,

@@ -23,11 +23,12 @@ class Engine(StrEnum):
 
 
 class GridSpec(Section):
-    """Where the network comes from: exactly one of ``simbench``, ``pandapower``, ``file``."""
+    """Where the network comes from: one of ``simbench``, ``pandapower``, ``file``, ``cgmes``."""
 
     simbench: str | None = Field(default=None, description="SimBench code")
     pandapower: str | None = Field(default=None, description="pandapower.networks function")
     file: str | None = Field(default=None, description="pandapower JSON file")
+    cgmes: str | None = Field(default=None, description="CGMES zip (EQ, SSH, TP, SV)")
     options: dict[str, Any] = Field(
         default_factory=dict, description="keyword arguments of the pandapower network function"
     )
@@ -35,11 +36,11 @@ class GridSpec(Section):
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> GridSpec:
-        given = [k for k in ("simbench", "pandapower", "file") if getattr(self, k)]
+        given = [k for k in ("simbench", "pandapower", "file", "cgmes") if getattr(self, k)]
         if len(given) != 1:
             raise ValueError(
                 f"got {', '.join(given) or 'no source'}; expected exactly one of "
-                "simbench, pandapower, file"
+                "simbench, pandapower, file, cgmes"
             )
         if self.options and not self.pandapower:
             raise ValueError("options: only a pandapower network function takes options")

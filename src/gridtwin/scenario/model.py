@@ -5,17 +5,19 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from gridtwin.scenario.base import Section, Seed
-from gridtwin.scenario.control import CommandsSpec, FunctionSpec, ScadaSpec
+from gridtwin.scenario.commands import CommandsSpec
 from gridtwin.scenario.estimation import EstimationSpec
 from gridtwin.scenario.events import EventSpec
 from gridtwin.scenario.flisr import FlisrSpec
 from gridtwin.scenario.forecasting import ForecastingSpec
+from gridtwin.scenario.functions import FunctionSpec
 from gridtwin.scenario.grid import GridSpec
 from gridtwin.scenario.limits import LimitsSpec
 from gridtwin.scenario.measurements import MeasurementsSpec
 from gridtwin.scenario.profiles import ProfilesSpec
 from gridtwin.scenario.reconfiguration import ReconfigurationSpec
 from gridtwin.scenario.recording import RecordingSpec
+from gridtwin.scenario.scada import ScadaSpec
 from gridtwin.scenario.time import TimeSpec
 from gridtwin.scenario.voltage import VoltageControlSpec
 from gridtwin.timeparse import format_duration

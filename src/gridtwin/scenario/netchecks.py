@@ -48,42 +48,8 @@ def _event_where(scenario: Scenario, index: int, name: str) -> tuple[str, str]:
     return scenario.events_file, f"event {index - n_inline + 1}.{name}"
 
 
-def check_against_net(scenario: Scenario, net: Any) -> Any:
-    """Check the parts of a scenario that depend on the network.
-
-    Event targets must name existing elements (by name or index) and event
-    times must fall on a step inside the run.
-
-    Raises
-    ------
-    InputError
-        On the first problem found.
-    """
-    from gridtwin.grid.topology import resolve_target
-
-    check_run_size(scenario, net)
-    plan = measurement_plan(scenario, net)
-    for i, event in enumerate(scenario.events):
-        _check_event_time(scenario, i, event)
-        try:
-            _check_event_target(scenario, net, plan, event)
-        except LookupError as exc:
-            raise InputError(*_event_where(scenario, i, "target"), str(exc)) from None
-    if scenario.measurements_file:
-        from gridtwin.measurement_log import read_measurement_log
-
-        read_measurement_log(scenario.measurements_file, scenario, plan)
-    if scenario.flisr is not None and scenario.flisr.indicators != "all":
-        for i, name in enumerate(scenario.flisr.indicators):
-            try:
-                resolve_target(net, "switch", name)
-            except LookupError as exc:
-                raise InputError(scenario.source_file, f"flisr.indicators[{i}]", str(exc)) from None
-    return plan
-
-
-def _check_event_time(scenario: Scenario, i: int, event: Any) -> None:
-    """Event ``i`` must fall on a step inside the run."""
+def _check_event_time(scenario: Scenario, i: int) -> None:
+    event = scenario.events[i]
     at_s = event_offset_s(scenario, i)
     if not 0 <= at_s < scenario.time.duration:
         raise InputError(
@@ -99,8 +65,8 @@ def _check_event_time(scenario: Scenario, i: int, event: Any) -> None:
         )
 
 
-def _check_event_target(scenario: Scenario, net: Any, plan: Any, event: Any) -> None:
-    """An event's target must exist; LookupError naming what was expected otherwise."""
+def _check_event_target(scenario: Scenario, event: Any, net: Any, plan: Any) -> None:
+    """Raise LookupError when ``event``'s target does not exist."""
     from gridtwin.events import EVENT_TYPES, measurement_positions
     from gridtwin.grid.topology import resolve_target
 
@@ -123,3 +89,39 @@ def _check_event_target(scenario: Scenario, net: Any, plan: Any, event: Any) -> 
             raise LookupError(f"got {event.target!r}; expected reconfiguration")
     else:
         resolve_target(net, kind.element, event.target, allow_all=kind.allow_all)
+
+
+def check_against_net(scenario: Scenario, net: Any) -> Any:
+    """Check the parts of a scenario that depend on the network.
+
+    The run size comes first (a huge run is refused before anything is
+    built); then event targets must name existing elements (by name or index)
+    and event times must fall on a step inside the run; then the files the
+    scenario names.
+
+    Raises
+    ------
+    InputError
+        On the first problem found.
+    """
+    from gridtwin.grid.topology import resolve_target
+
+    check_run_size(scenario, net)
+    plan = measurement_plan(scenario, net)
+    for i, event in enumerate(scenario.events):
+        _check_event_time(scenario, i)
+        try:
+            _check_event_target(scenario, event, net, plan)
+        except LookupError as exc:
+            raise InputError(*_event_where(scenario, i, "target"), str(exc)) from None
+    if scenario.measurements_file:
+        from gridtwin.measurement_log import read_measurement_log
+
+        read_measurement_log(scenario.measurements_file, scenario, plan)
+    if scenario.flisr is not None and scenario.flisr.indicators != "all":
+        for i, name in enumerate(scenario.flisr.indicators):
+            try:
+                resolve_target(net, "switch", name)
+            except LookupError as exc:
+                raise InputError(scenario.source_file, f"flisr.indicators[{i}]", str(exc)) from None
+    return plan

@@ -158,6 +158,8 @@ class Measurements:
         spec = scenario.forecasting
         if spec is not None and spec.feed_estimator:
             wiring.read(sensors, "pseudo", optional=True)
+        # the control centre's own DER set-points of the last step: its pseudo-measurements
+        wiring.read(sensors, ("setpoints", "commands"), optional=True, time_shifted=True)
 
 
 class Reliability:

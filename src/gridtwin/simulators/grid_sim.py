@@ -49,7 +49,7 @@ from typing import Any
 import mosaik_api_v3
 import numpy as np
 import pandapower as pp
-from mosaik_api_v3.types import CreateResult, InputData, Meta, OutputData, OutputRequest
+from mosaik_api_v3.types import CreateResult, Meta
 
 from gridtwin.grid.engine import RESULT_FIELDS, PowerFlowResult
 from gridtwin.grid.physical import CONTROL_INPUTS, PROFILE_INPUTS, PhysicalGrid
@@ -101,6 +101,19 @@ _ELEMENT_INPUTS = {
     "Sgen": ["P[MW]", "P_max[MW]", "Q_set[MVar]"],
     "Storage": ["P[MW]"],
     "Switch": ["closed"],
+}
+_SUMMED = {  # (entity, input) -> state field, summed over sources
+    ("Load", "P[MW]"): "load_p_mw",
+    ("Load", "Q[MVar]"): "load_q_mvar",
+    ("Sgen", "P[MW]"): "sgen_p_mw",
+    ("Storage", "P[MW]"): "storage_p_mw",
+}
+_LAST: dict[tuple[str, str], tuple[str, type]] = {  # -> (state field, type), last source
+    ("Sgen", "P_max[MW]"): ("sgen_p_limit_mw", float),
+    ("Sgen", "Q_set[MVar]"): ("sgen_q_set_mvar", float),
+    ("Switch", "closed"): ("switch_closed", bool),
+    ("Line", "in_service"): ("line_in_service", bool),
+    ("Trafo", "tap_pos"): ("trafo_tap_pos", int),
 }
 _TABLE = {
     "Bus": "bus",
@@ -188,7 +201,7 @@ class GridSimulator(mosaik_api_v3.Simulator):
 
     # --- stepping ----------------------------------------------------------------------
 
-    def step(self, time: int, inputs: InputData, max_advance: int) -> int:
+    def step(self, time: int, inputs: dict, max_advance: int) -> int:
         grid = self.grid
         assert grid is not None
         grid_inputs = inputs.get("grid", {})
@@ -223,51 +236,22 @@ class GridSimulator(mosaik_api_v3.Simulator):
         return time + self.step_s
 
     def _element_input(self, eid: str, attrs: dict[str, dict[str, Any]]) -> None:
+        state = self.state
         model, pos = self._eid_pos[eid]
         if model == "Bus":
-            self._bus_input(pos, attrs)
-        elif model == "Load":
-            self._load_input(pos, attrs)
-        elif model == "Sgen":
-            self._sgen_input(pos, attrs)
-        else:
-            self._setting_input(model, pos, attrs)
 
-    def _bus_input(self, pos: int, attrs: dict[str, dict[str, Any]]) -> None:
-        gen_p = _total(attrs, "P_gen[MW]") if "P_gen[MW]" in attrs else 0.0
-        load_p = _total(attrs, "P_load[MW]") if "P_load[MW]" in attrs else 0.0
-        gen_q = _total(attrs, "Q_gen[MVar]") if "Q_gen[MVar]" in attrs else 0.0
-        load_q = _total(attrs, "Q_load[MVar]") if "Q_load[MVar]" in attrs else 0.0
-        state = self.state
-        state.bus_p_inj_mw[pos] += gen_p - load_p
-        state.bus_q_inj_mvar[pos] += gen_q - load_q
+            def total(attr: str) -> float:
+                return float(sum(attrs[attr].values())) if attr in attrs else 0.0
 
-    def _load_input(self, pos: int, attrs: dict[str, dict[str, Any]]) -> None:
-        state = self.state
-        if "P[MW]" in attrs:
-            state.load_p_mw[pos] = _total(attrs, "P[MW]")
-        if "Q[MVar]" in attrs:
-            state.load_q_mvar[pos] = _total(attrs, "Q[MVar]")
-
-    def _sgen_input(self, pos: int, attrs: dict[str, dict[str, Any]]) -> None:
-        state = self.state
-        if "P[MW]" in attrs:
-            state.sgen_p_mw[pos] = _total(attrs, "P[MW]")
-        if "P_max[MW]" in attrs:
-            state.sgen_p_limit_mw[pos] = float(_last(attrs, "P_max[MW]"))
-        if "Q_set[MVar]" in attrs:
-            state.sgen_q_set_mvar[pos] = float(_last(attrs, "Q_set[MVar]"))
-
-    def _setting_input(self, model: str, pos: int, attrs: dict[str, dict[str, Any]]) -> None:
-        state = self.state
-        if model == "Storage" and "P[MW]" in attrs:
-            state.storage_p_mw[pos] = _total(attrs, "P[MW]")
-        elif model == "Switch" and "closed" in attrs:
-            state.switch_closed[pos] = bool(_last(attrs, "closed"))
-        elif model == "Line" and "in_service" in attrs:
-            state.line_in_service[pos] = bool(_last(attrs, "in_service"))
-        elif model == "Trafo" and "tap_pos" in attrs:
-            state.trafo_tap_pos[pos] = int(_last(attrs, "tap_pos"))
+            state.bus_p_inj_mw[pos] += total("P_gen[MW]") - total("P_load[MW]")
+            state.bus_q_inj_mvar[pos] += total("Q_gen[MVar]") - total("Q_load[MVar]")
+            return
+        for attr, values in attrs.items():
+            if (model, attr) in _SUMMED:  # powers of several sources add up
+                getattr(state, _SUMMED[model, attr])[pos] = float(sum(values.values()))
+            elif (model, attr) in _LAST:  # a set-point or position: the last source wins
+                field, kind = _LAST[model, attr]
+                getattr(state, field)[pos] = kind(list(values.values())[-1])
 
     # --- outputs -----------------------------------------------------------------------
 
@@ -298,7 +282,7 @@ class GridSimulator(mosaik_api_v3.Simulator):
             return grid.sgen_available_p_mw
         return getattr(grid.result, source)
 
-    def get_data(self, outputs: OutputRequest) -> OutputData:
+    def get_data(self, outputs: dict) -> dict:
         data: dict[str, dict[str, Any]] = {}
         for eid, attrs in outputs.items():
             if eid == "grid":
@@ -318,13 +302,3 @@ class GridSimulator(mosaik_api_v3.Simulator):
                 values[attr] = item.item() if isinstance(item, np.generic) else item
             data[eid] = values
         return data
-
-
-def _total(attrs: dict[str, dict[str, Any]], attr: str) -> float:
-    """Sum of an input over its sources."""
-    return float(sum(attrs[attr].values()))
-
-
-def _last(attrs: dict[str, dict[str, Any]], attr: str) -> Any:
-    """An input's value from its last source."""
-    return list(attrs[attr].values())[-1]

@@ -3,7 +3,9 @@
 One entity ``Sensors``: inputs ``result`` (the grid's
 :class:`~gridtwin.grid.engine.PowerFlowResult`), ``events`` (bad-data
 events) and, with a forecaster, ``pseudo`` (its per-element forecast of the
-step, which the pseudo-measurements then report); output ``frame`` (a
+step, which the pseudo-measurements then report), ``commands`` (the voltage
+controller's set-points of the last step, which the pseudo-measurements of a
+commanded DER unit follow); output ``frame`` (a
 :class:`~gridtwin.measurements.MeasurementFrame`).
 The physics lives in :mod:`gridtwin.simulators.sensors`; this adapter only
 moves data.
@@ -26,7 +28,11 @@ META = {
     "api_version": "3.0",
     "type": "time-based",
     "models": {
-        "Sensors": {"public": True, "params": [], "attrs": ["result", "events", "pseudo", "frame"]}
+        "Sensors": {
+            "public": True,
+            "params": [],
+            "attrs": ["result", "events", "pseudo", "commands", "frame"],
+        }
     },
 }
 
@@ -68,7 +74,9 @@ class SensorSimulator(mosaik_api_v3.Simulator):
         result = next(iter(attrs["result"].values()))
         pseudo = attrs.get("pseudo")
         forecast = next(iter(pseudo.values())) if pseudo else None
-        self.frame = model.measure(time, result, forecast)
+        commands = attrs.get("commands")  # the control centre's own set-points of last step
+        commanded = next(iter(commands.values())) if commands else None
+        self.frame = model.measure(time, result, forecast, commanded)
         if self.replay is not None:
             self.frame = self.replay.apply(self.frame)
         return time + self.step_s

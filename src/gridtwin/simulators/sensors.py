@@ -23,7 +23,7 @@ References
 from __future__ import annotations
 
 from collections import deque
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -37,7 +37,11 @@ from gridtwin.measurements import (
     Terminal,
 )
 
-__all__ = ["PseudoValues", "SensorModel", "true_values"]
+__all__ = ["COMMANDED_ACCURACY_PERCENT", "PseudoValues", "SensorModel", "true_values"]
+
+COMMANDED_ACCURACY_PERCENT = 2.0
+"""How closely an inverter follows a commanded set-point, at 3 sigma [% of the value]:
+the accuracy of a pseudo-measurement taken from the control centre's own command."""
 
 
 class PseudoValues(Protocol):
@@ -136,7 +140,11 @@ class SensorModel:
         return np.where(self.angle, np.degrees(self.rel_sigma), sigma)
 
     def measure(
-        self, time_s: int, truth: PowerFlowResult, forecast: PseudoValues | None = None
+        self,
+        time_s: int,
+        truth: PowerFlowResult,
+        forecast: PseudoValues | None = None,
+        commanded: object | None = None,
     ) -> MeasurementFrame:
         """The frame delivered at ``time_s`` given the true state at ``time_s``.
 
@@ -146,6 +154,13 @@ class SensorModel:
         for this step), a load's or sgen's pseudo P and Q are the forecast's
         mean and sigma. The noise draws are the same either way, so every
         other reading is too.
+
+        ``commanded`` (an object with ``q_set_mvar`` and ``p_limit_mw`` per
+        sgen, e.g. the voltage controller's
+        :class:`~gridtwin.controllers.voltage.controller.VoltageCommands` in
+        effect at ``time_s``; NaN = no Q set-point, inf = no limit) is what the
+        control centre itself commanded: an sgen's pseudo Q is its Q set-point
+        and its pseudo P at most its P limit (:meth:`_from_commands`).
         """
         plan = self.plan
         exact = true_values(plan, truth)
@@ -163,6 +178,8 @@ class SensorModel:
         reading = taken + sigma * noise
         if forecast is not None:
             self._from_forecast(forecast, reading, sigma)
+        if commanded is not None:
+            self._from_commands(commanded, reading, sigma)
         on_boundary = (k % self.interval_steps) == 0
         ok = energized & ~lost & on_boundary & np.isfinite(reading)
         self._readings.append((reading, sigma, ok))
@@ -216,6 +233,37 @@ class SensorModel:
             ok = np.isfinite(value) & np.isfinite(sig)
             reading[idx[ok]] = value[ok]
             sigma[idx[ok]] = np.maximum(sig[ok], SIGMA_FLOOR["power"])
+
+    def _from_commands(self, commanded: object, reading: np.ndarray, sigma: np.ndarray) -> None:
+        """Overwrite sgen pseudo-measurements with the commanded set-points (in place).
+
+        A unit with a Q set-point delivers it: pseudo Q = the set-point, sigma
+        :data:`COMMANDED_ACCURACY_PERCENT`. A unit with a P limit delivers at
+        most the limit: pseudo P = min(pseudo P, limit); where even the lower
+        3-sigma end of the pseudo P lies above the limit, the unit is surely
+        curtailed, and the sigma becomes the set-point's.
+        """
+        idx = self._pseudo[Terminal.SGEN]
+        if not len(idx):
+            return
+        c: Any = commanded
+        q_set = np.asarray(c.q_set_mvar, dtype=float)
+        p_lim = np.asarray(c.p_limit_mw, dtype=float)
+        pos = self.plan.ch_pos[self.plan.sc_channel[idx]]
+        is_p = self.plan.sc_component[idx] == 0
+        rel = COMMANDED_ACCURACY_PERCENT / 300.0
+        q_idx, q_pos = idx[~is_p], pos[~is_p]
+        has_q = np.isfinite(q_set[q_pos])
+        q = q_set[q_pos[has_q]]
+        reading[q_idx[has_q]] = q
+        sigma[q_idx[has_q]] = np.maximum(rel * np.abs(q), SIGMA_FLOOR["power"])
+        p_idx, p_pos = idx[is_p], pos[is_p]
+        limit = p_lim[p_pos]
+        has_p = np.isfinite(limit)
+        p_idx, limit = p_idx[has_p], limit[has_p]
+        sure = reading[p_idx] - 3.0 * sigma[p_idx] >= limit
+        reading[p_idx] = np.minimum(reading[p_idx], limit)
+        sigma[p_idx[sure]] = np.maximum(rel * np.abs(limit[sure]), SIGMA_FLOOR["power"])
 
     def _energized(self, truth: PowerFlowResult) -> np.ndarray:
         """Readings from a dead bus or branch end never arrive (no RTU supply)."""

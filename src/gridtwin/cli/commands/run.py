@@ -92,7 +92,8 @@ def run(
     run_dir = Path(out_dir) if out_dir is not None else new_run_dir(Path("runs"), sc)
     result = None
     try:
-        result = _run_with_progress(sc, prepared, run_dir, run_scenario, quiet=quiet)
+        stop.deferred = True  # a stop signal ends the run after a whole recorded step
+        result = _run_with_progress(sc, prepared, run_dir, run_scenario, quiet=quiet, stop=stop)
     except InputError as exc:
         raise fail(exc) from None
     except KeyboardInterrupt:
@@ -112,7 +113,9 @@ def run(
     print_influx_report(result.influx, result.run_dir)
 
 
-def _run_with_progress(sc: Any, prepared: Any, run_dir: Path, run_scenario: Any, *, quiet: bool):
+def _run_with_progress(
+    sc: Any, prepared: Any, run_dir: Path, run_scenario: Any, *, quiet: bool, stop: Any
+) -> Any:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -140,6 +143,7 @@ def _run_with_progress(sc: Any, prepared: Any, run_dir: Path, run_scenario: Any,
         def on_step(done: int) -> None:
             if done % every == 0 or done == sc.n_steps:
                 progress.update(task, completed=done)
+            stop.check()  # raises KeyboardInterrupt here if a stop signal arrived
 
         return run_scenario(sc, out_dir=run_dir, prepared=prepared, on_step=on_step)
 

@@ -307,7 +307,8 @@ class Flisr:
                 if not still & set(incident.sections):  # indicators reset: the fault is gone
                     self._return(time_s, closed, incident.lines[0])
         tripped = []
-        for s in np.flatnonzero(~closed & self.normal_closed & fault_passed).tolist():
+        for pos in np.flatnonzero(~closed & self.normal_closed & fault_passed):
+            s = int(pos)
             if self.ours.get(s) is False or any(op.switch == s for op in self.pending):
                 continue
             since = self.open_since.setdefault(s, time_s)

@@ -46,6 +46,7 @@ __all__ = [
     "Forecaster",
     "Issue",
     "PseudoForecast",
+    "common_error_inflation",
     "element_shares",
     "q_per_p",
     "warmup_steps",
@@ -150,10 +151,13 @@ class PseudoForecast:
     Mean from the median forecast times the element's share of its target,
     sigma from the quantile spread (``(q_hi - q_lo) / (z_hi - z_lo)``, the
     standard deviation of a normal distribution with those quantiles) times
-    the share, combined with the error of sharing (root sum of squares).
+    the share and the common-error inflation of its target (see
+    :func:`common_error_inflation`), combined with the error of sharing
+    (root sum of squares).
     Q is P times the element's Q/P ratio over the history, its sigma the
     ratio times P's sigma combined with the ratio's own error over the
-    history. Element order as in pandapower.
+    history (inflated likewise: elements of one profile type err together).
+    Element order as in pandapower.
     """
 
     load_p_mw: np.ndarray
@@ -220,6 +224,43 @@ def element_shares(
     lw, le = share(load_mean, targets.load_target, load_hist_mw)
     sw, se = share(sgen_mean, targets.sgen_target, sgen_hist_mw)
     return lw, sw, le, se
+
+
+def common_error_inflation(target: np.ndarray, share: np.ndarray, n_targets: int) -> np.ndarray:
+    """Factor on each element's share of its target's forecast sigma [-].
+
+    The elements of one target share its forecast error: element ``i`` errs
+    by ``share_i * E`` with ``E`` the target's error, fully correlated across
+    the target. An estimator with independent measurement errors (a diagonal
+    covariance) would put the variance of their sum at
+    ``sigma_T**2 * sum(share**2)`` instead of ``sigma_T**2 * sum(share)**2``:
+    the sum of a feeder's pseudo-measurements then looks far more precise
+    than it is, and conflicts with the feeder-head meter that measures it.
+    Scaling each element's part by ``sqrt(n_eff)``, ``n_eff =
+    sum(share)**2 / sum(share**2)`` (``n`` for equal shares), makes the
+    independent model's variance of the sum equal to the true one.
+
+    Parameters
+    ----------
+    target : ndarray of int
+        Target index per element.
+    share : ndarray
+        Element's share of its target [-].
+    n_targets : int
+        Number of targets.
+
+    Returns
+    -------
+    ndarray
+        ``sqrt(n_eff)`` of each element's target (1 for a target of one element).
+    """
+    w = np.abs(np.asarray(share, dtype=float))
+    total = np.zeros(n_targets)
+    square = np.zeros(n_targets)
+    np.add.at(total, target, w)
+    np.add.at(square, target, w * w)
+    n_eff = np.where(square > 0, total**2 / np.where(square > 0, square, 1.0), 1.0)
+    return np.sqrt(np.maximum(n_eff, 1.0))[target]
 
 
 def q_per_p(p_hist_mw: np.ndarray, q_hist_mvar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -360,6 +401,12 @@ class Forecaster:
             if sgen_share_error_mw is None
             else np.asarray(sgen_share_error_mw)
         )
+        self.load_inflation = common_error_inflation(
+            targets.load_target, self.load_share, targets.n_targets
+        )
+        self.sgen_inflation = common_error_inflation(
+            targets.sgen_target, self.sgen_share, targets.n_targets
+        )
         n_l, n_s = len(targets.load_target), len(targets.sgen_target)
         self.q_per_p = q_per_p or (np.zeros(n_l), np.zeros(n_l), np.zeros(n_s), np.zeros(n_s))
         self.issues: dict[str, list[Issue]] = {"intraday": [], "day_ahead": []}
@@ -460,9 +507,8 @@ class Forecaster:
         return issue
 
     def _issue_intraday(self, now: int) -> Issue:
-        return self._issue(
-            "intraday", now, np.arange(1, int(self.config.intraday_horizon or 0) + 1)
-        )
+        horizon = int(self.config.intraday_horizon or 0)
+        return self._issue("intraday", now, np.arange(1, horizon + 1))
 
     def _issue_day_ahead(self, now: int) -> Issue:
         first = self.spd - int(self.clock.step_of_day(now + 1)) + 1  # lead of next midnight
@@ -492,8 +538,12 @@ class Forecaster:
         mean, sigma = q[mid], (q[-1] - q[0]) / self._z_span
         t = self.targets
         lp, sp = mean[t.load_target] * self.load_share, mean[t.sgen_target] * self.sgen_share
-        ls = np.hypot(sigma[t.load_target] * self.load_share, self.load_share_error)
-        ss = np.hypot(sigma[t.sgen_target] * self.sgen_share, self.sgen_share_error)
+        ls = np.hypot(
+            sigma[t.load_target] * self.load_share * self.load_inflation, self.load_share_error
+        )
+        ss = np.hypot(
+            sigma[t.sgen_target] * self.sgen_share * self.sgen_inflation, self.sgen_share_error
+        )
         lr, le, sr, se = self.q_per_p
         return PseudoForecast(
             load_p_mw=lp,
@@ -501,9 +551,9 @@ class Forecaster:
             sgen_p_mw=sp,
             sgen_sigma_mw=ss,
             load_q_mvar=lr * lp,
-            load_q_sigma_mvar=np.hypot(lr * ls, le),
+            load_q_sigma_mvar=np.hypot(lr * ls, le * self.load_inflation),
             sgen_q_mvar=sr * sp,
-            sgen_q_sigma_mvar=np.hypot(sr * ss, se),
+            sgen_q_sigma_mvar=np.hypot(sr * ss, se * self.sgen_inflation),
         )
 
     def step(self, k: int, actual_mw: np.ndarray) -> ForecastStep:

@@ -213,7 +213,7 @@ def assess(
             )
         )
         previous = x
-    durations_h = periods.duration_h
+    period_h = periods.duration_h
     reasons = [f"period {t}: {r}" for t, p in enumerate(out) for r in p.reasons]
     reasons += [
         f"period {t}: power flow did not converge" for t, p in enumerate(out) if not p.converged
@@ -223,12 +223,12 @@ def assess(
     return Assessment(
         feasible=not reasons,
         reasons=reasons,
-        losses_mwh=float(np.dot([p.losses_mw for p in out], durations_h)),
+        losses_mwh=float(np.dot([p.losses_mw for p in out], period_h)),
         eens_mwh_per_year=float(
-            np.dot([p.eens_mwh_per_year for p in out], durations_h) / durations_h.sum()
+            np.dot([p.eens_mwh_per_year for p in out], period_h) / period_h.sum()
         ),
         interruption_cost_per_year=float(
-            np.dot([p.interruption_cost_per_year for p in out], durations_h) / durations_h.sum()
+            np.dot([p.interruption_cost_per_year for p in out], period_h) / period_h.sum()
         ),
         switching_operations=int(sum(p.switching_operations for p in out)),
         vm_min_pu=float(np.nanmin([p.vm_min_pu for p in out])),

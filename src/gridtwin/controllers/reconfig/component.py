@@ -62,6 +62,7 @@ class Reconfiguration:
             "Reconfig", controller=controller, step_s=wiring.step_s, name=self.name
         )
         entity = wiring.add_function(self.name, sim.Reconfig())
+        wiring.provide("switch_orders", entity, "commands")
         wiring.read(
             entity,
             ("reported_switch_closed", "switch_closed"),

@@ -41,6 +41,7 @@ from __future__ import annotations
 import copy
 import time as wallclock
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -95,7 +96,9 @@ class PlanRecord:
         ``schedule``, ``on_demand`` or ``topology_change`` (a suspension).
     status : str
         The search's status (``optimal``, ``local``, ``time_limit``), or
-        ``blocked`` / ``infeasible`` / ``suspended`` with ``reason``.
+        ``blocked`` / ``infeasible`` / ``suspended`` with ``reason``, or
+        ``held`` (a plan that did not beat holding the configuration by the
+        margin; ``reason`` gives the figures).
     objective : float
         The plan's cost over the horizon [EUR] (NaN without a plan).
     losses_mwh_before, losses_mwh_after : float
@@ -166,6 +169,10 @@ class Controller:
         Wall-clock cap per plan [s]; ``inf`` keeps runs reproducible.
     seed : int
         Seed of the search.
+    robust : bool
+        Carry out a plan only if it beats holding the current configuration
+        on two forecasts by its switching cost (see :meth:`_robust_gain`);
+        otherwise hold.
     """
 
     problem: Problem
@@ -178,6 +185,7 @@ class Controller:
     max_evaluations: int = 3000
     time_limit_s: float = float("inf")
     seed: int = 0
+    robust: bool = True
     _hist: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _first_step: int = -1
     _plan: _Plan | None = None
@@ -260,7 +268,7 @@ class Controller:
             self._hist[name][k % n] = np.nan_to_num(getattr(obs, name))
         self._hist["last"][0] = k
 
-    def forecast_periods(self, k: int) -> Periods:
+    def forecast_periods(self, k: int, mode: str | None = None) -> Periods:
         """Loads and generation of the planning periods that start with step ``k + 1``.
 
         Each step ``s`` of the horizon takes the value metered at ``s - 1 day``
@@ -273,15 +281,14 @@ class Controller:
         steps = k + 1 + np.arange(n_per * per)
         src = steps - n_hist
         seen = (src >= self._first_step) & (src <= k)
-        if self.forecast == "hold":
+        if (mode or self.forecast) == "hold":
             seen[:] = False
-        out = []
+        mean = {}
         for name in ("load_p_mw", "load_q_mvar", "sgen_p_mw", "sgen_q_mvar"):
             hist = self._hist[name]
             values = np.where(seen[:, None], hist[src % n_hist], hist[k % n_hist][None, :])
-            out.append(values.reshape(n_per, per, -1).mean(axis=1))
-        load_p, load_q, sgen_p, sgen_q = out
-        return Periods(load_p, load_q, sgen_p, sgen_q, np.full(n_per, self.period_s / 3600.0))
+            mean[name] = values.reshape(n_per, per, -1).mean(axis=1)
+        return Periods(**mean, duration_h=np.full(n_per, self.period_s / 3600.0))
 
     # --- planning ---------------------------------------------------------------------------
 
@@ -373,14 +380,24 @@ class Controller:
         )
         before = assess(problem, start, periods, weights=self.weights, start=start)
         after = sol.assessment
-        self._plan = _Plan(problem, k + 1, self.period_s // self.step_s, sol.plan)
+        plan, reason = sol.plan, ""
+        if self.robust and after.switching_operations:
+            gain, margin = self._robust_gain(problem, start, sol.plan, k, before, after)
+            if not gain > margin:
+                plan = np.repeat(start[None, :], len(sol.plan), axis=0)
+                after = before
+                reason = (
+                    f"held: the plan gains {gain:.1f} EUR on the worse of two forecasts, "
+                    f"not more than the {margin:.1f} EUR of switching there and back"
+                )
+        self._plan = _Plan(problem, k + 1, self.period_s // self.step_s, plan)
         line_names = problem.line_names
-        first_open = np.flatnonzero(~sol.plan[0])
+        first_open = np.flatnonzero(~plan[0])
         return PlanRecord(
             time_s=obs.time_s,
             trigger=trigger,
-            status=str(sol.status),
-            objective=float(sol.objective),
+            status="held" if reason else str(sol.status),
+            objective=float(after.cost["total"]) if reason else float(sol.objective),
             losses_mwh_before=before.losses_mwh,
             losses_mwh_after=after.losses_mwh,
             eens_mwh_per_year_before=before.eens_mwh_per_year,
@@ -389,7 +406,36 @@ class Controller:
             open_lines=", ".join(line_names[problem.line_pos[i]] for i in first_open),
             power_flows=int(sol.power_flows),
             compute_ms=(wallclock.perf_counter() - t0) * 1e3,
+            reason=reason,
         )
+
+    def _robust_gain(
+        self,
+        problem: Problem,
+        start: np.ndarray,
+        plan: np.ndarray,
+        k: int,
+        before: Any,
+        after: Any,
+    ) -> tuple[float, float]:
+        """The plan's gain over holding ``start`` on the worse of two forecasts, and the margin.
+
+        The plan was found on the ``forecast`` (by default the same hours of
+        the previous day). Forecast error can turn a small predicted gain into
+        a loss, so the plan and the held configuration are also compared on a
+        second forecast, the last metered values held over the horizon; the
+        gain counted is the smaller of the two [EUR]. The margin is the
+        plan's switching cost once more [EUR]: a plan carried out only until
+        the next planning may be switched back then, so a move must pay for
+        the way back too.
+        """
+        gain_main = float(before.cost["total"] - after.cost["total"])
+        alt = self.forecast_periods(k, mode="hold" if self.forecast != "hold" else "previous_day")
+        hold_alt = assess(problem, start, alt, weights=self.weights, start=start)
+        plan_alt = assess(problem, plan, alt, weights=self.weights, start=start)
+        gain_alt = float(hold_alt.cost["total"] - plan_alt.cost["total"])
+        margin = float(after.cost.get("switching", 0.0))
+        return min(gain_main, gain_alt), margin
 
     # --- commands ---------------------------------------------------------------------------
 

@@ -43,10 +43,10 @@ def radial_reasons(problem: Problem, closed: np.ndarray) -> list[str]:
         return x
 
     loops = []
-    for i in np.flatnonzero(closed).tolist():
+    for i in np.flatnonzero(closed):
         u, v = int(problem.edge_u[i]), int(problem.edge_v[i])
         if u < 0 or v < 0:
-            if not problem.usable[i] and _same_node(problem, i):
+            if not problem.usable[i] and _same_node(problem, int(i)):
                 loops.append(names[i])
             continue
         ru, rv = find(u), find(v)
@@ -128,10 +128,10 @@ class Tree:
         self.closed = np.asarray(closed, dtype=bool)
         n = problem.n_node
         adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-        for e in np.flatnonzero(self.closed & problem.usable).tolist():
-            u, v = int(problem.edge_u[e]), int(problem.edge_v[e])
-            adj[u].append((v, e))
-            adj[v].append((u, e))
+        for pos in np.flatnonzero(self.closed & problem.usable):
+            a, b = int(problem.edge_u[pos]), int(problem.edge_v[pos])
+            adj[a].append((b, int(pos)))
+            adj[b].append((a, int(pos)))
         parent = [-1] * n
         parent_edge = [-1] * n
         depth = [0] * n

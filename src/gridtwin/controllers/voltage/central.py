@@ -30,7 +30,7 @@ References
 from __future__ import annotations
 
 import time as wallclock
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandapower as pp
@@ -174,6 +174,7 @@ class CentralVoltageControl:
         sgen_available_mw: np.ndarray,
         q_now_mvar: np.ndarray,
         p_limit_now_mw: np.ndarray,
+        next_topology: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> CentralDecision:
         """Choose tap, reactive set-points and curtailment for the next interval.
 
@@ -187,10 +188,21 @@ class CentralVoltageControl:
             Available active power per sgen [MW].
         q_now_mvar, p_limit_now_mw : ndarray
             Current reactive set-point [MVAr] and active limit [MW] per sgen.
+        next_topology : tuple of ndarray, optional
+            ``(switch_closed, line_in_service)`` the grid will have when the
+            decision takes effect, where the control centre has ordered
+            switchings for that step (e.g. a reconfiguration). The estimate
+            is of the topology now; the decision is then planned on the next
+            one, the estimate shifted by the change the model predicts
+            (:meth:`_shifted_to`).
         """
         t0 = wallclock.perf_counter()
         n_g = len(self.sgen_bus)
         tap_now = int(state.trafo_tap_pos[self.tap_trafos[0]]) if len(self.tap_trafos) else None
+        if next_topology is not None:
+            shifted = self._shifted_to(next_topology, vm_estimated_pu, state)
+            if shifted is not None:
+                vm_estimated_pu, state = shifted
         sens = self.sensitivities(state)
         if sens is None:
             return self._keep(q_now_mvar, p_limit_now_mw, tap_now, vm_estimated_pu, t0)
@@ -243,9 +255,9 @@ class CentralVoltageControl:
             # the tap is an integer: the relaxation's neighbours, each with the tap fixed
             k = 3 * n_g
             best = None
-            for tap_fixed in {int(np.floor(res.x[k] + 1e-9)), int(np.ceil(res.x[k] - 1e-9))}:
+            for fixed_tap in {int(np.floor(res.x[k] + 1e-9)), int(np.ceil(res.x[k] - 1e-9))}:
                 lo_t, hi_t = lo.copy(), hi.copy()
-                lo_t[k] = hi_t[k] = tap_fixed
+                lo_t[k] = hi_t[k] = fixed_tap
                 fixed = _solve_lp(cost, constraints, lo_t, hi_t)
                 if fixed is not None and (best is None or fixed.fun < best.fun):
                     best = fixed
@@ -262,6 +274,35 @@ class CentralVoltageControl:
         predicted[self.banded] = const + sq @ q_set - sp @ curtail + (s_t * tap if has_tap else 0.0)
         ms = (wallclock.perf_counter() - t0) * 1e3
         return CentralDecision(tap, q_set, p_limit, predicted, True, ms)
+
+    def _base_vm(self, state: GridState) -> np.ndarray | None:
+        """Voltages of the banded buses the model gives at ``state`` [pu]; None if it fails."""
+        base = self.engine.solve_batch(state, None, branches=False, max_iterations=20)
+        if not base.converged.all():
+            return None
+        return base.bus_vm_pu[0, self.banded]
+
+    def _shifted_to(
+        self, topology: tuple[np.ndarray, np.ndarray], vm: np.ndarray, state: GridState
+    ) -> tuple[np.ndarray, GridState] | None:
+        """The estimate moved to the next topology, and the state with it; None if unchanged.
+
+        ``vm + (V_model(next) - V_model(now))`` on the banded buses: the model's
+        change from the switching, at the same injections, added to the
+        estimate (which keeps what the model does not know).
+        """
+        switch_closed, line_in_service = (np.asarray(a, dtype=bool) for a in topology)
+        if np.array_equal(switch_closed, state.switch_closed) and np.array_equal(
+            line_in_service, state.line_in_service
+        ):
+            return None
+        after = replace(state, switch_closed=switch_closed, line_in_service=line_in_service)
+        v_now, v_next = self._base_vm(state), self._base_vm(after)
+        if v_now is None or v_next is None:
+            return None
+        out = np.asarray(vm, dtype=float).copy()
+        out[self.banded] += v_next - v_now
+        return out, after
 
     def _keep(self, q_now, p_now, tap, v, t0) -> CentralDecision:
         ms = (wallclock.perf_counter() - t0) * 1e3

@@ -155,7 +155,10 @@ class VoltageControl:
             ("metered_sgen_q_mvar", "sgen_q_mvar"),
         )
         wiring.read(entity, "sgen_terminal_vm_pu", field_device=True)
+        wiring.read(entity, "switch_orders", optional=True)  # plans on the ordered topology
         wiring.connect(entity, wiring.entities["recorder"], "setpoints")
+        if local is not None or central is not None:
+            wiring.provide("setpoints", entity)
 
     @staticmethod
     def _regulation(wiring: Wiring, oltc: Any, tappable: np.ndarray) -> dict[str, Any]:

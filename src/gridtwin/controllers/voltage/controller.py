@@ -120,6 +120,7 @@ class VoltageController:
         sgen_available_mw: np.ndarray,
         ldc_p_pu: float = 0.0,
         ldc_q_pu: float = 0.0,
+        next_topology: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> VoltageCommands:
         """Set-points for the next step.
 
@@ -137,6 +138,10 @@ class VoltageController:
             Operating point the control centre knows (metered powers, switches, taps).
         sgen_available_mw : ndarray
             Available active power per sgen [MW].
+        next_topology : tuple of ndarray, optional
+            ``(switch_closed, line_in_service)`` at the next step where the
+            control centre ordered switchings for it (the centralized
+            controller plans on it).
         """
         n = len(self._q)
         q_set = np.full(n, np.nan)
@@ -155,11 +160,18 @@ class VoltageController:
                     self.local.p_u(vm_terminal_pu) * rating,
                     np.inf,
                 )
-        if self.central is not None and vm_estimate_pu is not None:
-            if time_s % self.central_interval_s == 0:
+        if self.central is not None:
+            # without an estimate (a failed or missing one) the last decision stands: the
+            # inverters keep their set-points rather than fall back to the profile's Q
+            if vm_estimate_pu is not None and time_s % self.central_interval_s == 0:
                 q_now = np.where(np.isnan(q_set), known.sgen_q_mvar, q_set)
                 decision = self.central.decide(
-                    vm_estimate_pu, known, sgen_available_mw, q_now, np.minimum(p_limit, np.inf)
+                    vm_estimate_pu,
+                    known,
+                    sgen_available_mw,
+                    q_now,
+                    np.minimum(p_limit, np.inf),
+                    next_topology=next_topology,
                 )
                 central_ms = decision.compute_ms
                 if decision.ok:

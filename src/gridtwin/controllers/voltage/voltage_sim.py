@@ -5,8 +5,10 @@ for the inverters' local curves, their own terminal readings):
 ``estimate`` (or ``frame`` when no estimator runs), ``trafo_tap_pos``,
 ``switch_closed`` and ``line_in_service`` as reported, ``sgen_available_p_mw``
 (DER telemetry), the metered ``load_p_mw``, ``load_q_mvar``, ``sgen_p_mw``,
-``sgen_q_mvar`` (the operating point the centralized controller plans on) and
-``sgen_terminal_vm_pu`` (field). Outputs: ``commands`` (a list of
+``sgen_q_mvar`` (the operating point the centralized controller plans on),
+``sgen_terminal_vm_pu`` (field) and ``switch_orders`` (the switchings the
+control centre ordered this step: the centralized controller plans on the
+topology of the next step). Outputs: ``commands`` (a list of
 :class:`~gridtwin.grid.commands.Command`: what changed since the last one;
 the whole set-point vector at every centralized decision) and ``setpoints``
 (the step's :class:`VoltageCommands`, for the recorder).
@@ -43,6 +45,7 @@ _INPUTS = [
     "sgen_p_mw",
     "sgen_q_mvar",
     "sgen_terminal_vm_pu",
+    "switch_orders",
 ]
 META = {
     "api_version": "3.0",
@@ -124,6 +127,7 @@ class VoltageControlSimulator(mosaik_api_v3.Simulator):
 
         self._update_known(one)
         vm_est, v_reg, ldc_p, ldc_q = self._inputs(one)
+        next_topology = self._next_topology(one("switch_orders"))
         terminal = one("sgen_terminal_vm_pu")
         v_terminal = np.ones(len(self.known.sgen_p_mw)) if terminal is None else terminal
         v_terminal = np.where(np.isfinite(v_terminal), v_terminal, 1.0)
@@ -137,9 +141,22 @@ class VoltageControlSimulator(mosaik_api_v3.Simulator):
             sgen_available_mw=np.asarray(one("sgen_available_p_mw")),
             ldc_p_pu=ldc_p / self.s_base_mva,
             ldc_q_pu=ldc_q / self.s_base_mva,
+            next_topology=next_topology,
         )
         self.out = self._to_commands(time, self.commands)
         return time + self.step_s
+
+    def _next_topology(self, orders: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        """The topology at the next step where the control centre ordered switchings for it."""
+        if not orders:
+            return None
+        sw, ln = self.known.switch_closed.copy(), self.known.line_in_service.copy()
+        for c in orders:
+            if c.target == Target.SWITCH_CLOSED:
+                sw[c.positions] = c.values.astype(bool)
+            elif c.target == Target.LINE_IN_SERVICE:
+                ln[c.positions] = c.values.astype(bool)
+        return sw, ln
 
     def _to_commands(self, time: int, c: VoltageCommands) -> list[Command]:
         """Commands for what changed since the last sent (everything at a central decision)."""
