@@ -411,7 +411,7 @@ def test_cgmes_through_the_api(client: httpx.Client, tmp_path: Path) -> None:
     flow = client.post(f"/networks/{net['id']}/power-flow", json={}).json()
     assert flow["engine"] == "pandapower" and flow["periods"][0]["converged"]
     from gridtwin.grid.cgmes import read_cgmes
-    from gridtwin.grid.engine import make_engine
+    from gridtwin.grid.factory import make_engine
     from gridtwin.grid.sources import normalize_net
     from gridtwin.grid.state import GridState
 

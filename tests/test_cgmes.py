@@ -24,7 +24,7 @@ import pytest
 
 from gridtwin.errors import InputError
 from gridtwin.grid.cgmes import read_cgmes
-from gridtwin.grid.engine import make_engine
+from gridtwin.grid.factory import make_engine
 from gridtwin.grid.sources import normalize_net
 from gridtwin.grid.state import GridState
 
