@@ -245,12 +245,14 @@ def test_run_records_forecasts_and_kpis_and_feeds_pseudo_measurements(write_scen
     )
     q = table[["intraday_p10_mw", "intraday_p50_mw", "intraday_p90_mw"]].to_numpy()
     assert (np.diff(q, axis=1) >= 0).all()
-    # the actuals are the metered served powers per target (1 % meters, 3 sigma): close
-    # to the truth, not equal to it (the forecaster never sees the true load)
+    # the actuals are the true served powers per target (the testbed scores against the
+    # truth); the forecaster learned from the metered ones (1 % meters, 3 sigma): close to
+    # the truth, not equal to it (the forecaster never sees the true load)
     load = pd.read_parquet(result.run_dir / "load.parquet")
     grid_load = load.groupby("sim_time_s").p_mw.sum().to_numpy()
     load_rows = table[table.element.astype(str).str.startswith("load:")]
-    metered = load_rows.groupby("sim_time_s").actual_mw.sum().to_numpy()
+    assert np.allclose(load_rows.groupby("sim_time_s").actual_mw.sum().to_numpy(), grid_load)
+    metered = load_rows.groupby("sim_time_s").metered_mw.sum().to_numpy()
     assert np.allclose(metered, grid_load, rtol=0.01)
     assert not np.allclose(metered, grid_load, rtol=1e-9)
 

@@ -124,6 +124,9 @@ def read_cgmes(path: str | Path) -> pp.pandapowerNet:
         ) from None
     _check_converted(net, src)
     _make_slack(net, src)
+    # a line without an operational current limit in the data set has no rating: pandapower's
+    # placeholder, shown as n/a loading (gridtwin.grid.engine.UNRATED_KA)
+    net.line["max_i_ka"] = net.line["max_i_ka"].fillna(99999.0)
     if "controller" in net:
         net.controller = net.controller.iloc[0:0]
     return net

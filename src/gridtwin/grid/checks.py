@@ -39,7 +39,7 @@ RULES: tuple[tuple[str, str, str, bool], ...] = (
     ("trafo", "pfe_kw", "nonneg", True),
     ("trafo", "i0_percent", "nonneg", True),
     ("trafo", "shift_degree", "finite", False),
-    ("trafo", "tap_step_percent", "nonneg", False),
+    ("trafo", "tap_step_percent", "finite", False),  # a negative step reverses the direction
     ("trafo", "parallel", "ge1", False),
     ("load", "p_mw", "finite", True),
     ("load", "q_mvar", "finite", True),
@@ -137,14 +137,15 @@ def _line_problem(net: Any) -> tuple[str, str, Any, str] | None:
     return None
 
 
-def _trafo_problem(net: Any) -> tuple[str, str, Any, str] | None:
+def _trafo_problem(net: Any, engine: str) -> tuple[str, str, Any, str] | None:
     trafo = net["trafo"] if "trafo" in net else None
     if trafo is None or not len(trafo):
         return None
     vk, vkr = trafo["vk_percent"].to_numpy(float), trafo["vkr_percent"].to_numpy(float)
     i0 = trafo["i0_percent"].to_numpy(float)
+    pgm = engine == "power-grid-model"  # its domain: uk < 1 (pandapower solves such nets)
     checks = (
-        ("vk_percent", vk >= 100, "expected less than 100 % (power-grid-model: uk < 1)"),
+        ("vk_percent", (vk >= 100) & pgm, "expected less than 100 % (power-grid-model: uk < 1)"),
         ("vkr_percent", vkr > vk, "expected vkr_percent <= vk_percent"),
         ("i0_percent", i0 >= 100, "expected less than 100 %"),
         ("lv_bus", trafo["hv_bus"].to_numpy() == trafo["lv_bus"].to_numpy(), "expected two buses"),
@@ -177,7 +178,7 @@ def _tap_problem(trafo: Any) -> tuple[str, str, Any, str] | None:
     return None
 
 
-def check_physical(net: Any, source: str) -> None:
+def check_physical(net: Any, source: str, engine: str = "power-grid-model") -> None:
     """Refuse element parameters the power-flow engines cannot use.
 
     Parameters
@@ -192,7 +193,7 @@ def check_physical(net: Any, source: str) -> None:
     InputError
         ``SOURCE: TABLE[INDEX].COLUMN: got VALUE; expected ...`` on the first problem.
     """
-    problem = _first_problem(net) or _line_problem(net) or _trafo_problem(net)
+    problem = _first_problem(net) or _line_problem(net) or _trafo_problem(net, engine)
     if problem is None:
         return
     table, column, index, message = problem

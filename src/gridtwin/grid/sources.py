@@ -85,7 +85,7 @@ def load_net(spec: NetSource, source: str = "<scenario>") -> pp.pandapowerNet:
         net = read_cgmes(path)
     else:
         net = read_net_json(str(spec.file))
-    return normalize_net(net, source)
+    return normalize_net(net, source, str(getattr(spec, "engine", "power-grid-model")))
 
 
 def _quiet_call(func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -206,10 +206,12 @@ def read_net_json(path: str | Path) -> pp.pandapowerNet:
         ) from None
     if not isinstance(net, pp.pandapowerNet):
         raise InputError(str(path), "", "not a pandapower network; expected pp.to_json output")
-    return _check_structure(net, str(path))
+    return _check_structure(net, str(path), engine="")  # an engine's own domain: at normalize
 
 
-def _check_structure(net: pp.pandapowerNet, source: str) -> pp.pandapowerNet:
+def _check_structure(
+    net: pp.pandapowerNet, source: str, engine: str = "power-grid-model"
+) -> pp.pandapowerNet:
     for table in ("bus", "ext_grid"):
         if table not in net or len(net[table]) == 0:
             raise InputError(source, table, f"the network has no {table}; expected at least one")
@@ -235,11 +237,13 @@ def _check_structure(net: pp.pandapowerNet, source: str) -> pp.pandapowerNet:
                     f"refers to bus {net[table][col][idx]}, which does not exist; "
                     "expected an index of the bus table",
                 )
-    check_physical(net, source)
+    check_physical(net, source, engine)
     return net
 
 
-def normalize_net(net: pp.pandapowerNet, source: str = "<scenario>") -> pp.pandapowerNet:
+def normalize_net(
+    net: pp.pandapowerNet, source: str = "<scenario>", engine: str = "power-grid-model"
+) -> pp.pandapowerNet:
     """Make a net ready for both engines, without changing its physics.
 
     - every table gridtwin reads exists (empty if the net has none);
@@ -248,7 +252,7 @@ def normalize_net(net: pp.pandapowerNet, source: str = "<scenario>") -> pp.panda
     - transformers without ``vector_group`` get one from ``shift_degree``
       (power-grid-model needs it; only the clock matters for symmetric flows).
     """
-    net = _check_structure(net, source)
+    net = _check_structure(net, source, engine)
     for table in (*_REQUIRED_TABLES, "storage"):
         if table not in net:
             net[table] = pp.create_empty_network()[table]

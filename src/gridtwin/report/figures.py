@@ -25,13 +25,13 @@ from bokeh.models import (  # type: ignore[attr-defined]
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
-__all__ = ["MAX_POINTS", "PALETTE", "Binned", "bin_series", "time_figure"]
+__all__ = ["BINS_S", "MAX_POINTS", "PALETTE", "Binned", "bin_series", "time_figure"]
 
 MAX_POINTS = 1000
 """Time points per series shown as they are; longer series are binned."""
 
 PALETTE = list(Category10_10)
-_BINS_S = tuple(h * 3600 for h in (1, 2, 3, 6, 12, 24, 168))
+BINS_S = tuple(h * 3600 for h in (1, 2, 3, 6, 12, 24, 168))
 
 
 @dataclass(slots=True)
@@ -81,7 +81,7 @@ def bin_series(sim_time_s: np.ndarray, start_ms: float, series: dict[str, np.nda
         plain = {k: np.asarray(v, dtype=np.float64) for k, v in series.items()}
         return Binned(start_ms + t * 1e3, plain, plain, plain, None)
     span = int(t[-1] - t[0]) + 1
-    bin_s = next((b for b in _BINS_S if span / b <= MAX_POINTS), _BINS_S[-1])
+    bin_s = next((b for b in BINS_S if span / b <= MAX_POINTS), BINS_S[-1])
     frame = pd.DataFrame({k: np.asarray(v, dtype=np.float64) for k, v in series.items()})
     groups = frame.groupby(t // bin_s)
     keys = groups.mean().index.to_numpy()

@@ -9,10 +9,16 @@ daylight-PV actuals inside the outermost quantiles (10-90 % by default);
 ``pinball_loss`` [MW] the mean pinball loss over those points and every
 quantile. The skill is ``1 - MAE / MAE of seasonal naive`` on the same
 points; persistence's MAE is given too.
+
+The forecasts are scored against the **true** target values (the testbed's
+truth, given step by step with :meth:`ForecastKpis.add_truth`), not against
+the metered values the forecaster learned from; without truth for an
+issue's steps, against the actuals the forecaster was given.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +55,10 @@ class ForecastKpis:
         The forecaster's quantile levels.
     info : dict
         Fixed entries of the section (model, level, ...).
+    aggregate : callable, optional
+        ``aggregate(load_p_mw, sgen_p_mw)``: the target values [MW] of element powers.
+    n_hist : int
+        Forecaster buffer positions before the run's first step (position = n_hist + step).
     """
 
     group: np.ndarray
@@ -56,6 +66,22 @@ class ForecastKpis:
     info: dict = field(default_factory=dict)
     sums: dict[str, _Sums] = field(default_factory=dict)
     train_s: float = 0.0
+    aggregate: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    n_hist: int = 0
+    truth: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def add_truth(self, step: int, load_p_mw: np.ndarray, sgen_p_mw: np.ndarray) -> None:
+        """The true served load and sgen power [MW] of run step ``step``."""
+        if self.aggregate is not None:
+            self.truth[step] = np.asarray(self.aggregate(load_p_mw, sgen_p_mw), dtype=float)
+
+    def _actual(self, completed: object) -> np.ndarray:
+        """The true values of a completed issue's steps, else the forecaster's actuals."""
+        c: object = completed
+        steps = c.issue.positions - self.n_hist  # type: ignore[attr-defined]
+        if self.truth and all(int(k) in self.truth for k in steps):
+            return np.stack([self.truth[int(k)] for k in steps])
+        return c.actual  # type: ignore[attr-defined]
 
     def add(self, completed: list) -> None:
         """Account completed issues (``Completed`` from the forecaster)."""
@@ -65,7 +91,7 @@ class ForecastKpis:
             issue = c.issue
             s = self.sums.setdefault(issue.cadence, _Sums())
             s.issues += 1
-            a = c.actual
+            a = self._actual(c)
             band_y, band_q = [], []
             for gname in _SCORED:
                 cols = np.flatnonzero(self.group == GROUPS.index(gname))

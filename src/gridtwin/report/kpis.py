@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -61,9 +62,7 @@ class GridKpis:
         self.imported_mwh += float(result.ext_grid_p_mw.sum()) * hours
         self.not_supplied_mwh += max(float(load_demand_p_mw.sum()) - served, 0.0) * hours
 
-    def sections(
-        self, *, wall_s: float, sim_seconds: int
-    ) -> dict[str, dict[str, float | int | None]]:
+    def sections(self, *, wall_s: float, sim_seconds: int) -> dict[str, dict[str, Any]]:
         """The ``run`` and ``grid`` sections; extremes are None if no step converged."""
 
         def finite(x: float) -> float | None:

@@ -27,10 +27,6 @@ __all__ = ["estimation", "faults", "forecasting", "reconfiguration", "voltage"]
 FAULT_EVENTS = ("line_fault", "repair")
 
 
-def _steps(ctx: Context) -> np.ndarray:
-    return ctx.run.read("grid", columns=["sim_time_s"]).sim_time_s.to_numpy()
-
-
 def estimation(ctx: Context) -> Section | None:
     """Estimate error against the truth, the chi-square test and bad data."""
     run = ctx.run
@@ -162,7 +158,7 @@ def voltage(ctx: Context) -> Section | None:
     bar = figure(
         name="vc_violation",
         title="Minutes outside the band per bus (top 30)",
-        x_range=FactorRange(factors=list(names or ["none"])),
+        x_range=FactorRange(factors=names or ["none"]),
         height=300,
         sizing_mode="stretch_width",
         tools="save,reset",
@@ -172,11 +168,10 @@ def voltage(ctx: Context) -> Section | None:
     bar.yaxis.axis_label = "[min]"
     bar.add_tools(HoverTool(tooltips=[("bus", "@x"), ("minutes", "@top")]))
     s.plot(bar)
-    steps = _steps(ctx)
     if run.has("trafo"):
-        _, trafos, tap = run.matrix("trafo", "tap_pos")
+        tap_t, trafos, tap = run.matrix("trafo", "tap_pos")
         taps = time_figure("vc_taps", "Transformer tap positions", "tap [-]", ctx.events_ms)
-        b = bin_series(steps, ctx.start_ms, {t: tap[:, i] for i, t in enumerate(trafos[:6])})
+        b = bin_series(tap_t, ctx.start_ms, {t: tap[:, i] for i, t in enumerate(trafos[:6])})
         add_series(taps, b, {t: t for t in trafos[:6]}, "")
         s.plot(taps)
     if run.has("sgen"):
@@ -237,7 +232,7 @@ def _switch_timeline(ctx: Context, name: str, title: str) -> Any:
         name=name,
         title=title + ("" if names else " (none after the start)"),
         x_axis_type="datetime",
-        y_range=FactorRange(factors=list(names or ["none"])),
+        y_range=FactorRange(factors=names or ["none"]),
         height=max(200, 30 * len(names) + 80),
         sizing_mode="stretch_width",
         tools="xpan,xwheel_zoom,box_zoom,reset,save",

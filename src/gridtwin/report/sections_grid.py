@@ -19,7 +19,7 @@ from bokeh.models import (  # type: ignore[attr-defined]
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
-from gridtwin.report.figures import add_series, band, bin_series, time_figure
+from gridtwin.report.figures import BINS_S, add_series, band, bin_series, time_figure
 from gridtwin.report.page import Context, Section, kv_table
 from gridtwin.report.summary import summary_sections
 
@@ -33,8 +33,9 @@ FUNCTIONS = (
     ("reconfiguration", "reconfiguration"),
     ("flisr", "FLISR"),
 )
-HEAT_MAX_COLUMNS = 1500
-"""Time columns of the bus-by-time heat map; more steps are binned (max per bin)."""
+HEAT_MAX_COLUMNS = 1000
+"""Time columns of the bus-by-time heat map; more steps are binned (max per bin of
+1, 2, 3, 6, 12 or 24 h, the first that fits)."""
 
 
 def summary(ctx: Context) -> Section:
@@ -150,17 +151,17 @@ def _band(ctx: Context) -> tuple[float, float]:
 
 def _top_lines(ctx: Context, steps_s: np.ndarray, n: int = 5) -> tuple[Any, dict[str, str]]:
     """Max loading over lines per step and the ``n`` lines with the highest peak."""
-    series: dict[str, np.ndarray] = {}
+    series = {"max": ctx.run.read("grid").line_loading_max_percent.to_numpy()}
     names: dict[str, str] = {}
     if ctx.run.has("line"):
         steps, lines, loading = ctx.run.matrix("line", "loading_percent")
+        k = min(len(steps), len(steps_s))  # a stopped run may lack a table's last step
+        steps_s, loading, series["max"] = steps_s[:k], loading[:k], series["max"][:k]
         with np.errstate(all="ignore"):
             peak = np.nanmax(np.where(np.isfinite(loading), loading, -np.inf), axis=0)
         for i, j in enumerate(np.argsort(-peak)[:n]):
             series[f"l{i}"] = loading[:, j]
             names[lines[j]] = f"l{i}"
-        steps_s = steps
-    series["max"] = ctx.run.read("grid").line_loading_max_percent.to_numpy()
     return bin_series(steps_s, ctx.start_ms, series), names
 
 
@@ -172,13 +173,21 @@ def _heatmap(ctx: Context, x_range: Any) -> Any:
     n_bus = len(names)
     label = "every step"
     if len(steps) > HEAT_MAX_COLUMNS:
-        k = int(np.ceil(len(steps) / HEAT_MAX_COLUMNS))
+        step = int(steps[1] - steps[0])
+        k = next(
+            (
+                b // step
+                for b in BINS_S
+                if b % step == 0 and len(steps) * step / b <= HEAT_MAX_COLUMNS
+            ),
+            int(np.ceil(len(steps) / HEAT_MAX_COLUMNS)),
+        )
         pad = (-len(steps)) % k
         padded = np.vstack([vm, np.full((pad, n_bus), np.nan)])
         with np.errstate(all="ignore"):
             vm = np.nanmax(padded.reshape(-1, k, n_bus), axis=1)
         steps = steps[::k]
-        label = f"max per {k} steps"
+        label = f"max per {k * step / 3600:g} h"
     step_s = float(steps[1] - steps[0]) if len(steps) > 1 else 1.0
     image = vm.T.astype(np.float32)  # rows: buses, columns: time
     finite = image[np.isfinite(image)]

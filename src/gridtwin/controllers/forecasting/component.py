@@ -37,6 +37,8 @@ class Forecasting:
                 "level": spec.level,
                 "targets": fc.targets.n_targets,
             },
+            aggregate=fc.targets.aggregate,  # scored against the truth, by the testbed
+            n_hist=fc.n_hist,
         )
         wiring.recorder_params["forecast_kpis"] = kpis
 
