@@ -13,6 +13,9 @@ def test_ci_runs_the_readme_test_command(repo):
     demo, tests = _readme_commands(repo)
     assert "gridtwin run scenarios/mv-rural-day.yaml" in demo
     assert "pytest" in tests
+    # type check and lint before the tests, so that CI fails on either
+    checks = [".venv/bin/python -m mypy", ".venv/bin/ruff check .", "ruff format --check ."]
+    assert all(tests.index(c) < tests.index("-m pytest") for c in checks)
     assert tests in (repo / ".ci" / "run").read_text(encoding="utf-8")
 
 

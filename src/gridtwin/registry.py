@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gridtwin.components import Component
 
+if TYPE_CHECKING:
+    from mosaik import SimConfig
+
 __all__ = ["BUILTINS", "SIM_CONFIG", "components_for"]
 
-SIM_CONFIG: dict[str, dict[str, str]] = {
+SIM_CONFIG: SimConfig = {
     name: {"python": f"gridtwin.{path}"}
     for name, path in {
         "Profiles": "simulators.profile_sim:ProfileSimulator",

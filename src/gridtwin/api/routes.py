@@ -21,7 +21,7 @@ __all__ = ["router"]
 
 
 def _service(request: Request) -> Service:
-    return request.app.state.service  # type: ignore[no-any-return]
+    return request.app.state.service
 
 
 Svc = Annotated[Service, Depends(_service)]

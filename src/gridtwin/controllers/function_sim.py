@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import mosaik_api_v3
+from mosaik_api_v3.types import CreateResult, InputData, Meta, OutputData, OutputRequest
 
 from gridtwin.components import VIEW_PORTS
 from gridtwin.controllers.function import AutomationFunction
@@ -31,19 +32,19 @@ class FunctionSimulator(mosaik_api_v3.Simulator):
         super().__init__(META)
         self.out: list[Command] = []
 
-    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         self.function: AutomationFunction = sim_params["function"]
         self.step_s = int(sim_params["step_s"])
         return self.meta
 
-    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+    def create(self, num: int, model: str, **model_params: Any) -> list[CreateResult]:
         return [{"eid": "function", "type": model}]
 
-    def step(self, time: int, inputs: dict, max_advance: int) -> int:
+    def step(self, time: int, inputs: InputData, max_advance: int) -> int:
         attrs = inputs.get("function", {})
         view = {port: next(iter(values.values())) for port, values in attrs.items()}
         self.out = list(self.function.step(time, view) or [])
         return time + self.step_s
 
-    def get_data(self, outputs: dict) -> dict:
+    def get_data(self, outputs: OutputRequest) -> OutputData:
         return {"function": {"commands": self.out}}

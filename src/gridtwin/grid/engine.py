@@ -14,7 +14,7 @@ losses_mw`` (plus shunts) holds at every converged step.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -76,7 +76,7 @@ class PowerFlowResult:
     @classmethod
     def failed(cls, sizes: dict[str, int]) -> PowerFlowResult:
         """A result for a step that did not converge: NaN values, nothing energized."""
-        values: dict[str, object] = {"converged": False, "losses_mw": float("nan")}
+        values: dict[str, Any] = {"converged": False, "losses_mw": float("nan")}
         for f in fields(cls):
             if f.name in values:
                 continue
@@ -86,7 +86,7 @@ class PowerFlowResult:
             values[f.name] = (
                 np.zeros(n, dtype=bool) if f.name == "bus_energized" else np.full(n, np.nan)
             )
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
 
 
 RESULT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(PowerFlowResult))

@@ -19,6 +19,7 @@ import copy
 import io
 import warnings
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import pandapower as pp
@@ -33,7 +34,7 @@ from gridtwin.grid.engine import (
     line_unrated,
     table_sizes,
 )
-from gridtwin.grid.state import GridState, Injections
+from gridtwin.grid.state import Injections
 from gridtwin.grid.topology import SwitchMap
 from gridtwin.quiet import quiet_logger
 
@@ -93,6 +94,20 @@ class _Ids:
     bus_gen: np.ndarray
     link: np.ndarray  # per bus-bus switch
     source: np.ndarray
+
+
+class SwitchingState(Protocol):
+    """What :meth:`PgmAdapter.topology_update` reads: a :class:`GridState` or the
+    estimator's known topology (arrays in pandapower row order)."""
+
+    @property
+    def switch_closed(self) -> np.ndarray: ...
+    @property
+    def line_in_service(self) -> np.ndarray: ...
+    @property
+    def trafo_in_service(self) -> np.ndarray: ...
+    @property
+    def trafo_tap_pos(self) -> np.ndarray: ...
 
 
 class PgmAdapter:
@@ -238,7 +253,7 @@ class PgmAdapter:
         self.last_injections = inj
         return {CT.sym_load: self._load_update, CT.sym_gen: self._gen_update}
 
-    def topology_update(self, state: GridState) -> dict[ComponentType, np.ndarray]:
+    def topology_update(self, state: SwitchingState) -> dict[ComponentType, np.ndarray]:
         """Update arrays for branch statuses (from switches and outages) and taps."""
         out: dict[ComponentType, np.ndarray] = {}
         f, t = self.switches.line_status(state.switch_closed, state.line_in_service)
@@ -284,7 +299,7 @@ class PgmAdapter:
             storage_p = inj.storage_p_mw * energized[self._bus_of_storage]
         line_loss = line["p_from"] + line["p_to"]
         trafo_loss = (trafo["p_from"] + trafo["p_to"]) if trafo is not None else np.zeros(0)
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
             "converged": True,
             "bus_vm_pu": node["u_pu"].copy(),
             "bus_va_degree": np.degrees(node["u_angle"]),
@@ -305,7 +320,7 @@ class PgmAdapter:
         values["line_loading_percent"] = np.where(  # no real rating: n/a
             self.line_unrated, np.nan, values["line_loading_percent"]
         )
-        return PowerFlowResult(**values)  # type: ignore[arg-type]
+        return PowerFlowResult(**values)
 
     # --- batches: per-scenario changes (MW -> W) and outputs (W -> MW) ---------------
 

@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import io
 import warnings
+from typing import Any
 
 import numpy as np
 import pandapower as pp
@@ -201,7 +202,7 @@ class PandapowerEngine:
             "storage": energized[bus_of["storage"]] if len(net.storage) else np.zeros(0, bool),
             "sgen": energized[net.bus.index.get_indexer(net.sgen["bus"])][: self._n_sgen],
         }
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
             "converged": True,
             "bus_vm_pu": np.nan_to_num(vm, nan=0.0),
             "bus_energized": energized,
@@ -221,4 +222,4 @@ class PandapowerEngine:
         values["line_loading_percent"] = np.where(  # no real rating: n/a
             self._line_unrated, np.nan, values["line_loading_percent"]
         )
-        return PowerFlowResult(**values)  # type: ignore[arg-type]
+        return PowerFlowResult(**values)

@@ -121,6 +121,13 @@ def read_profile_csv(
     return CsvProfile(first_s, resolution_s, positions, values)
 
 
+def _utc_offset_s(ts: pd.Timestamp) -> int:
+    offset = ts.utcoffset()
+    if offset is None:  # not reached: every row was checked to carry an offset
+        raise ValueError(f"{ts} has no UTC offset")
+    return int(offset.total_seconds())
+
+
 def _check_times(times: pd.Series, src: str, utc_offset_s: int) -> tuple[int, int]:
     text = times.fillna("").astype(str).str.strip()
     has_offset = text.str.contains(_HAS_OFFSET)
@@ -137,7 +144,7 @@ def _check_times(times: pd.Series, src: str, utc_offset_s: int) -> tuple[int, in
         local = [pd.Timestamp(v) for v in (text.iloc[0], text.iloc[-1])]
     except (ValueError, TypeError) as exc:
         raise InputError(src, "time", f"not ISO 8601 ({exc})") from None
-    offsets = {int(ts.utcoffset().total_seconds()) for ts in local}
+    offsets = {_utc_offset_s(ts) for ts in local}
     offset_strings = text.str.extract(_OFFSET)[0]
     if offset_strings.nunique() > 1 or offsets != {utc_offset_s}:
         found = offset_strings.iloc[0]

@@ -276,7 +276,11 @@ class V2Client:
 
         try:
             self._write.write(
-                bucket=self.target.database, org=self.org, record=payload, write_precision=precision
+                bucket=self.target.database,
+                org=self.org,
+                record=payload,
+                # influxdb-client annotates WritePrecision, a class whose constants are plain str
+                write_precision=precision,  # type: ignore[arg-type]
             )
         except ApiException as exc:
             status = int(exc.status or 0)

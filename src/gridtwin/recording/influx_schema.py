@@ -223,11 +223,19 @@ def run_tags_from_net(run_id: str, scenario: str, net: pp.pandapowerNet | None) 
     to_feeder = [feeders.get(t) for t in line.to_bus]
     from_feeder = [feeders.get(f) for f in line.from_bus]
     tags.element_tags["line"] = {
-        name: {"feeder": (a if a not in (None, "substation") else b)}
+        name: {"feeder": feeder}
         for name, a, b in zip(element_names(net, "line"), to_feeder, from_feeder, strict=True)
-        if (a or b)
+        if (feeder := _line_feeder(a, b)) is not None
     }
     return tags
+
+
+def _line_feeder(to_feeder: str | None, from_feeder: str | None) -> str | None:
+    """A line's feeder: its to-bus's, unless that is none or the substation; else its
+    from-bus's, else the to-bus's (``substation``); None when neither bus has one."""
+    if to_feeder not in (None, "substation"):
+        return to_feeder
+    return from_feeder or to_feeder
 
 
 def _rows_to_strings(table: pa.Table) -> pa.Table:

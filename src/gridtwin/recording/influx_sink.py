@@ -210,7 +210,7 @@ class StoreFanout:
             self.sink_error = f"{type(exc).__name__}: {exc}"
             self.sink = None
 
-    def append(self, table: str, sim_time_s: int, values: dict[str, np.ndarray]) -> None:
+    def append(self, table: str, sim_time_s: int, values: Mapping[str, Any]) -> None:
         """Both stores' ``append``."""
         self.store.append(table, sim_time_s, values)
         self._to_sink("append", table, sim_time_s, values)

@@ -21,6 +21,7 @@ from typing import Any
 
 import mosaik_api_v3
 import numpy as np
+from mosaik_api_v3.types import CreateResult, InputData, Meta
 
 from gridtwin.grid.engine import PowerFlowResult
 from gridtwin.recording.store import BOOL_OR_NULL, INT_OR_NULL, ParquetStore
@@ -152,7 +153,7 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
         self.on_step: Callable[[int], None] | None = None
         self._last_switch: np.ndarray | None = None
 
-    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         self.store = sim_params["store"]
         self.kpis = sim_params["kpis"]
         self.step_s = int(sim_params["step_s"])
@@ -170,10 +171,10 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
             sim_params["store"].append_rows(table, [])
         return self.meta
 
-    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+    def create(self, num: int, model: str, **model_params: Any) -> list[CreateResult]:
         return [{"eid": "recorder", "type": model}]
 
-    def step(self, time: int, inputs: dict, max_advance: int) -> int:
+    def step(self, time: int, inputs: InputData, max_advance: int) -> int:
         attrs = inputs.get("recorder", {})
 
         def one(name: str) -> Any:
@@ -428,7 +429,7 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
             for i, name in enumerate(names):
                 values[f"{cadence}_{name}_mw"] = q[i]
         self.store.append("forecast", time, values)
-        self.forecast_kpis.add(fc.completed)
+        kpis.add(fc.completed)
 
     def _record_commands(self, sources: dict[str, Any]) -> None:
         """One ``command`` row per command that arrived or will never arrive (issue time)."""

@@ -23,9 +23,11 @@ rows are written with that schema, so ``time`` is ``timestamp[ms, UTC]`` and
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -132,7 +134,7 @@ class ParquetStore:
         self._parts: dict[str, int] = {}
         self.rows_written: dict[str, int] = {}
 
-    def append(self, table: str, sim_time_s: int, values: dict[str, np.ndarray]) -> None:
+    def append(self, table: str, sim_time_s: int, values: Mapping[str, Any]) -> None:
         """Add one step of ``table``; writes a part when the buffer is full."""
         buf = self._buffers[table]
         buf.times[buf.n] = sim_time_s

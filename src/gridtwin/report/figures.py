@@ -14,7 +14,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from bokeh.models import BoxAnnotation, ColumnDataSource, HoverTool, Span  # type: ignore[attr-defined]
+
+# bokeh.models re-exports these by star imports that its stubs do not declare
+from bokeh.models import (  # type: ignore[attr-defined]
+    BoxAnnotation,
+    ColumnDataSource,
+    HoverTool,
+    Span,
+)
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 

@@ -81,7 +81,7 @@ class ForecastKpis:
         steps = c.issue.positions - self.n_hist  # type: ignore[attr-defined]
         if self.truth and all(int(k) in self.truth for k in steps):
             return np.stack([self.truth[int(k)] for k in steps])
-        return c.actual  # type: ignore[attr-defined, no-any-return]
+        return c.actual  # type: ignore[attr-defined]
 
     def add(self, completed: list) -> None:
         """Account completed issues (``Completed`` from the forecaster)."""

@@ -102,7 +102,7 @@ def _grid(t: _Tables, results: list[Any], step_s: int) -> dict[str, Any]:
     kpis = GridKpis(step_s=step_s)
     demand = t.matrix("load", "demand_p_mw") if t.has("load") else np.zeros((len(results), 0))
     for i, r in enumerate(results):
-        kpis.add(r, demand[i])  # type: ignore[arg-type]
+        kpis.add(r, demand[i])
     return kpis.sections(wall_s=0.0, sim_seconds=kpis.steps * step_s)
 
 
@@ -116,7 +116,7 @@ def _voltage(t: _Tables, results: list[Any], scenario: Any, net: Any) -> dict[st
     available = t.matrix("sgen", "available_p_mw") if t.has("sgen") else np.zeros((n, 0))
     tap = t.matrix("trafo", "tap_pos") if t.has("trafo") else np.zeros((n, 0), np.int64)
     for i, r in enumerate(results):
-        kpis.add(r, available[i], tap[i])  # type: ignore[arg-type]
+        kpis.add(r, available[i], tap[i])
     return kpis.section()
 
 
@@ -126,7 +126,7 @@ def _reliability(t: _Tables, results: list[Any], net: Any, step_s: int) -> dict[
     kpis = ReliabilityKpis.from_net(net, step_s)
     demand = t.matrix("load", "demand_p_mw")
     for i, r in enumerate(results):
-        kpis.add(int(t.times[i]), r, demand[i])  # type: ignore[arg-type]
+        kpis.add(int(t.times[i]), r, demand[i])
     return kpis.section()
 
 
@@ -163,6 +163,7 @@ def _se(t: _Tables, results: list[Any], plan: Any, scenario: Any) -> dict[str, A
             bus_va_degree=va[i],
             line_loading_percent=loading[i],
         )
+        # the estimate rebuilt from the table: a stand-in with the fields add() reads
         kpis.add(results[i], frame, estimate)  # type: ignore[arg-type]
     return kpis.section()
 

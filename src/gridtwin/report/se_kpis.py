@@ -12,6 +12,7 @@ steps flagged "bad data detected, not identifiable" (nothing removed), and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -84,7 +85,7 @@ class SeKpis:
         elif est.bad_data_detected:
             self.false_alarms += 1
 
-    def section(self) -> dict[str, float | int | None]:
+    def section(self) -> dict[str, Any]:
         """The ``se`` section."""
         ms = np.asarray(self.compute_ms)
 
@@ -118,4 +119,4 @@ class SeKpis:
                 }
                 for start, p in zip(self.phase_starts_s, self.phases, strict=True)
             ]
-        return out  # type: ignore[return-value]
+        return out

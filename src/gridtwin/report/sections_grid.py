@@ -6,6 +6,8 @@ import html
 from typing import Any
 
 import numpy as np
+
+# bokeh.models re-exports ColorBar by a star import that its stubs do not declare
 from bokeh.models import (  # type: ignore[attr-defined]
     ColorBar,
     ColumnDataSource,
@@ -209,6 +211,7 @@ def _heatmap(ctx: Context, x_range: Any) -> Any:
     source = ColumnDataSource(
         {"image": [image], "x": [ctx.t_ms(float(steps[0]) if len(steps) else 0.0)]}
     )
+    # bokeh's stubs for figure.image lack the color_mapper keyword its ImageGlyph takes
     fig.image(
         image="image", x="x", y=0, dw=step_s * len(steps) * 1e3, dh=n_bus, color_mapper=mapper,
         source=source,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 import urllib.parse
 from typing import Any, Literal
 
@@ -72,26 +73,20 @@ def influx_spec(data: dict[str, Any], source: str) -> InfluxSpec:
         raise to_input_error(exc, source, InfluxSpec) from None
 
 
+TableName = Literal["grid", "bus", "line", "trafo", "load", "sgen", "storage", "switch"]
+"""A per-step table of the run store."""
+
+TABLE_NAMES: tuple[TableName, ...] = typing.get_args(TableName)
+"""Every per-step table, in the order the run store keeps them (the default ``tables``)."""
+
+
 class RecordingSpec(Section):
     """What the run store keeps and how often it writes to disk."""
 
     flush_every_steps: int = Field(
         default=960, gt=0, description="steps held in memory before a Parquet part is written"
     )
-    tables: list[Literal["grid", "bus", "line", "trafo", "load", "sgen", "storage", "switch"]] = (
-        Field(
-            default_factory=lambda: [
-                "grid",
-                "bus",
-                "line",
-                "trafo",
-                "load",
-                "sgen",
-                "storage",
-                "switch",
-            ]
-        )
-    )
+    tables: list[TableName] = Field(default_factory=lambda: list(TABLE_NAMES))
     influx: InfluxSpec | None = Field(
         default=None, description="also write to InfluxDB while running (--influx URL)"
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import mosaik_api_v3
+from mosaik_api_v3.types import CreateResult, InputData, Meta, OutputData, OutputRequest
 
 from gridtwin.grid.commands import Command
 from gridtwin.simulators.channel import CommandChannel, CommandRecord
@@ -41,15 +42,15 @@ class ChannelSimulator(mosaik_api_v3.Simulator):
         self.records: list[CommandRecord] = []
         self.time = -1
 
-    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         self.channel: CommandChannel = sim_params["channel"]
         self.step_s = int(sim_params["step_s"])
         return self.meta
 
-    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+    def create(self, num: int, model: str, **model_params: Any) -> list[CreateResult]:
         return [{"eid": "channel", "type": model}]
 
-    def step(self, time: int, inputs: dict, max_advance: int) -> int:
+    def step(self, time: int, inputs: InputData, max_advance: int) -> int:
         attrs = inputs.get("channel", {})
         for at_s, events in attrs.get("events", {}).values():
             if at_s == time:
@@ -64,5 +65,5 @@ class ChannelSimulator(mosaik_api_v3.Simulator):
         self.time = time
         return time + self.step_s
 
-    def get_data(self, outputs: dict) -> dict:
+    def get_data(self, outputs: OutputRequest) -> OutputData:
         return {"channel": {"commands": (self.time, self.due), "command_records": self.records}}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import mosaik_api_v3
+from mosaik_api_v3.types import CreateResult, InputData, Meta, OutputData, OutputRequest
 
 from gridtwin.events import ScheduledEvent
 
@@ -39,14 +40,14 @@ class EventSimulator(mosaik_api_v3.Simulator):
         self._due: list[ScheduledEvent] = []
         self._due_time = -1
 
-    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         self.schedule = sorted(sim_params.get("schedule", []))
         return self.meta
 
-    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+    def create(self, num: int, model: str, **model_params: Any) -> list[CreateResult]:
         return [{"eid": "events", "type": model}]
 
-    def step(self, time: int, inputs: dict, max_advance: int) -> int | None:
+    def step(self, time: int, inputs: InputData, max_advance: int) -> int | None:
         due = []
         while self._next < len(self.schedule) and self.schedule[self._next].time_s <= time:
             due.append(self.schedule[self._next])
@@ -57,7 +58,7 @@ class EventSimulator(mosaik_api_v3.Simulator):
             return self.schedule[self._next].time_s
         return None
 
-    def get_data(self, outputs: dict) -> dict:
+    def get_data(self, outputs: OutputRequest) -> OutputData:
         if not self._due:
             return {}
         reported = [e for e in self._due if e.type in REPORTED]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import mosaik_api_v3
+from mosaik_api_v3.types import CreateResult, InputData, Meta, OutputData, OutputRequest
 
 from gridtwin.profiles import QUANTITIES, Profiles
 
@@ -33,21 +34,21 @@ class ProfileSimulator(mosaik_api_v3.Simulator):
         self.step_s = 0
         self._k = 0
 
-    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         self.profiles = sim_params["profiles"]
         self.step_s = int(sim_params["step_s"])
         return self.meta
 
-    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+    def create(self, num: int, model: str, **model_params: Any) -> list[CreateResult]:
         if num != 1:
             raise ValueError("create exactly one Profiles entity")
         return [{"eid": "profiles", "type": model}]
 
-    def step(self, time: int, inputs: dict, max_advance: int) -> int:
+    def step(self, time: int, inputs: InputData, max_advance: int) -> int:
         self._k = time // self.step_s
         return time + self.step_s
 
-    def get_data(self, outputs: dict) -> dict:
+    def get_data(self, outputs: OutputRequest) -> OutputData:
         assert self.profiles is not None
         data: dict[str, Any] = {}
         for eid, attrs in outputs.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import mosaik_api_v3
+from mosaik_api_v3.types import CreateResult, InputData, Meta, OutputData, OutputRequest
 
 __all__ = ["ReliabilitySimulator"]
 
@@ -29,20 +30,20 @@ class ReliabilitySimulator(mosaik_api_v3.Simulator):
         super().__init__(META)
         self.kpis: Any = None
 
-    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         self.kpis = sim_params["kpis"]
         self.step_s = int(sim_params["step_s"])
         return self.meta
 
-    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+    def create(self, num: int, model: str, **model_params: Any) -> list[CreateResult]:
         return [{"eid": "reliability", "type": model}]
 
-    def step(self, time: int, inputs: dict, max_advance: int) -> int:
+    def step(self, time: int, inputs: InputData, max_advance: int) -> int:
         attrs = inputs.get("reliability", {})
         result = next(iter(attrs["result"].values()))
         demand = next(iter(attrs["load_demand_p_mw"].values()))
         self.kpis.add(time, result, demand)
         return time + self.step_s
 
-    def get_data(self, outputs: dict) -> dict:
+    def get_data(self, outputs: OutputRequest) -> OutputData:
         return {}

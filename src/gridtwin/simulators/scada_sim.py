@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import mosaik_api_v3
+from mosaik_api_v3.types import CreateResult, InputData, Meta, OutputData, OutputRequest
 
 from gridtwin.simulators.scada import Telemetry, TelemetryModel
 
@@ -57,15 +58,15 @@ class ScadaSimulator(mosaik_api_v3.Simulator):
         super().__init__(META)
         self.telemetry: Telemetry | None = None
 
-    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         self.model: TelemetryModel = sim_params["model"]
         self.step_s = int(sim_params["step_s"])
         return self.meta
 
-    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+    def create(self, num: int, model: str, **model_params: Any) -> list[CreateResult]:
         return [{"eid": "scada", "type": model}]
 
-    def step(self, time: int, inputs: dict, max_advance: int) -> int:
+    def step(self, time: int, inputs: InputData, max_advance: int) -> int:
         attrs = inputs["scada"]
 
         def one(name: str) -> Any:
@@ -81,7 +82,7 @@ class ScadaSimulator(mosaik_api_v3.Simulator):
         )
         return time + self.step_s
 
-    def get_data(self, outputs: dict) -> dict:
+    def get_data(self, outputs: OutputRequest) -> OutputData:
         t = self.telemetry
         values: dict[str, Any] = {}
         for attr in outputs.get("scada", []):

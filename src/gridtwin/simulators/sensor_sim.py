@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import mosaik_api_v3
+from mosaik_api_v3.types import CreateResult, InputData, Meta, OutputData, OutputRequest
 
 from gridtwin.events import SENSOR_MODES
 from gridtwin.measurements import MeasurementFrame
@@ -44,16 +45,16 @@ class SensorSimulator(mosaik_api_v3.Simulator):
         self.model: SensorModel | None = None
         self.frame: MeasurementFrame | None = None
 
-    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         self.model = sim_params["model"]
         self.replay = sim_params.get("replay")  # a MeasurementReplay (measurements_file)
         self.step_s = int(sim_params["step_s"])
         return self.meta
 
-    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+    def create(self, num: int, model: str, **model_params: Any) -> list[CreateResult]:
         return [{"eid": "sensors", "type": model}]
 
-    def step(self, time: int, inputs: dict, max_advance: int) -> int:
+    def step(self, time: int, inputs: InputData, max_advance: int) -> int:
         model = self.model
         assert model is not None
         attrs = inputs.get("sensors", {})
@@ -80,5 +81,5 @@ class SensorSimulator(mosaik_api_v3.Simulator):
             self.frame = self.replay.apply(self.frame)
         return time + self.step_s
 
-    def get_data(self, outputs: dict) -> dict:
+    def get_data(self, outputs: OutputRequest) -> OutputData:
         return {"sensors": {"frame": self.frame}}

@@ -13,6 +13,7 @@ from typing import Any
 
 import mosaik_api_v3
 import numpy as np
+from mosaik_api_v3.types import CreateResult, InputData, Meta, OutputData, OutputRequest
 
 from gridtwin.controllers.estimation.result import Estimate
 from gridtwin.controllers.estimation.wls import Topology
@@ -39,16 +40,16 @@ class EstimatorSimulator(mosaik_api_v3.Simulator):
         super().__init__(META)
         self.estimate: Estimate | None = None
 
-    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         self.estimator = sim_params["estimator"]
         self.topology: Topology = sim_params["topology"]
         self.step_s = int(sim_params["step_s"])
         return self.meta
 
-    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+    def create(self, num: int, model: str, **model_params: Any) -> list[CreateResult]:
         return [{"eid": "estimator", "type": model}]
 
-    def step(self, time: int, inputs: dict, max_advance: int) -> int:
+    def step(self, time: int, inputs: InputData, max_advance: int) -> int:
         attrs = inputs.get("estimator", {})
         for name in ("switch_closed", "line_in_service", "trafo_tap_pos"):
             if name in attrs:
@@ -58,5 +59,5 @@ class EstimatorSimulator(mosaik_api_v3.Simulator):
         self.estimate = self.estimator.estimate(frame, self.topology)
         return time + self.step_s
 
-    def get_data(self, outputs: dict) -> dict:
+    def get_data(self, outputs: OutputRequest) -> OutputData:
         return {"estimator": {"estimate": self.estimate}}

@@ -260,7 +260,7 @@ class WlsEstimator:
         ps["p_sigma"] = ps["q_sigma"] = ps["power_sigma"] = 1.0
         ps["p_measured"] = ps["q_measured"] = 0.0
         data[CT.sym_voltage_sensor], data[CT.sym_power_sensor] = vs, ps
-        upd = self.adapter.topology_update(topology)  # type: ignore[arg-type]
+        upd = self.adapter.topology_update(topology)
         upd.pop(CT.link, None)
         model = PgmEstimationModel(data, upd)
         sc_v = self._sc_of[v_ch]
@@ -352,6 +352,7 @@ class WlsEstimator:
             active = active.copy()
             active[self.plan.sc_channel[culprit]] = False
             removed.append(self.plan.sc_name[culprit])
+        assert out is not None  # the loop runs at least once and returns when out is None
         result = self._result(m, out, objective, limit, detected, removed)
         result.bad_data_not_identifiable = unidentifiable
         result.dof = dof

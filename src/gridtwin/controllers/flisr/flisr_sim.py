@@ -16,6 +16,7 @@ from typing import Any
 
 import mosaik_api_v3
 import numpy as np
+from mosaik_api_v3.types import CreateResult, InputData, Meta, OutputData, OutputRequest
 
 from gridtwin.controllers.flisr.algorithm import Flisr
 from gridtwin.grid.commands import Command, Target
@@ -61,17 +62,17 @@ class FlisrSimulator(mosaik_api_v3.Simulator):
         self.commands: list[Command] = []
         self.meter: Any = None
 
-    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         self.flisr = sim_params["flisr"]
         self.step_s = int(sim_params["step_s"])
         self.meter = sim_params.get("meter")
         self.name = str(sim_params.get("name", "flisr"))
         return self.meta
 
-    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+    def create(self, num: int, model: str, **model_params: Any) -> list[CreateResult]:
         return [{"eid": "flisr", "type": model}]
 
-    def step(self, time: int, inputs: dict, max_advance: int) -> int:
+    def step(self, time: int, inputs: InputData, max_advance: int) -> int:
         flisr = self.flisr
         assert flisr is not None
         attrs = inputs.get("flisr", {})
@@ -106,5 +107,5 @@ class FlisrSimulator(mosaik_api_v3.Simulator):
             self.commands = []
         return time + self.step_s
 
-    def get_data(self, outputs: dict) -> dict:
+    def get_data(self, outputs: OutputRequest) -> OutputData:
         return {"flisr": {"commands": self.commands}}

@@ -15,6 +15,7 @@ from typing import Any
 
 import mosaik_api_v3
 import numpy as np
+from mosaik_api_v3.types import CreateResult, InputData, Meta, OutputData, OutputRequest
 
 from gridtwin.controllers.forecasting.forecaster import Forecaster, ForecastStep
 
@@ -40,15 +41,15 @@ class ForecastSimulator(mosaik_api_v3.Simulator):
         super().__init__(META)
         self.out: ForecastStep | None = None
 
-    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         self.forecaster: Forecaster = sim_params["forecaster"]
         self.step_s = int(sim_params["step_s"])
         return self.meta
 
-    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+    def create(self, num: int, model: str, **model_params: Any) -> list[CreateResult]:
         return [{"eid": "forecaster", "type": model}]
 
-    def step(self, time: int, inputs: dict, max_advance: int) -> int:
+    def step(self, time: int, inputs: InputData, max_advance: int) -> int:
         attrs = inputs["forecaster"]
         load = np.nan_to_num(next(iter(attrs["metered_load_p_mw"].values())), nan=0.0)
         sgen = np.nan_to_num(next(iter(attrs["metered_sgen_p_mw"].values())), nan=0.0)
@@ -56,6 +57,6 @@ class ForecastSimulator(mosaik_api_v3.Simulator):
         self.out = self.forecaster.step(time // self.step_s, actual)
         return time + self.step_s
 
-    def get_data(self, outputs: dict) -> dict:
+    def get_data(self, outputs: OutputRequest) -> OutputData:
         out = self.out
         return {"forecaster": {"forecast": out, "pseudo": None if out is None else out.pseudo}}

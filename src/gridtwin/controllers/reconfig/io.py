@@ -65,24 +65,9 @@ def read_periods_csv(path: str | Path, problem: Problem) -> Periods:
     q_given: set[int] = set()
     p_given: list[int] = []
     for column in (c for c in frame.columns if c != "time"):
-        match = HEADER.match(column)
-        if not match:
-            raise InputError(
-                src, column, "no unit in the header; expected 'NAME [MW]', '[MVAr]' or '[pu]'"
-            )
-        name, unit = match.group("name"), match.group("unit").strip().lower()
-        if unit not in _UNITS:
-            raise InputError(src, column, f"unit [{unit}]; expected [MW], [MVAr] or [pu]")
-        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-        if np.isnan(values).any():
-            row = int(np.flatnonzero(np.isnan(values))[0])
-            raise InputError(
-                src,
-                f"{column}, row {row + 2}",
-                f"got {frame[column].iloc[row]!r}; expected a number",
-            )
+        name, kind = _header(column, src)
+        values = _column_values(frame, column, src)
         table, pos = _element(name, net, load_names, sgen_names, src, column)
-        kind = _UNITS[unit]
         p_arr, q_arr = (load_p, load_q) if table == "load" else (sgen_p, sgen_q)
         if kind == "scaling":
             p_arr[:, pos] = values * _base_p(base, table, pos)
@@ -102,6 +87,32 @@ def read_periods_csv(path: str | Path, problem: Problem) -> Periods:
             rated_p, rated_q = base.load_p_mw[0, pos], base.load_q_mvar[0, pos]
             load_q[:, pos] = load_p[:, pos] * (rated_q / rated_p if rated_p else 0.0)
     return Periods(load_p, load_q, sgen_p, sgen_q, duration)
+
+
+def _header(column: str, src: str) -> tuple[str, str]:
+    """(element name, kind of value: ``p``, ``q`` or ``scaling``) of a column header."""
+    match = HEADER.match(column)
+    if not match:
+        raise InputError(
+            src, column, "no unit in the header; expected 'NAME [MW]', '[MVAr]' or '[pu]'"
+        )
+    name, unit = match.group("name"), match.group("unit").strip().lower()
+    if unit not in _UNITS:
+        raise InputError(src, column, f"unit [{unit}]; expected [MW], [MVAr] or [pu]")
+    return name, _UNITS[unit]
+
+
+def _column_values(frame: pd.DataFrame, column: str, src: str) -> np.ndarray:
+    """A column's numbers; InputError naming the first row that is not a number."""
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(values).any():
+        row = int(np.flatnonzero(np.isnan(values))[0])
+        raise InputError(
+            src,
+            f"{column}, row {row + 2}",
+            f"got {frame[column].iloc[row]!r}; expected a number",
+        )
+    return values
 
 
 def _base_p(base: Periods, table: str, pos: int) -> float:

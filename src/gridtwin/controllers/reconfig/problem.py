@@ -21,6 +21,7 @@ from enum import StrEnum
 
 import numpy as np
 import pandapower as pp
+import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -138,10 +139,10 @@ class ReliabilityData:
         p = params or ReliabilityParams()
         line, load = net.line, net.load
 
-        def col(frame: object, name: str, default: np.ndarray) -> np.ndarray:
-            if name not in frame:  # type: ignore[operator]
+        def col(frame: pd.DataFrame, name: str, default: np.ndarray) -> np.ndarray:
+            if name not in frame:
                 return default
-            values = frame[name].to_numpy(dtype=float)  # type: ignore[index]
+            values = frame[name].to_numpy(dtype=float)
             return np.where(np.isnan(values), default, values)
 
         length = line["length_km"].fillna(1.0).to_numpy(dtype=float)

@@ -16,6 +16,7 @@ from typing import Any
 
 import mosaik_api_v3
 import numpy as np
+from mosaik_api_v3.types import CreateResult, InputData, Meta, OutputData, OutputRequest
 
 from gridtwin.controllers.reconfig.controller import Controller, Observation, PlanRecord
 from gridtwin.grid.commands import Command, from_switch_command
@@ -56,16 +57,16 @@ class ReconfigSimulator(mosaik_api_v3.Simulator):
         self._metered: dict[str, np.ndarray] = {}
         self.plans: list[PlanRecord] = []
 
-    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> dict:
+    def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         self.controller = sim_params["controller"]
         self.step_s = int(sim_params["step_s"])
         self.name = str(sim_params.get("name", "reconfiguration"))
         return self.meta
 
-    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+    def create(self, num: int, model: str, **model_params: Any) -> list[CreateResult]:
         return [{"eid": "reconfig", "type": model}]
 
-    def step(self, time: int, inputs: dict, max_advance: int) -> int:
+    def step(self, time: int, inputs: InputData, max_advance: int) -> int:
         assert self.controller is not None
         attrs = inputs.get("reconfig", {})
 
@@ -93,5 +94,5 @@ class ReconfigSimulator(mosaik_api_v3.Simulator):
         self.commands = from_switch_command(self.name, time, order)
         return time + self.step_s
 
-    def get_data(self, outputs: dict) -> dict:
+    def get_data(self, outputs: OutputRequest) -> OutputData:
         return {"reconfig": {"commands": self.commands, "plans": self.plans}}

@@ -24,6 +24,7 @@ from typing import Any
 
 import mosaik_api_v3
 import numpy as np
+from mosaik_api_v3.types import CreateResult, InputData, Meta, OutputData, OutputRequest
 
 from gridtwin.controllers.voltage.controller import VoltageCommands, VoltageController
 from gridtwin.grid.commands import Command, Target
@@ -75,7 +76,7 @@ class VoltageControlSimulator(mosaik_api_v3.Simulator):
         self.out: list[Command] = []
         self._sent: dict[Target, np.ndarray] = {}
 
-    def init(self, sid: str, time_resolution: float = 1.0, **params: Any) -> dict:
+    def init(self, sid: str, time_resolution: float = 1.0, **params: Any) -> Meta:
         self.controller: VoltageController = params["controller"]
         self.known: GridState = params["known"]
         self.regulated_bus = int(params["regulated_bus"])
@@ -87,7 +88,7 @@ class VoltageControlSimulator(mosaik_api_v3.Simulator):
         self.name = str(params.get("name", "voltage_control"))
         return self.meta
 
-    def create(self, num: int, model: str, **model_params: Any) -> list[dict]:
+    def create(self, num: int, model: str, **model_params: Any) -> list[CreateResult]:
         return [{"eid": "voltage", "type": model}]
 
     def _update_known(self, one: Any) -> None:
@@ -118,7 +119,7 @@ class VoltageControlSimulator(mosaik_api_v3.Simulator):
             v_reg = float(frame.value[self.regulated_scalar])
         return vm_est, v_reg, ldc_p, ldc_q
 
-    def step(self, time: int, inputs: dict, max_advance: int) -> int:
+    def step(self, time: int, inputs: InputData, max_advance: int) -> int:
         attrs = inputs.get("voltage", {})
 
         def one(name: str) -> Any:
@@ -193,5 +194,5 @@ class VoltageControlSimulator(mosaik_api_v3.Simulator):
             self._sent[target] = values.copy()
         return out
 
-    def get_data(self, outputs: dict) -> dict:
+    def get_data(self, outputs: OutputRequest) -> OutputData:
         return {"voltage": {"commands": self.out, "setpoints": self.commands}}
