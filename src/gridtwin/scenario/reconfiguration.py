@@ -51,6 +51,11 @@ class ReconfigurationSpec(Section):
     vm_max_pu: float | None = Field(default=None, gt=0, lt=2, description="[pu]")
     max_loading_percent: float | None = Field(default=None, gt=0, description="[%]")
     seed: Seed | None = Field(default=None, description="search seed; default: scenario's")
+    hold_check: bool = Field(
+        default=True,
+        description="carry a plan out only if it beats holding on two forecasts by the cost "
+        "of switching there and back (false: every plan that beats holding on the forecast)",
+    )
 
     @field_validator("every", "horizon", "period")
     @classmethod

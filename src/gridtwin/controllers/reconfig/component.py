@@ -57,6 +57,7 @@ class Reconfiguration:
             max_evaluations=spec.max_evaluations,
             time_limit_s=spec.time_limit_s or float("inf"),
             seed=scenario.seed if spec.seed is None else spec.seed,
+            robust=spec.hold_check,
         )
         sim = wiring.world.start(
             "Reconfig", controller=controller, step_s=wiring.step_s, name=self.name
