@@ -30,10 +30,8 @@ def case33():
 def test_zero_switching_cost_gives_per_period_optima(case33):
     problem, periods = case33
     weights = Weights.for_objective("losses")
-    plan = optimize(problem, periods, weights=weights, time_limit_s=20.0)
-    single = [
-        optimize(problem, periods.select([t]), weights=weights, time_limit_s=20.0) for t in range(3)
-    ]
+    plan = optimize(problem, periods, weights=weights)
+    single = [optimize(problem, periods.select([t]), weights=weights) for t in range(3)]
     for t in range(3):
         assert plan.assessment.periods[t].losses_mw == pytest.approx(
             single[t].assessment.periods[0].losses_mw, rel=1e-9
@@ -46,7 +44,7 @@ def test_zero_switching_cost_gives_per_period_optima(case33):
 def test_high_switching_cost_keeps_one_configuration(case33):
     problem, periods = case33
     weights = Weights.for_objective("losses", switching_cost=1e9)
-    plan = optimize(problem, periods, weights=weights, time_limit_s=20.0)
+    plan = optimize(problem, periods, weights=weights)
     assert (plan.plan == plan.plan[0]).all()
     assert np.array_equal(plan.plan[0], problem.start_closed)
     assert plan.assessment.switching_operations == 0
@@ -56,7 +54,7 @@ def test_high_switching_cost_from_a_meshed_start_still_one_configuration(case33)
     problem, periods = case33
     weights = Weights.for_objective("losses", switching_cost=1e9)
     meshed = np.ones(problem.m, dtype=bool)
-    plan = optimize(problem, periods, weights=weights, start=meshed, time_limit_s=20.0)
+    plan = optimize(problem, periods, weights=weights, start=meshed)
     assert (plan.plan == plan.plan[0]).all()
     assert all(p.radial for p in plan.assessment.periods)  # heavy periods violate voltages
     assert plan.assessment.switching_operations == 5  # the fewest to go radial

@@ -90,7 +90,7 @@ def test_tie_closed_elsewhere_changes_restoration():
 
 def test_reliability_objective_prefers_the_cheaper_configuration():
     problem = Problem.from_net(three_feeders(), all_lines_switchable=True)
-    sol = optimize(problem, weights=Weights.for_objective("reliability"), time_limit_s=10)
+    sol = optimize(problem, weights=Weights.for_objective("reliability"))
     configs = {
         "start": problem.start_closed,
         "found": sol.plan[0],

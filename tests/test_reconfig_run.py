@@ -76,7 +76,7 @@ def test_case33bw_kpis(case33_run):
     kpis = json.loads((case33_run.run_dir / "kpis.json").read_text())
     rc = kpis["reconfig"]
     assert (rc["plans"], rc["commands"], rc["switch_operations"]) == (3, 1, 8)
-    assert rc["plans_suspended"] == rc["plans_without_result"] == 0
+    assert rc["plans_suspended"] == rc["plans_without_result"] == rc["plans_time_limited"] == 0
     assert rc["steps_compared"] == 24 and rc["steps_not_compared"] == 0
     assert rc["losses_mwh"] == pytest.approx(kpis["grid"]["losses_mwh"])
     assert rc["losses_mwh_static"] == pytest.approx(0.20268 * 6, abs=1e-3)

@@ -17,7 +17,9 @@ per step on the true loads):
   that a controller command changed;
 - ``plans`` (plannings run), ``plans_suspended`` (plans dropped because
   someone else changed the topology), ``plans_without_result`` (blocked or
-  infeasible), ``commands`` (steps in which a command changed something).
+  infeasible), ``plans_time_limited`` (plans whose search the wall-clock
+  cap ``time_limit_s`` cut short, so they depend on the machine's load; 0
+  without a cap), ``commands`` (steps in which a command changed something).
 
 EENS is linear in the loads, so each step costs one dot product with the
 configuration's unavailabilities (cached per configuration).
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gridtwin.controllers.reconfig.controller import PlanRecord
+from gridtwin.controllers.reconfig.controller import CLOCK_NOTE, PlanRecord
 from gridtwin.controllers.reconfig.graph import is_radial
 from gridtwin.controllers.reconfig.problem import Problem
 from gridtwin.controllers.reconfig.reliability import bus_reliability
@@ -60,6 +62,7 @@ class ReconfigKpis:
     plans: int = 0
     plans_suspended: int = 0
     plans_without_result: int = 0
+    plans_time_limited: int = 0
     eens_before_sum: float = 0.0
     eens_after_sum: float = 0.0
     eens_steps: int = 0
@@ -122,6 +125,8 @@ class ReconfigKpis:
                 self.plans_without_result += 1
             else:
                 self.plans += 1
+                if r.status == "time_limit" or CLOCK_NOTE in r.reason:
+                    self.plans_time_limited += 1
 
     def section(self) -> dict[str, float | int | None]:
         """The ``reconfig`` section."""
@@ -131,6 +136,7 @@ class ReconfigKpis:
             "plans": self.plans,
             "plans_suspended": self.plans_suspended,
             "plans_without_result": self.plans_without_result,
+            "plans_time_limited": self.plans_time_limited,
             "commands": self.commands,
             "switch_operations": self.switch_operations,
             "losses_mwh": self.losses_mwh,

@@ -17,7 +17,8 @@ ORDER = 60
 STATUS_TEXT = {
     "optimal": "optimal (every radial configuration evaluated)",
     "local": "local optimum (branch exchange found no better neighbour)",
-    "time_limit": "best found within the time or evaluation budget",
+    "budget": "best found within the evaluation budget (--max-evaluations)",
+    "time_limit": "best found before the wall-clock cap (--time-limit) stopped the search",
 }
 """What the search's status word means, for the table's title."""
 
@@ -112,9 +113,23 @@ def reconfigure(
             "switching=10,violations=10000' (EUR/MWh, factor, EUR/operation, EUR/(%·h))."
         ),
     ] = None,
+    max_evaluations: Annotated[
+        int,
+        typer.Option(
+            "--max-evaluations",
+            help="Search budget: configuration-period evaluations (one power flow each). "
+            "Machine-independent: the same seed gives the same result on any machine.",
+        ),
+    ] = 20000,
     time_limit: Annotated[
-        float, typer.Option("--time-limit", help="Search time budget in seconds (wall clock).")
-    ] = 10.0,
+        float | None,
+        typer.Option(
+            "--time-limit",
+            help="Optional wall-clock safety cap in seconds (default: none). If it binds, "
+            "the result depends on the machine's load and a warning says so.",
+            show_default=False,
+        ),
+    ] = None,
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write the solution (JSON) here.")
     ] = None,
@@ -130,7 +145,11 @@ def reconfigure(
     from gridtwin.controllers.reconfig.io import read_periods_csv
 
     try:
-        if time_limit <= 0:
+        if max_evaluations <= 0:
+            raise InputError(
+                "--max-evaluations", "", f"got {max_evaluations}; expected a count > 0"
+            )
+        if time_limit is not None and not time_limit > 0:
             raise InputError("--time-limit", "", f"got {time_limit}; expected seconds > 0")
         w = _reconfig_weights(objective, weights)
         problem = Problem.from_net(
@@ -141,7 +160,14 @@ def reconfigure(
         raise fail(exc) from None
     with err.status("optimizing", spinner="dots"):
         before = assess(problem, problem.start_closed, per, weights=w)
-        solution = optimize(problem, per, weights=w, time_limit_s=time_limit, seed=seed)
+        solution = optimize(
+            problem,
+            per,
+            weights=w,
+            max_evaluations=max_evaluations,
+            time_limit_s=time_limit,
+            seed=seed,
+        )
     after = solution.assessment
     hours = float(per.duration_h.sum())
     table = Table(
@@ -171,6 +197,14 @@ def reconfigure(
         line(f"open lines by name: {', '.join(shown)}")
     status = STATUS_TEXT.get(str(solution.status), str(solution.status))
     line(f"search: {status}; {solution.runtime_s:.2f} s, {solution.power_flows} power flows")
+    if str(solution.status) == "time_limit":
+        err.print(
+            f"warning: the --time-limit of {time_limit:g} s stopped the search before its "
+            f"budget of {max_evaluations} evaluations: the result depends on the machine's "
+            "load (drop --time-limit for a reproducible one)",
+            markup=False,
+            highlight=False,
+        )
     if out_file is not None:
         out_file.write_text(json.dumps(solution.to_dict(), indent=1) + "\n", encoding="utf-8")
         line(f"solution: {out_file}")

@@ -55,7 +55,7 @@ class Reconfiguration:
             period_s=spec.period,
             forecast=spec.forecast,
             max_evaluations=spec.max_evaluations,
-            time_limit_s=spec.time_limit_s or float("inf"),
+            time_limit_s=spec.time_limit_s,
             seed=scenario.seed if spec.seed is None else spec.seed,
             robust=spec.hold_check,
         )

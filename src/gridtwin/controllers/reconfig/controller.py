@@ -48,13 +48,16 @@ import numpy as np
 from gridtwin.controllers.reconfig.assess import assess
 from gridtwin.controllers.reconfig.objective import Weights
 from gridtwin.controllers.reconfig.problem import Periods, Problem
-from gridtwin.controllers.reconfig.search import optimize
+from gridtwin.controllers.reconfig.search import Status, optimize
 from gridtwin.errors import InputError
 from gridtwin.grid.state import SwitchCommand
 
-__all__ = ["Controller", "Observation", "PlanRecord"]
+__all__ = ["CLOCK_NOTE", "Controller", "Observation", "PlanRecord"]
 
 DAY_S = 86400
+
+CLOCK_NOTE = "the wall-clock cap time_limit_s cut the search short"
+"""Added to a held plan's reason when the clock ended its search (status ``held``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +98,9 @@ class PlanRecord:
     trigger : str
         ``schedule``, ``on_demand`` or ``topology_change`` (a suspension).
     status : str
-        The search's status (``optimal``, ``local``, ``time_limit``), or
+        The search's status (``optimal``; ``local``: it ended by itself;
+        ``budget``: ``max_evaluations`` ended it; ``time_limit``: the
+        wall-clock cap ended it, so the plan depends on the machine), or
         ``blocked`` / ``infeasible`` / ``suspended`` with ``reason``, or
         ``held`` (a plan that did not beat holding the configuration by the
         margin; ``reason`` gives the figures).
@@ -165,8 +170,10 @@ class Controller:
     forecast : {"previous_day", "hold"}
     max_evaluations : int
         Search budget per plan (configuration-period evaluations).
-    time_limit_s : float
-        Wall-clock cap per plan [s]; ``inf`` keeps runs reproducible.
+    time_limit_s : float or None
+        Wall-clock safety cap per plan [s]; None or ``inf`` (the default):
+        none, so runs are reproducible. A plan it cuts short has status
+        ``time_limit``.
     seed : int
         Seed of the search.
     robust : bool
@@ -183,7 +190,7 @@ class Controller:
     period_s: int = 3600
     forecast: str = "previous_day"
     max_evaluations: int = 3000
-    time_limit_s: float = float("inf")
+    time_limit_s: float | None = None
     seed: int = 0
     robust: bool = True
     _hist: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -390,6 +397,8 @@ class Controller:
                     f"held: the plan gains {gain:.1f} EUR on the worse of two forecasts, "
                     f"not more than the {margin:.1f} EUR of switching there and back"
                 )
+                if sol.status is Status.TIME_LIMIT:
+                    reason += f"; {CLOCK_NOTE}"
         self._plan = _Plan(problem, k + 1, self.period_s // self.step_s, plan)
         line_names = problem.line_names
         first_open = np.flatnonzero(~plan[0])

@@ -7,7 +7,7 @@ Single period
     (for each open line, every line of the loop it closes; the whole
     neighbourhood is one power-flow batch), then restarts from the best
     configuration after a few random exchanges, until ``max_stall`` restarts
-    bring nothing or the time limit is reached.
+    bring nothing or the evaluation budget is spent.
 Several periods
     The same search per period (warm-started from the previous period) and
     once for one configuration held over the whole horizon; then a dynamic
@@ -16,6 +16,14 @@ Several periods
     configurations join the pool and the program runs again while it gains.
     With zero switching cost this returns the per-period optima; with a high
     one, a single configuration.
+
+Budget
+    The search stops on a count of configuration-period cost evaluations
+    (``max_evaluations``, default :data:`DEFAULT_MAX_EVALUATIONS`), never on
+    the clock unless asked: the same problem and seed give the same plan on
+    any machine, however busy. A wall-clock cap (``time_limit_s``) is only a
+    safety stop; when it binds the status says so (``time_limit``) because
+    the plan then depends on the machine's load.
 
 References
 ----------
@@ -40,17 +48,21 @@ from gridtwin.controllers.reconfig.graph import Tree, count_radial, enumerate_ra
 from gridtwin.controllers.reconfig.objective import CostModel, Weights
 from gridtwin.controllers.reconfig.problem import Periods, Problem
 
-__all__ = ["Solution", "Status", "optimize"]
+__all__ = ["DEFAULT_MAX_EVALUATIONS", "Solution", "Status", "optimize"]
 
 Callback = Callable[[np.ndarray, float], None]
+
+DEFAULT_MAX_EVALUATIONS = 20000
+"""Default search budget [configuration-period evaluations, one AC power flow each]."""
 
 
 class Status(StrEnum):
     """How a solution was found."""
 
     OPTIMAL = "optimal"  # every radial configuration evaluated
-    LOCAL = "local"  # the heuristic finished (no gain in max_stall restarts)
-    TIME_LIMIT = "time_limit"  # the heuristic was stopped by the time or evaluation limit
+    LOCAL = "local"  # the heuristic ended by itself: local optimum, no gain in max_stall restarts
+    BUDGET = "budget"  # the evaluation budget ended the heuristic (machine-independent)
+    TIME_LIMIT = "time_limit"  # the wall-clock cap ended it: the plan depends on the machine's load
 
 
 @dataclass(slots=True)
@@ -148,11 +160,24 @@ class _Search:
         self.max_stall = max_stall
         self.max_evaluations = max_evaluations
         self.stopped = False
+        self.budget_bound = False  # an evaluation budget (or a period's share) ended a search
+        self.clock_bound = False  # the wall-clock cap (or a period's share) ended a search
 
     def out_of_time(self) -> bool:
-        if time.perf_counter() >= self.deadline or self.costs.n_evaluated >= self.max_evaluations:
-            self.stopped = True
+        """Whether the search must stop; notes which limit ended it (the budget first)."""
+        if self.stopped:
+            return True
+        if self.costs.n_evaluated >= self.max_evaluations:
+            self.stopped = self.budget_bound = True
+        elif time.perf_counter() >= self.deadline:
+            self.stopped = self.clock_bound = True
         return self.stopped
+
+    def status(self) -> Status:
+        """The heuristic's status: the clock, else the budget, else a local optimum."""
+        if self.clock_bound:
+            return Status.TIME_LIMIT
+        return Status.BUDGET if self.budget_bound else Status.LOCAL
 
     def segment_cost(
         self, periods: np.ndarray, ref: np.ndarray | None
@@ -242,11 +267,11 @@ def optimize(
     *,
     weights: Weights | None = None,
     start: np.ndarray | None = None,
-    time_limit_s: float = 10.0,
+    time_limit_s: float | None = None,
     seed: int = 0,
     exact_max_configs: int = 2000,
     max_stall: int | None = None,
-    max_evaluations: int | None = None,
+    max_evaluations: int | None = DEFAULT_MAX_EVALUATIONS,
     on_improvement: Callback | None = None,
 ) -> Solution:
     """Find the cheapest radial configuration per period.
@@ -261,9 +286,10 @@ def optimize(
     start : ndarray of bool, shape (m,), optional
         The current configuration (default: the net's); repaired first if it is
         not radial or leaves loads unsupplied. Switching away from it costs.
-    time_limit_s : float
-        Wall-clock budget [s]; the best plan found so far is returned when it ends.
-        ``inf`` for none.
+    time_limit_s : float, optional
+        Wall-clock safety cap [s]; default None (or ``inf``): none. When it
+        binds, the best plan so far is returned with status ``time_limit``,
+        and that plan depends on how busy the machine was.
     seed : int
         Seed of the restarts' random exchanges (same seed, same result).
     exact_max_configs : int
@@ -272,9 +298,11 @@ def optimize(
         Restarts without gain before the heuristic stops (default ``4 * loops + 10``).
     max_evaluations : int, optional
         Budget of configuration-period cost evaluations (one AC power flow each)
-        for the heuristic. Unlike the time limit it does not depend on the
-        machine: with it (and a time limit that does not bind) the same seed
-        gives the same plan everywhere, as a co-simulation run needs.
+        for the heuristic; default :data:`DEFAULT_MAX_EVALUATIONS`, None for no
+        budget (the heuristic then ends on ``max_stall`` alone). Unlike the
+        time limit it does not depend on the machine: the same seed gives the
+        same plan everywhere, as a co-simulation run needs. Status ``budget``
+        says it ended the search, ``local`` that the search ended by itself.
     on_improvement : callable, optional
         Called as ``on_improvement(plan, objective)`` with each better plan
         ``(n_periods, m)`` found, so the best so far is always at hand.
@@ -284,6 +312,11 @@ def optimize(
     Solution
     """
     t0 = time.perf_counter()
+    if max_evaluations is not None and max_evaluations <= 0:
+        raise ValueError(f"max_evaluations: got {max_evaluations}; expected a count > 0")
+    if time_limit_s is not None and not time_limit_s > 0:
+        raise ValueError(f"time_limit_s: got {time_limit_s}; expected seconds > 0 or None")
+    time_limit_s = np.inf if time_limit_s is None else float(time_limit_s)
     periods = periods or Periods.from_net(problem.net)
     weights = weights or Weights()
     given = problem.start_closed if start is None else np.asarray(start, dtype=bool)
@@ -338,8 +371,8 @@ def optimize(
                 break
             plan, value = new_plan, new_value
             report(plan, value)
-    if search.stopped and status is not Status.OPTIMAL:
-        status = Status.TIME_LIMIT
+    if status is not Status.OPTIMAL:
+        status = search.status()
     power_flows = problem.flow.n_flows - flows0
     assessment = assess(problem, plan, periods, weights=weights, start=given)
     return Solution(
