@@ -219,7 +219,8 @@ def _load_grid(params: dict[str, Any]) -> tuple[pp.pandapowerNet, PowerFlowEngin
     try:
         net = load_net(spec, _SOURCE)
     except InputError as exc:
-        field_name = param if exc.field.startswith("grid.") else exc.field
+        field_name = {"grid.options": "params"}.get(exc.field, param)
+        field_name = field_name if exc.field.startswith("grid.") else exc.field
         raise InputError(exc.file, field_name, exc.message) from None
     return net, make_engine(engine_name, net)
 
