@@ -169,8 +169,10 @@ def test_entity_graph_relates_elements_to_their_buses_and_line_current_connects(
         "Load": [[bus(b)] for b in net.load.bus],
         "Sgen": [[bus(b)] for b in net.sgen.bus],
         "Storage": [[bus(b)] for b in net.storage.bus],
-        "Line": [[bus(f), bus(t)] for f, t in zip(net.line.from_bus, net.line.to_bus)],
-        "Trafo": [[bus(h), bus(lv)] for h, lv in zip(net.trafo.hv_bus, net.trafo.lv_bus)],
+        "Line": [[bus(f), bus(t)] for f, t in zip(net.line.from_bus, net.line.to_bus, strict=True)],
+        "Trafo": [
+            [bus(h), bus(lv)] for h, lv in zip(net.trafo.hv_bus, net.trafo.lv_bus, strict=True)
+        ],
         "Switch": [[bus(net.switch.bus[0])], [bus(net.switch.bus[1]), bus(net.switch.element[1])]],
     }
     for model, bus_lists in expected.items():
