@@ -32,6 +32,16 @@ that mosaik ecosystem components (mosaik-csv, mosaik-pv, householdsim) connect:
     ``Q_set[MVar]``; out ``P[MW]``, ``Q[MVar]``.
     ``Storage``: in ``P[MW]`` (charging positive); out ``P[MW]``.
     ``Switch``: in ``closed``; out ``closed``.
+Each Load, Sgen, Storage, Line, Trafo and Switch entity is related (mosaik
+``rel``) to its buses, and a switch also to the bus, line or trafo it
+switches; ``extra_info`` names them (``bus``, ``from_bus``/``to_bus``,
+``hv_bus``/``lv_bus``, ``element``) with the pandapower ``index``.
+
+In a process of its own (:func:`main`, ``python -m gridtwin.simulators.grid_sim
+%(addr)s`` for mosaik's ``cmd:`` starter, ``--remote HOST:PORT`` for
+``connect:``), the ``Grid`` is created from a SimBench code, a pandapower
+network name or a pandapower JSON file (:data:`GRID_PARAMS`), and outputs are
+plain JSON values.
 
 The physics (input order, protection, comms loss, the static twin) lives in
 :class:`gridtwin.grid.physical.PhysicalGrid`; this adapter only translates
