@@ -311,3 +311,19 @@ def test_example_mosaik_scenario_with_cmd_csv_and_pv(tmp_path: Path) -> None:
         vm = values[[f"Grid-0.bus-{pos}-Vm[pu]" for pos in range(len(net.bus))]].to_numpy(float)
         np.testing.assert_allclose(vm, expected, rtol=0, atol=1e-6)
         assert np.all((vm > 0.9) & (vm < 1.1))
+
+
+def test_cmd_starter_reports_a_bad_simbench_code_by_its_parameter() -> None:
+    world = mosaik.World(
+        {"Grid": {"cmd": "%(python)s -m gridtwin.simulators.grid_sim %(addr)s"}},
+        mosaik_config={"start_timeout": 120},
+        skip_greetings=True,
+    )
+    try:
+        with pytest.raises(Exception) as info:
+            world.start("Grid", step_size=900).Grid(simbench="1-LV-rurl1--0-sw")
+        text = str(info.value)
+        assert type(info.value).__name__ == "RemoteException"
+        assert "<mosaik Grid>: simbench: got '1-LV-rurl1--0-sw'; expected a SimBench code" in text
+    finally:
+        world.shutdown()
