@@ -32,6 +32,16 @@ that mosaik ecosystem components (mosaik-csv, mosaik-pv, householdsim) connect:
     ``Q_set[MVar]``; out ``P[MW]``, ``Q[MVar]``.
     ``Storage``: in ``P[MW]`` (charging positive); out ``P[MW]``.
     ``Switch``: in ``closed``; out ``closed``.
+Each Load, Sgen, Storage, Line, Trafo and Switch entity is related (mosaik
+``rel``) to its buses, and a switch also to the bus, line or trafo it
+switches; ``extra_info`` names them (``bus``, ``from_bus``/``to_bus``,
+``hv_bus``/``lv_bus``, ``element``) with the pandapower ``index``.
+
+In a process of its own (:func:`main`, ``python -m gridtwin.simulators.grid_sim
+%(addr)s`` for mosaik's ``cmd:`` starter, ``--remote HOST:PORT`` for
+``connect:``), the ``Grid`` is created from a SimBench code, a pandapower
+network name or a pandapower JSON file (:data:`GRID_PARAMS`), and outputs are
+plain JSON values.
 
 The physics (input order, protection, comms loss, the static twin) lives in
 :class:`gridtwin.grid.physical.PhysicalGrid`; this adapter only translates
@@ -44,6 +54,8 @@ meanwhile. ``static_losses_mw`` is testbed-side truth; no controller sees it.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any
 
 import mosaik_api_v3
@@ -51,13 +63,20 @@ import numpy as np
 import pandapower as pp
 from mosaik_api_v3.types import CreateResult, Meta
 
-from gridtwin.grid.engine import RESULT_FIELDS, PowerFlowResult
+from gridtwin.errors import InputError
+from gridtwin.grid.engine import RESULT_FIELDS, PowerFlowEngine, PowerFlowResult
 from gridtwin.grid.physical import CONTROL_INPUTS, PROFILE_INPUTS, PhysicalGrid
 from gridtwin.grid.state import GridState, SwitchCommand
 from gridtwin.grid.topology import element_names
 from gridtwin.simulators.channel import CommandRecord, arrival_records
 
-__all__ = ["GridSimulator"]
+__all__ = ["GRID_PARAMS", "GridSimulator", "main"]
+
+GRID_PARAMS = ("simbench", "network_function", "params", "json", "gridfile", "net", "engine")
+"""Parameters of ``Grid`` (``create``): one network source and the engine name."""
+
+_SOURCE = "<mosaik Grid>"
+_DEFAULT_STEP_S = 900  # mosaik-pandapower-2's default step size
 
 _STATE_OUTPUTS = ["switch_closed", "line_in_service", "trafo_tap_pos", "load_demand_p_mw"]
 
@@ -77,6 +96,7 @@ _ELEMENT_OUTPUTS: dict[str, dict[str, str]] = {
         "Q_to[MVar]": "line_q_to_mvar",
         "I_from[kA]": "line_i_from_ka",
         "I_to[kA]": "line_i_to_ka",
+        "I[kA]": "line_i_ka",
         "loading[%]": "line_loading_percent",
         "in_service": "state:line_in_service",
     },
@@ -130,7 +150,7 @@ def _meta() -> dict:
     models: dict[str, Any] = {
         "Grid": {
             "public": True,
-            "params": [],
+            "params": list(GRID_PARAMS),
             "attrs": sorted(
                 set(RESULT_FIELDS)
                 | set(PROFILE_INPUTS)
@@ -148,29 +168,154 @@ def _meta() -> dict:
     return {"api_version": "3.0", "type": "time-based", "models": models}
 
 
+@dataclass(frozen=True)
+class _GridSource:
+    """A network source as :func:`~gridtwin.grid.sources.load_net` reads it."""
+
+    simbench: str | None = None
+    pandapower: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    file: str | None = None
+    cgmes: str | None = None
+    engine: str = "power-grid-model"
+
+
+def _grid_source(params: dict[str, Any]) -> tuple[_GridSource, str]:
+    """The one network source among ``Grid``'s parameters, and the parameter that named it."""
+    given = [p for p in ("simbench", "network_function", "json", "gridfile") if params.get(p)]
+    if len(given) != 1:
+        raise InputError(
+            _SOURCE,
+            "create",
+            f"got {given or 'no network source'}; expected exactly one of simbench=CODE, "
+            "network_function=NAME (with params={...}), json=PATH or gridfile=CODE|NAME|PATH",
+        )
+    name, value = given[0], str(params[given[0]])
+    engine = str(params.get("engine") or "power-grid-model")
+    if name == "gridfile":  # mosaik-pandapower's one parameter for all three
+        name = "json" if value.lower().endswith(".json") else _code_or_name(value)
+    if name == "simbench":
+        return _GridSource(simbench=value, engine=engine), "simbench"
+    if name == "network_function":
+        options = dict(params.get("params") or {})
+        return _GridSource(pandapower=value, options=options, engine=engine), name
+    return _GridSource(file=value, engine=engine), "json"
+
+
+def _code_or_name(value: str) -> str:
+    """``network_function`` when ``value`` names a pandapower network, else ``simbench``."""
+    import pandapower.networks as pn
+
+    from gridtwin.grid.sources import PANDAPOWER_ALIASES
+
+    known = value in PANDAPOWER_ALIASES or callable(getattr(pn, value, None))
+    return "network_function" if known and not value.startswith("_") else "simbench"
+
+
+def _load_grid(params: dict[str, Any]) -> tuple[pp.pandapowerNet, PowerFlowEngine]:
+    """The normalized net and its engine from ``Grid``'s parameters."""
+    from gridtwin.grid.factory import make_engine
+    from gridtwin.grid.sources import load_net, normalize_net
+
+    engine_name = str(params.get("engine") or "power-grid-model")
+    if engine_name not in ("power-grid-model", "pandapower"):
+        raise InputError(
+            _SOURCE, "engine", f"got {engine_name!r}; expected power-grid-model or pandapower"
+        )
+    if params.get("net") is not None:  # in-process only: a pandapowerNet object
+        net = normalize_net(pp.from_json_string(pp.to_json(params["net"])), _SOURCE, engine_name)
+        return net, make_engine(engine_name, net)
+    spec, param = _grid_source(params)
+    try:
+        net = load_net(spec, _SOURCE)
+    except InputError as exc:
+        field_name = {"grid.options": "params"}.get(exc.field, param)
+        field_name = field_name if exc.field.startswith("grid.") else exc.field
+        raise InputError(exc.file, field_name, exc.message) from None
+    return net, make_engine(engine_name, net)
+
+
+_BUS_COLUMNS = {  # entity -> (pandapower bus column, extra_info key)
+    "Load": (("bus", "bus"),),
+    "Sgen": (("bus", "bus"),),
+    "Storage": (("bus", "bus"),),
+    "Line": (("from_bus", "from_bus"), ("to_bus", "to_bus")),
+    "Trafo": (("hv_bus", "hv_bus"), ("lv_bus", "lv_bus")),
+    "Switch": (("bus", "bus"),),
+}
+_SWITCH_ELEMENT = {"b": "bus", "l": "line", "t": "trafo"}  # switch et -> table of its element
+
+
+def _relations(net: pp.pandapowerNet, model: str, pos: int) -> dict[str, str]:
+    """The entities element ``pos`` of ``model`` connects to: extra_info key -> entity id."""
+    table = _TABLE[model]
+    if model not in _BUS_COLUMNS:
+        return {}
+    row = net[table].iloc[pos]
+    bus_pos = net.bus.index.get_loc
+    out = {key: f"bus-{bus_pos(int(row[col]))}" for col, key in _BUS_COLUMNS[model]}
+    if model == "Switch" and row["et"] in _SWITCH_ELEMENT:
+        target = _SWITCH_ELEMENT[row["et"]]
+        out["element"] = f"{target}-{net[target].index.get_loc(int(row['element']))}"
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with numpy arrays, numpy scalars and dataclasses as plain JSON types."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
 class GridSimulator(mosaik_api_v3.Simulator):
     """The grid: a pandapower net, its state and a power-flow engine.
 
-    Simulator parameters (in-process): ``net`` (normalized pandapower net),
-    ``engine`` (a :class:`~gridtwin.grid.engine.PowerFlowEngine`), ``step_s``;
-    optionally ``static_engine`` (a second engine on the same net) for the
-    static twin.
+    Simulator parameters (``world.start``): ``step_s`` (or mosaik-pandapower-2's
+    ``step_size``) [s], 900 when neither is given. In-process, gridtwin's own
+    world also passes ``net`` (a normalized pandapower net), ``engine`` (a
+    :class:`~gridtwin.grid.engine.PowerFlowEngine`) and optionally
+    ``static_engine`` (a second engine on the same net) for the static twin.
+
+    Without ``net`` at start, ``Grid`` is created from what a mosaik user has
+    (:data:`GRID_PARAMS`, mosaik-pandapower-2's names): ``simbench`` (a
+    SimBench code), ``network_function`` (a ``pandapower.networks`` function,
+    with its keyword arguments in ``params``), ``json`` (a pandapower JSON file),
+    ``gridfile`` (mosaik-pandapower's one parameter for any of the three), or
+    ``net`` (a pandapowerNet, in-process only); ``engine`` names the engine
+    (``power-grid-model``, the default, or ``pandapower``).
+
+    Parameters
+    ----------
+    json_outputs : bool
+        Give ``get_data`` values as plain JSON types (lists instead of arrays),
+        as a simulator in a process of its own must (:func:`main`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, json_outputs: bool = False) -> None:
         super().__init__(_meta())
         self.net: pp.pandapowerNet | None = None
         self.grid: PhysicalGrid | None = None
         self.step_s = 0
+        self.json_outputs = json_outputs
         self._eid_pos: dict[str, tuple[str, int]] = {}
         self.command_records: list[CommandRecord] = []
 
     def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
-        self.net = sim_params["net"]
-        self.step_s = int(sim_params["step_s"])
-        self.grid = PhysicalGrid(
-            self.net, sim_params["engine"], static_engine=sim_params.get("static_engine")
-        )
+        step = sim_params.get("step_s", sim_params.get("step_size", _DEFAULT_STEP_S))
+        self.step_s = int(step)
+        if self.step_s <= 0:
+            raise ValueError(f"step_s: got {step!r}; expected a step of at least 1 s")
+        if sim_params.get("net") is not None:  # gridtwin's own world: net and engine objects
+            self.net = sim_params["net"]
+            self.grid = PhysicalGrid(
+                self.net, sim_params["engine"], static_engine=sim_params.get("static_engine")
+            )
         return self.meta
 
     @property
@@ -188,14 +333,27 @@ class GridSimulator(mosaik_api_v3.Simulator):
     def create(self, num: int, model: str, **model_params: Any) -> list[CreateResult]:
         if model != "Grid" or num != 1:
             raise ValueError("create exactly one Grid; element entities are its children")
-        assert self.net is not None
+        if self.grid is None:
+            self.net, engine = _load_grid(model_params)
+            self.grid = PhysicalGrid(self.net, engine)
+        elif model_params or self._eid_pos:
+            raise ValueError("the Grid was given at start (net=) and is created once, as it is")
+        net = self.net
+        assert net is not None
         children: list[CreateResult] = []
         for child_model, table in _TABLE.items():
-            for pos, name in enumerate(element_names(self.net, table)):
+            for pos, name in enumerate(element_names(net, table)):
                 eid = f"{table}-{pos}"
                 self._eid_pos[eid] = (child_model, pos)
+                related = _relations(net, child_model, pos)
+                info = {"name": name, "index": int(net[table].index[pos]), **related}
                 children.append(
-                    {"eid": eid, "type": child_model, "rel": [], "extra_info": {"name": name}}
+                    {
+                        "eid": eid,
+                        "type": child_model,
+                        "rel": list(dict.fromkeys(related.values())),
+                        "extra_info": info,
+                    }
                 )
         return [{"eid": "grid", "type": "Grid", "rel": [], "children": children}]
 
@@ -287,6 +445,8 @@ class GridSimulator(mosaik_api_v3.Simulator):
         for eid, attrs in outputs.items():
             if eid == "grid":
                 data[eid] = {attr: self._value(attr) for attr in attrs}
+                if self.json_outputs:
+                    data[eid] = _jsonable(data[eid])
                 continue
             model, pos = self._eid_pos[eid]
             mapping = _ELEMENT_OUTPUTS[model]
@@ -302,3 +462,19 @@ class GridSimulator(mosaik_api_v3.Simulator):
                 values[attr] = item.item() if isinstance(item, np.generic) else item
             data[eid] = values
         return data
+
+
+def main() -> int:
+    """Run the grid simulator as a process of its own for mosaik.
+
+    ``python -m gridtwin.simulators.grid_sim HOST:PORT`` connects to mosaik (its
+    ``cmd:`` starter, with ``%(addr)s``); ``... --remote HOST:PORT`` waits for
+    mosaik to connect (its ``connect:`` starter). The ``Grid`` is created from
+    a SimBench code, a pandapower network name or a pandapower JSON file
+    (see :class:`GridSimulator`).
+    """
+    return mosaik_api_v3.start_simulation(GridSimulator(json_outputs=True), "gridtwin grid")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
