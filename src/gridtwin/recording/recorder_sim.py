@@ -136,7 +136,7 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
         self._record_commands(attrs.get("command_records", {}))
         forecast = one["forecast"]
         if forecast is not None and self.forecast_kpis is not None:
-            self._record_forecast(time, forecast, result)
+            self._feed_forecast(time, forecast, result)
         if self.on_step is not None:
             self.on_step(time // self.step_s + 1)
         return time + self.step_s
@@ -194,23 +194,12 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
         if commands is not None and commands.central_ms is not None:
             self.voltage_kpis.decision_ms.append(commands.central_ms)
 
-    def _record_forecast(self, time: int, fc: Any, result: PowerFlowResult | None) -> None:
-        """The forecasts in effect for this step, the true and the metered actual; scores."""
+    def _feed_forecast(self, time: int, fc: Any, result: PowerFlowResult | None) -> None:
+        """The forecast KPIs: the step's truth, then the issues completed now (scored)."""
         kpis = self.forecast_kpis
-        assert self.store is not None and kpis is not None
+        assert kpis is not None
         if result is not None:
             kpis.add_truth(time // self.step_s, result.load_p_mw, result.sgen_p_mw)
-        truth = kpis.truth.get(time // self.step_s)
-        names = [f"p{round(100 * q):02d}" for q in kpis.quantiles]
-        values = {
-            "seasonal_naive_mw": fc.seasonal_naive_mw,
-            "actual_mw": fc.actual_mw if truth is None else truth,
-            "metered_mw": fc.actual_mw,
-        }
-        for cadence, q in fc.current.items():
-            for i, name in enumerate(names):
-                values[f"{cadence}_{name}_mw"] = q[i]
-        self.store.append("forecast", time, values)
         kpis.add(fc.completed)
 
     def _record_commands(self, sources: dict[str, Any]) -> None:
