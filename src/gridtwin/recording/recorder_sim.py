@@ -13,8 +13,8 @@ KPIs).
 The per-step tables are generic: the recorder appends every
 :class:`~gridtwin.recording.tables.StepTable` the components declared
 (simulator parameter ``declared``) from the step's inputs; only the KPI
-accumulators, the free-form rows (events, switch, command,
-bad_data_removed, reconfig_plans) and the forecast table have code here.
+accumulators and the free-form rows (events, switch, command,
+bad_data_removed, reconfig_plans) have code here.
 """
 
 from __future__ import annotations
