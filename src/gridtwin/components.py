@@ -104,6 +104,10 @@ class Wiring:
         Every connection made through the wiring, for inspection.
     tables : dict
         Recorded tables (name -> :class:`~gridtwin.recording.store.TableSpec`).
+    declared : dict
+        The per-step tables the recorder appends generically (name ->
+        :class:`~gridtwin.recording.tables.StepTable`); :meth:`record` adds to
+        both.
     recorder_params : dict
         Keyword parameters of the recorder (KPI accumulators of the components).
     sections : list of callables
@@ -120,6 +124,7 @@ class Wiring:
     providers: dict[str, tuple[Any, str]] = field(default_factory=dict)
     flows: list[Flow] = field(default_factory=list)
     tables: dict[str, Any] = field(default_factory=dict)
+    declared: dict[str, Any] = field(default_factory=dict)
     recorder_params: dict[str, Any] = field(default_factory=dict)
     sections: list[Callable[[], dict[str, dict[str, Any]]]] = field(default_factory=list)
     resources: dict[str, Any] = field(default_factory=dict)
@@ -130,6 +135,11 @@ class Wiring:
     def step_s(self) -> int:
         """The scenario's step [s]."""
         return int(self.scenario.time.step)
+
+    def record(self, table: Any, elements: list[str]) -> None:
+        """Record the declared per-step ``table`` (a StepTable) for ``elements``."""
+        self.tables[table.name] = table.spec(elements)
+        self.declared[table.name] = table
 
     def add_entity(self, role: str, entity: Any) -> Any:
         """Register a physical-world or testbed entity under ``role``."""

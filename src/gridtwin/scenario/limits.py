@@ -65,24 +65,26 @@ def check_steps(scenario: Any) -> None:
 
 def store_bytes_per_step(scenario: Any, net: Any) -> int:
     """Expected bytes the run store grows by per step (8 bytes per recorded value)."""
-    from gridtwin.recording.recorder_sim import SE_TABLE_FIELDS, TABLE_FIELDS
+    from gridtwin.controllers.estimation.tables import ESTIMATE_BUS_TABLE, ESTIMATE_LINE_TABLE
+    from gridtwin.recording.tables import GRID_TABLES
+    from gridtwin.simulators.components import MEASUREMENT_TABLE
 
     values = 0
     for table in scenario.recording.tables:
-        fields = TABLE_FIELDS.get(table)
-        if fields is None:
+        declared = GRID_TABLES.get(table)
+        if declared is None:
             n_fields = 1 if table == "switch" else 0
             n_rows = len(net[table]) if table in net else 0
         else:
-            n_fields = len(fields)
+            n_fields = len(declared.columns)
             n_rows = 1 if table == "grid" else len(net[table]) if table in net else 0
         values += n_rows * n_fields
     if scenario.estimation is not None:
-        values += len(net.bus) * len(SE_TABLE_FIELDS["estimate_bus"])
-        values += len(net.line) * len(SE_TABLE_FIELDS["estimate_line"])
+        values += len(net.bus) * len(ESTIMATE_BUS_TABLE.columns)
+        values += len(net.line) * len(ESTIMATE_LINE_TABLE.columns)
     if scenario.measurements is not None:
         # at most one voltage and two flows per bus and element: a generous bound
-        per_element = len(SE_TABLE_FIELDS["measurement"])
+        per_element = len(MEASUREMENT_TABLE.columns)
         values += (len(net.bus) + 2 * (len(net.line) + len(net.load) + len(net.sgen))) * (
             per_element
         )

@@ -16,13 +16,27 @@ import numpy as np
 
 from gridtwin.components import Wiring
 from gridtwin.grid.topology import element_names
-from gridtwin.recording.recorder_sim import SE_TABLE_FIELDS, TABLE_FIELDS
-from gridtwin.recording.store import TableSpec
+from gridtwin.measurements import MeasurementFrame
+from gridtwin.recording.tables import B1, GRID_TABLES, StepTable, dataclass_columns
 from gridtwin.simulators.channel import CommandChannel
 from gridtwin.simulators.scada import TelemetryModel
 from gridtwin.simulators.scada_sim import OUTPUTS as SCADA_PORTS
 
-__all__ = ["Core", "Measurements", "Reliability"]
+__all__ = ["MEASUREMENT_TABLE", "Core", "Measurements", "Reliability"]
+
+MEASUREMENT_TABLE = StepTable(
+    "measurement",
+    {
+        name: column
+        for name, column in dataclass_columns(
+            MeasurementFrame, "frame", dtypes={"valid": B1, "corrupted": B1}
+        ).items()
+        if name != "time_s"
+    },
+    ("frame",),
+)
+"""The ``measurement`` table (element = measurement name): the frame's per-scalar
+fields; the value's unit is in the measurement's name."""
 
 _GRID_TRUTH = (
     "result",
@@ -42,9 +56,9 @@ class Core:
     def plan(self, wiring: Wiring) -> None:
         scenario, net = wiring.scenario, wiring.prepared.net
         for name in scenario.recording.tables:
-            if name in TABLE_FIELDS:  # empty element tables are written empty with their schema
+            if name in GRID_TABLES:  # empty element tables are written empty with their schema
                 names = ["grid"] if name == "grid" else element_names(net, name)
-                wiring.tables[name] = TableSpec(names, TABLE_FIELDS[name])
+                wiring.record(GRID_TABLES[name], names)
 
     def add(self, wiring: Wiring) -> None:
         w, scenario, prep = wiring.world, wiring.scenario, wiring.prepared
@@ -68,6 +82,7 @@ class Core:
                 tables=list(wiring.tables)
                 + (["switch"] if "switch" in scenario.recording.tables else []),
                 switch_names=element_names(net, "switch"),
+                declared=list(wiring.declared.values()),
                 start_s=int(scenario.time.start.timestamp()),
                 **wiring.recorder_params,
             ).Recorder(),
@@ -135,7 +150,7 @@ class Measurements:
 
     def plan(self, wiring: Wiring) -> None:
         plan = wiring.prepared.plan
-        wiring.tables["measurement"] = TableSpec(plan.sc_name, SE_TABLE_FIELDS["measurement"])
+        wiring.record(MEASUREMENT_TABLE, list(plan.sc_name))
 
     def add(self, wiring: Wiring) -> None:
         from gridtwin.simulators.sensors import SensorModel

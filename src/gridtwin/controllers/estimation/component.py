@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from gridtwin.components import Wiring
+from gridtwin.controllers.estimation.tables import (
+    ESTIMATE_BUS_TABLE,
+    ESTIMATE_LINE_TABLE,
+    ESTIMATION_TABLE,
+)
 from gridtwin.grid.topology import element_names
-from gridtwin.recording.recorder_sim import SE_TABLE_FIELDS
-from gridtwin.recording.store import TableSpec
 
 __all__ = ["Estimation"]
 
@@ -27,9 +30,9 @@ class Estimation:
         from gridtwin.report.se_kpis import SeKpis
 
         net, plan, scenario = wiring.prepared.net, wiring.prepared.plan, wiring.scenario
-        for name, table in (("estimate_bus", "bus"), ("estimate_line", "line")):
-            wiring.tables[name] = TableSpec(element_names(net, table), SE_TABLE_FIELDS[name])
-        wiring.tables["estimation"] = TableSpec(["estimator"], SE_TABLE_FIELDS["estimation"])
+        wiring.record(ESTIMATE_BUS_TABLE, element_names(net, "bus"))
+        wiring.record(ESTIMATE_LINE_TABLE, element_names(net, "line"))
+        wiring.record(ESTIMATION_TABLE, ["estimator"])
         bounds = np.concatenate([plan.ch_active_from_s, plan.ch_active_until_s])
         starts = np.unique(bounds[(bounds > 0) & (bounds < scenario.time.duration)])
         kpis = SeKpis(plan.sc_name, [0, *starts.tolist()])

@@ -22,20 +22,7 @@ from gridtwin.controllers.forecasting.models import ModelKind
 from gridtwin.errors import InputError
 from gridtwin.timeparse import format_duration
 
-__all__ = ["build_forecaster", "forecast_fields"]
-
-
-def forecast_fields(quantiles: list[float] | tuple[float, ...]) -> list[str]:
-    """Fields of the ``forecast`` table: each cadence's quantiles, seasonal naive, the true
-    actual and the metered value the forecaster was given [MW]."""
-    names = [f"p{round(100 * q):02d}" for q in quantiles]
-    return [
-        *(f"intraday_{n}_mw" for n in names),
-        *(f"day_ahead_{n}_mw" for n in names),
-        "seasonal_naive_mw",
-        "actual_mw",
-        "metered_mw",
-    ]
+__all__ = ["build_forecaster"]
 
 
 def _history(scenario: object, net: pp.pandapowerNet, n_hist: int) -> tuple[np.ndarray, ...]:

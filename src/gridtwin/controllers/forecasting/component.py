@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from gridtwin.components import Wiring
 
 __all__ = ["Forecasting"]
@@ -20,15 +18,12 @@ class Forecasting:
     name = "forecasting"
 
     def plan(self, wiring: Wiring) -> None:
-        from gridtwin.controllers.forecasting.build import forecast_fields
-        from gridtwin.recording.store import TableSpec
+        from gridtwin.controllers.forecasting.tables import forecast_table
         from gridtwin.report.forecast_kpis import ForecastKpis
 
         fc, spec = wiring.prepared.forecaster, wiring.scenario.forecasting
-        fields = forecast_fields(fc.config.quantiles)
-        wiring.tables["forecast"] = TableSpec(
-            fc.targets.names, dict.fromkeys(fields, np.dtype("f8"))
-        )
+        table = forecast_table(fc.config.quantiles, fc.targets.aggregate)
+        wiring.record(table, list(fc.targets.names))
         kpis = ForecastKpis(
             fc.targets.group,
             fc.config.quantiles,

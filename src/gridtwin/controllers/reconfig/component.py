@@ -30,11 +30,10 @@ class Reconfiguration:
     name = "reconfiguration"
 
     def plan(self, wiring: Wiring) -> None:
-        from gridtwin.recording.recorder_sim import RECONFIG_TABLE_FIELDS
-        from gridtwin.recording.store import TableSpec
+        from gridtwin.controllers.reconfig.tables import RECONFIG_TABLE
         from gridtwin.report.reconfig_kpis import ReconfigKpis
 
-        wiring.tables["reconfig"] = TableSpec(["reconfig"], RECONFIG_TABLE_FIELDS)
+        wiring.record(RECONFIG_TABLE, ["reconfig"])
         kpis = ReconfigKpis(wiring.prepared.reconfig_problem, step_s=wiring.step_s)
         wiring.recorder_params["reconfig_kpis"] = kpis
         wiring.resources["static_twin"] = True

@@ -94,8 +94,8 @@ class VoltageControl:
     name = "voltage_control"
 
     def plan(self, wiring: Wiring) -> None:
-        from gridtwin.recording.recorder_sim import CONTROL_TABLE_FIELDS
-        from gridtwin.recording.store import TableSpec
+        from gridtwin.controllers.voltage.controller import VoltageCommands
+        from gridtwin.recording.tables import StepTable, dataclass_columns
         from gridtwin.report.voltage_kpis import VoltageKpis, band_per_bus
 
         vc, net = wiring.scenario.voltage_control, wiring.prepared.net
@@ -104,7 +104,14 @@ class VoltageControl:
         wiring.recorder_params["voltage_kpis"] = kpis
         wiring.sections.append(lambda: {"voltage": kpis.section()})
         if (vc.local is not None or vc.central is not None) and len(net.sgen):
-            wiring.tables["control"] = TableSpec(element_names(net, "sgen"), CONTROL_TABLE_FIELDS)
+            # the commands' per-sgen set-points (NaN: the profile's Q; inf: no limit)
+            columns = dataclass_columns(VoltageCommands, "setpoints")
+            table = StepTable(
+                "control",
+                {name: columns[name] for name in ("q_set_mvar", "p_limit_mw")},
+                ("result", "setpoints"),
+            )
+            wiring.record(table, element_names(net, "sgen"))
 
     def add(self, wiring: Wiring) -> None:
         from gridtwin.controllers.voltage import VoltageController
