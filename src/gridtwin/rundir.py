@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,25 +32,29 @@ class Run:
 
     @classmethod
     def open(cls, run_dir: str | Path) -> Run:
-        """An existing run directory."""
-        path = Path(run_dir)
-        return cls(path, json.loads((path / "kpis.json").read_text(encoding="utf-8")))
+        """An existing run directory (one-line :class:`~gridtwin.errors.InputError` if none)."""
+        from gridtwin.report.rundir import open_run_dir
+
+        found = open_run_dir(Path(run_dir))
+        return cls(found.path, found.kpis)
 
     @property
     def tables(self) -> list[str]:
         """Names of the recorded tables."""
-        return sorted(p.name.removesuffix(".parquet") for p in self.run_dir.glob("*.parquet"))
+        from gridtwin.report.rundir import open_run_dir
+
+        return open_run_dir(self.run_dir).tables
 
     def table(self, name: str) -> Any:
         """One recorded table as a pandas DataFrame (long format: time, element, fields)."""
-        import pandas as pd
+        from gridtwin.report.rundir import open_run_dir
 
-        path = self.run_dir / f"{name}.parquet"
-        if not path.exists():
+        found = open_run_dir(self.run_dir)
+        if name not in found.tables:
             raise KeyError(
-                f"{name}: no such table in {self.run_dir}; have {', '.join(self.tables)}"
+                f"{name}: no such table in {self.run_dir}; have {', '.join(found.tables)}"
             )
-        return pd.read_parquet(path)
+        return found.read(name)
 
 
 def run(scenario: Any, *, out_dir: str | Path | None = None, runs_root: str | Path = "runs") -> Run:

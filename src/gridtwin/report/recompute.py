@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from gridtwin.report.rundir import RunDir, open_run_dir
+
 __all__ = ["NOT_RECOMPUTED", "recompute_kpis"]
 
 NOT_RECOMPUTED = {
@@ -31,22 +33,15 @@ NOT_RECOMPUTED = {
 class _Tables:
     """The run's per-step tables as (steps, elements) arrays."""
 
-    def __init__(self, run_dir: Path) -> None:
-        import pandas as pd
-
-        self.run_dir = run_dir
-        self._pd = pd
-        self._cache: dict[str, Any] = {}
-        grid = self.frame("grid")
-        self.times = grid["sim_time_s"].to_numpy(np.int64)
+    def __init__(self, run: RunDir) -> None:
+        self.run = run
+        self.times = self.frame("grid")["sim_time_s"].to_numpy(np.int64)
 
     def has(self, name: str) -> bool:
-        return (self.run_dir / f"{name}.parquet").exists()
+        return name in self.run.tables
 
     def frame(self, name: str) -> Any:
-        if name not in self._cache:
-            self._cache[name] = self._pd.read_parquet(self.run_dir / f"{name}.parquet")
-        return self._cache[name]
+        return self.run.read(name)
 
     def matrix(self, name: str, column: str) -> np.ndarray:
         """Values of ``column`` as (steps, elements), elements in the network's order."""
@@ -179,11 +174,12 @@ def recompute_kpis(run_dir: str | Path) -> dict[str, dict[str, Any]]:
     from gridtwin.scenario import check_against_net, load_scenario
 
     path = Path(run_dir)
-    recorded = json.loads((path / "kpis.json").read_text(encoding="utf-8"))
+    run = open_run_dir(path)
+    recorded = run.kpis
     scenario = load_scenario(path / "scenario.yaml")
     net = load_net(scenario.grid, scenario.source_file)
     plan = check_against_net(scenario, net)
-    t = _Tables(path)
+    t = _Tables(run)
     results = _results(t)
     out = dict(recorded)
     out.update(_grid(t, results, scenario.time.step))

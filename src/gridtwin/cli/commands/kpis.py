@@ -29,6 +29,7 @@ def kpis(
     kpis.json. Prints the figures as JSON; exit status 1 when one differs.
     """
     from gridtwin.report.recompute import recompute_kpis
+    from gridtwin.report.rundir import open_run_dir
 
     path = run_dir / "kpis.json"
     try:
@@ -36,11 +37,11 @@ def kpis(
             raise InputError(
                 str(run_dir), "", "no kpis.json here; expected a gridtwin run directory"
             )
-        recorded = json.loads(path.read_text(encoding="utf-8"))
+        recorded = open_run_dir(run_dir).kpis
         again = recompute_kpis(run_dir)
     except InputError as exc:
         raise fail(exc) from None
-    except (json.JSONDecodeError, OSError, KeyError) as exc:
+    except (OSError, KeyError) as exc:
         raise fail(InputError(str(run_dir), "", f"cannot read the run ({exc})")) from None
     differ = [
         f"{section}.{key}"
