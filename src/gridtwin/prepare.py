@@ -53,9 +53,11 @@ def prepare(scenario: Any, *, check_only: bool = False) -> Prepared:
 
         net = load_tables(scenario.grid, scenario.source_file)
     else:  # the reconfiguration problem is checked on the full net
+        from gridtwin.grid.netcache import keep_tables
         from gridtwin.grid.sources import load_net
 
         net = load_net(scenario.grid, scenario.source_file)
+        keep_tables(scenario.grid, net)
     plan = check_against_net(scenario, net)
     for i, spec in enumerate(scenario.functions):
         check_params(

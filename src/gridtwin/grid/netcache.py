@@ -27,6 +27,7 @@ import numpy as np
 __all__ = [
     "TableNet",
     "is_kept",
+    "keep_tables",
     "load_tables",
     "net_key",
     "read_profiles",
@@ -176,4 +177,13 @@ def load_tables(spec: Any, source: str = "<scenario>") -> Any:
             return tables
     from gridtwin.grid.sources import load_net
 
-    return load_net(spec, source)
+    net = load_net(spec, source)
+    keep_tables(spec, net)
+    return net
+
+
+def keep_tables(spec: Any, net: Any) -> None:
+    """Keep the tables of a net loaded from ``spec`` unless they are kept already."""
+    key = net_key(spec)
+    if key is not None and not is_kept(key, "tables"):
+        write_tables(key, net)

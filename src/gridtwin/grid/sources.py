@@ -23,7 +23,6 @@ import numpy as np
 import pandapower as pp
 
 from gridtwin.errors import InputError
-from gridtwin.grid import netcache
 from gridtwin.grid.checks import check_physical
 
 __all__ = ["load_net", "normalize_net", "read_net_json"]
@@ -86,11 +85,7 @@ def load_net(spec: NetSource, source: str = "<scenario>") -> pp.pandapowerNet:
         net = read_cgmes(path)
     else:
         net = read_net_json(str(spec.file))
-    net = normalize_net(net, source, str(getattr(spec, "engine", "power-grid-model")))
-    key = netcache.net_key(spec)
-    if key is not None and not netcache.is_kept(key, "tables"):
-        netcache.write_tables(key, net)
-    return net
+    return normalize_net(net, source, str(getattr(spec, "engine", "power-grid-model")))
 
 
 def _quiet_call(func: Any, *args: Any, **kwargs: Any) -> Any:
