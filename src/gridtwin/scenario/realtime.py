@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field
 
+from gridtwin.errors import InputError
 from gridtwin.scenario.base import Section
 
-__all__ = ["OnOverrun", "RealTimeSpec"]
+__all__ = ["OnOverrun", "RealTimeSpec", "apply_real_time"]
 
 
 class OnOverrun(StrEnum):
@@ -42,3 +45,51 @@ class RealTimeSpec(Section):
         default=OnOverrun.WARN,
         description="a step starting more than one step late: warn, skip or stop",
     )
+
+
+def apply_real_time(scenario: Any, factor: str | None, on_overrun: str | None) -> None:
+    """Apply ``--real-time FACTOR`` and ``--on-overrun`` to a loaded scenario.
+
+    Raises
+    ------
+    InputError
+        ``--real-time`` not a number in (0, 1000], or ``--on-overrun`` not one
+        of warn, skip, stop (or given without real time).
+    """
+    if factor is None and on_overrun is None:
+        return
+    spec = scenario.realtime
+    if factor is not None:
+        value = _factor(factor)
+        spec = RealTimeSpec(factor=value, on_overrun=spec.on_overrun if spec else OnOverrun.WARN)
+    if on_overrun is not None:
+        if spec is None:
+            raise InputError(
+                "--on-overrun",
+                "",
+                "needs real time; expected --real-time FACTOR or a realtime "
+                "section in the scenario",
+            )
+        try:
+            spec = RealTimeSpec(factor=spec.factor, on_overrun=OnOverrun(on_overrun))
+        except ValueError:
+            raise InputError(
+                "--on-overrun", "", f"got {on_overrun!r}; expected warn, skip or stop"
+            ) from None
+    scenario.realtime = spec
+    scenario.time.real_time_factor = spec.factor  # InfluxDB stamps wall-clock time
+
+
+def _factor(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and 0 < value <= 1000):
+        raise InputError(
+            "--real-time",
+            "",
+            f"got {text!r}; expected a factor in (0, 1000], e.g. 1 for real time or 0.1 for "
+            "ten times faster",
+        )
+    return value
