@@ -45,7 +45,7 @@ def run_case(name: str, minutes: float, out: Path) -> dict[str, Any]:
 
     factor = CASES[name]
     sc = load_scenario(SCENARIO)
-    steps = int(round(minutes * 60 / factor))
+    steps = round(minutes * 60 / factor)
     sc.time.duration = steps * sc.time.step
     sc.realtime = RealTimeSpec(factor=factor, on_overrun="warn")
     sc.time.real_time_factor = factor

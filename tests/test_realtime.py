@@ -127,7 +127,17 @@ def test_stop_ends_the_run_in_order_with_kpis(tmp_path):
     path = _scenario(tmp_path, realtime={"factor": FACTOR, "on_overrun": "stop"}, slow_at=(5,))
     out = tmp_path / "run"
     proc = subprocess.run(
-        [sys.executable, "-m", "gridtwin", "run", str(path), "-q", "--no-report", "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "gridtwin",
+            "run",
+            str(path),
+            "-q",
+            "--no-report",
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
