@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +194,22 @@ def test_bad_realtime_values_give_one_line(tmp_path, realtime, args, message):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], proc.stderr
+
+
+def test_timing_goes_to_influxdb_with_wall_clock_stamps(influx, tmp_path):
+    from gridtwin.scenario import InfluxSpec
+    from tests.influx_helpers import influx_count
+
+    sc = load_scenario(_scenario(tmp_path, steps=10, realtime={"factor": FACTOR}))
+    sc.recording.influx = InfluxSpec(url=influx.url, database="timing")
+    before = time.time()
+    result = run_scenario(sc, out_dir=tmp_path / "run")
+    assert result.influx.complete
+    rows = len(_timing(tmp_path / "run"))
+    assert influx_count(influx, "timing", result.kpis["run"]["run_id"], "timing", None) == rows
+    answer = influx.query(
+        'SELECT "lateness_ms", "sim_time_s" FROM "timing" WHERE "element" = \'step\'', db="timing"
+    )
+    values = answer["results"][0]["series"][0]["values"]
+    assert sorted(v[2] for v in values) == list(range(10))
+    assert all(before - 1 <= v[0] <= time.time() + 1 for v in values)  # wall-clock stamps
