@@ -91,8 +91,14 @@ def test_every_step_is_timed_and_its_lateness_measured(tmp_path):
     assert wall >= 29 * STEP_MS * 1e6 * 0.999
 
 
-def test_timing_is_recorded_without_real_time_too(tmp_path):
-    kpis = _run(_scenario(tmp_path, steps=5), tmp_path / "run")
+def test_timing_is_recorded_on_request_without_real_time(tmp_path):
+    plain = _run(_scenario(tmp_path, steps=5), tmp_path / "plain")
+    assert "realtime" not in plain and not (tmp_path / "plain" / "timing.parquet").exists()
+    path = _scenario(tmp_path, steps=5)
+    data = yaml.safe_load(path.read_text())
+    data["recording"] = {"tables": ["grid", "bus", "timing"]}
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    kpis = _run(path, tmp_path / "run")
     timing = _timing(tmp_path / "run")
     assert "realtime" not in kpis  # not paced: no lateness figures
     assert timing["lateness_ms"].isna().all()

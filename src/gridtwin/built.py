@@ -76,7 +76,8 @@ class BuiltWorld:
         step_s = scenario.time.step
         influx_report = None
         pacer = pacer_for(self.wiring, self.wiring.recorder_params.get("store", self.store))
-        pacer.install(self.world)  # times every step; paces them in real-time mode
+        if pacer is not None:  # times every step (timing table); paces them in real time
+            pacer.install(self.world)
         stopped = False
         try:
             try:
@@ -85,7 +86,8 @@ class BuiltWorld:
                 stopped = True
                 log.warning("stopped: %s", exc)
         finally:
-            pacer.finish()
+            if pacer is not None:
+                pacer.finish()
             self.store.close()
             wall_s = wallclock.perf_counter() - self.t0
             sections = self.kpis.sections(wall_s=wall_s, sim_seconds=self.kpis.steps * step_s)
@@ -93,7 +95,8 @@ class BuiltWorld:
             sections["run"]["run_id"] = self.run_id
             for section in self.wiring.sections:
                 sections.update(section())
-            sections.update(pacer.kpis(self.kpis.steps))
+            if pacer is not None:
+                sections.update(pacer.kpis(self.kpis.steps))
             text = json.dumps(sections, indent=2) + "\n"
             (self.run_dir / "kpis.json").write_text(text, encoding="utf-8")
             if self.influx is not None:

@@ -23,7 +23,10 @@ and it keeps no statistics.
 
 The figures go to the ``timing`` table (one row per simulator and step and
 one ``step`` row, :data:`gridtwin.recording.store.ROW_SCHEMAS`), written
-about two steps behind the run, in every run (lateness only in real time).
+about two steps behind the run: in every real-time run, and in any run that
+lists ``timing`` in ``recording.tables`` (lateness NaN there). It is not
+recorded by default: wall-clock figures differ from run to run, and the rest
+of a run directory is the same bit for bit for the same scenario and seed.
 """
 
 from __future__ import annotations
@@ -290,8 +293,12 @@ def _clock(time_s: int) -> str:
     return f"{h:02d}:{rest // 60:02d}:{rest % 60:02d} (sim time)"
 
 
-def pacer_for(wiring: Any, sink: Any) -> Pacer:
-    """The pacer of a built world: names its simulators by their roles in ``wiring``."""
+def pacer_for(wiring: Any, sink: Any) -> Pacer | None:
+    """The pacer of a built world, naming its simulators by their roles in ``wiring``.
+
+    None when the run is neither paced (``realtime``) nor records ``timing``
+    (``recording.tables``): then nothing is wrapped.
+    """
     names: dict[str, str] = {}
     for role, entity in [*wiring.entities.items(), *wiring.functions.items()]:
         sid = getattr(entity, "sid", None)
@@ -306,6 +313,8 @@ def pacer_for(wiring: Any, sink: Any) -> Pacer:
     }
     scenario = wiring.scenario
     spec = getattr(scenario, "realtime", None)
+    if spec is None and TIMING_TABLE not in scenario.recording.tables:
+        return None
     return Pacer(
         step_s=scenario.time.step,
         start_s=int(scenario.time.start.timestamp()),
