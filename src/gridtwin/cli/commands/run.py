@@ -62,6 +62,7 @@ def run(
         str | None,
         typer.Option(
             "--on-overrun",
+            metavar="MODE",
             help="In real time, a step starting more than one step late: warn (default), "
             "skip (drop the automation functions' work of that step) or stop (end the run, "
             "completed false). Overrides realtime.on_overrun.",
