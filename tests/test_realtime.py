@@ -229,3 +229,19 @@ def test_timing_goes_to_influxdb_with_wall_clock_stamps(influx, tmp_path):
     values = answer["results"][0]["series"][0]["values"]
     assert sorted(v[2] for v in values) == list(range(10))
     assert all(before - 1 <= v[0] <= time.time() + 1 for v in values)  # wall-clock stamps
+
+
+def test_realtime_kpis_from_lateness():
+    import numpy as np
+
+    from gridtwin.report.realtime_kpis import realtime_kpis
+
+    late = np.array([0.1, 0.2, 120.0, 0.3, 250.0])
+    got = realtime_kpis(late, period_ms=100.0, on_overrun="skip", skipped_steps=2, steps=5)
+    assert got["overruns"] == 2 and got["skipped_steps"] == 2 and got["steps"] == 5
+    assert got["lateness_ms_p50"] == pytest.approx(0.3)
+    assert got["lateness_ms_max"] == 250.0
+    assert got["lateness_ms_p50"] <= got["lateness_ms_p99"] <= got["lateness_ms_max"]
+    empty = realtime_kpis(np.array([]), period_ms=100.0, on_overrun="warn", steps=0)
+    assert "lateness_ms_p50" not in empty and empty["overruns"] == 0  # absent, never 0
+    assert "skipped_steps" not in empty
