@@ -70,16 +70,24 @@ class BuiltWorld:
 
     def run(self) -> RunResult:
         """Run to the scenario's end (or until stopped) and write ``kpis.json``."""
+        from gridtwin.pacing import RealTimeStop, abandon, pacer_for
+
         scenario = self.wiring.scenario
         step_s = scenario.time.step
         influx_report = None
+        pacer = pacer_for(self.wiring, self.wiring.recorder_params.get("store", self.store))
+        if pacer is not None:  # times every step (timing table); paces them in real time
+            pacer.install(self.world)
+        stopped = False
         try:
-            self.world.run(
-                until=scenario.time.duration,
-                rt_factor=scenario.time.real_time_factor,
-                print_progress=False,
-            )
+            try:
+                self.world.run(until=scenario.time.duration, print_progress=False)
+            except RealTimeStop as exc:  # realtime.on_overrun: stop
+                stopped = True
+                log.warning("stopped: %s", exc)
         finally:
+            if pacer is not None:
+                pacer.finish()
             self.store.close()
             wall_s = wallclock.perf_counter() - self.t0
             sections = self.kpis.sections(wall_s=wall_s, sim_seconds=self.kpis.steps * step_s)
@@ -87,6 +95,8 @@ class BuiltWorld:
             sections["run"]["run_id"] = self.run_id
             for section in self.wiring.sections:
                 sections.update(section())
+            if pacer is not None:
+                sections.update(pacer.kpis(self.kpis.steps))
             text = json.dumps(sections, indent=2) + "\n"
             (self.run_dir / "kpis.json").write_text(text, encoding="utf-8")
             if self.influx is not None:
@@ -99,6 +109,8 @@ class BuiltWorld:
                 self.kpis.nonconverged,
             )
             self.runlog.close()
+        if stopped:
+            abandon(self.world)
         rows = dict(self.store.rows_written)
         return RunResult(
             run_dir=self.run_dir, kpis=sections, rows_written=rows, influx=influx_report

@@ -78,6 +78,17 @@ ROW_SCHEMAS: dict[str, pa.Schema] = {
     "bad_data_removed": pa.schema(
         [("time", TIME), ("sim_time_s", pa.int64()), ("element", ELEMENT)]
     ),
+    "timing": pa.schema(  # gridtwin.pacing: one row per simulator and step, and element "step"
+        [
+            ("time", TIME),
+            ("sim_time_s", pa.int64()),
+            ("element", ELEMENT),
+            ("wall_start_unix_ns", pa.int64()),
+            ("lateness_ms", pa.float64()),
+            ("compute_ms", pa.float64()),
+            ("skipped", pa.bool_()),
+        ]
+    ),
 }
 """Schemas of the free-form tables: their rows are written with them, and an
 announced table without rows is written empty with its schema."""

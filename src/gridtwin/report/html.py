@@ -15,6 +15,7 @@ from pathlib import Path
 
 from gridtwin.report import sections_functions as fn
 from gridtwin.report import sections_grid as grid
+from gridtwin.report import sections_realtime as rt
 from gridtwin.report.page import Context, Section, page
 from gridtwin.report.rundir import RunDir, open_run_dir
 
@@ -50,7 +51,14 @@ def _sections(ctx: Context) -> list[Section]:
     out = [grid.summary(ctx), grid.scenario(ctx), grid.events(ctx)]
     if ctx.run.has("grid"):
         out.append(grid.grid(ctx))
-    for build in (fn.estimation, fn.forecasting, fn.voltage, fn.reconfiguration, fn.faults):
+    for build in (
+        fn.estimation,
+        fn.forecasting,
+        fn.voltage,
+        fn.reconfiguration,
+        fn.faults,
+        rt.realtime,
+    ):
         section = build(ctx)
         if section is not None:
             out.append(section)

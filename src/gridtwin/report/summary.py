@@ -192,6 +192,25 @@ _SECTIONS: tuple[tuple[str, str | None, tuple[Row, ...]], ...] = (
             R("FLISR switch operations", ("flisr.operations",)),
         ),
     ),
+    (
+        "real time",
+        "realtime",
+        (
+            R("step in wall time", ("realtime.step_ms",), "ms", 0),
+            R(
+                "lateness p50 / p99 / max",
+                (
+                    "realtime.lateness_ms_p50",
+                    "realtime.lateness_ms_p99",
+                    "realtime.lateness_ms_max",
+                ),
+                "ms",
+                2,
+            ),
+            R("overruns (later than one step)", ("realtime.overruns",), "steps"),
+            R("skipped function steps", ("realtime.skipped_steps",), "steps"),
+        ),
+    ),
 )
 
 

@@ -37,6 +37,7 @@ from gridtwin.scenario.messages import expected_text
 from gridtwin.scenario.model import Scenario
 from gridtwin.scenario.netchecks import check_against_net, measurement_plan
 from gridtwin.scenario.profiles import Interpolation, ProfileFileSpec, ProfilesSpec
+from gridtwin.scenario.realtime import OnOverrun, RealTimeSpec
 from gridtwin.scenario.reconfiguration import ReconfigurationSpec
 from gridtwin.scenario.recording import InfluxSpec, RecordingSpec
 from gridtwin.scenario.scada import ScadaSpec
@@ -70,9 +71,11 @@ __all__ = [
     "LocalCurvesSpec",
     "MeasurementsSpec",
     "OltcSpec",
+    "OnOverrun",
     "PlanEntry",
     "ProfileFileSpec",
     "ProfilesSpec",
+    "RealTimeSpec",
     "ReconfigurationSpec",
     "RecordingSpec",
     "ScadaSpec",

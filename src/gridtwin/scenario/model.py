@@ -15,6 +15,7 @@ from gridtwin.scenario.grid import GridSpec
 from gridtwin.scenario.limits import LimitsSpec
 from gridtwin.scenario.measurements import MeasurementsSpec
 from gridtwin.scenario.profiles import ProfilesSpec
+from gridtwin.scenario.realtime import RealTimeSpec
 from gridtwin.scenario.reconfiguration import ReconfigurationSpec
 from gridtwin.scenario.recording import RecordingSpec
 from gridtwin.scenario.scada import ScadaSpec
@@ -48,6 +49,7 @@ class Scenario(Section):
     functions: list[FunctionSpec] = Field(default_factory=list)
     commands: CommandsSpec = Field(default_factory=CommandsSpec)
     scada: ScadaSpec = Field(default_factory=ScadaSpec)
+    realtime: RealTimeSpec | None = None
     events_file: str | None = Field(
         default=None, description="an event log (CSV or JSON) replayed after events"
     )
@@ -138,6 +140,21 @@ class Scenario(Section):
                     f"forecasting.{name}: got {format_duration(value)}; expected a multiple "
                     f"of time.step ({format_duration(step)})"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _real_time_alias(self) -> Scenario:
+        old = self.time.real_time_factor
+        if self.realtime is None:
+            if old is not None:  # the older spelling: time.real_time_factor
+                self.realtime = RealTimeSpec(factor=old)
+        elif old is not None and old != self.realtime.factor:
+            raise ValueError(
+                f"time.real_time_factor: got {old:g} and realtime.factor {self.realtime.factor:g};"
+                " expected one of them (time.real_time_factor is the older spelling)"
+            )
+        if self.realtime is not None:
+            self.time.real_time_factor = self.realtime.factor  # InfluxDB stamps wall-clock time
         return self
 
     @property

@@ -73,11 +73,13 @@ def influx_spec(data: dict[str, Any], source: str) -> InfluxSpec:
         raise to_input_error(exc, source, InfluxSpec) from None
 
 
-TableName = Literal["grid", "bus", "line", "trafo", "load", "sgen", "storage", "switch"]
+TableName = Literal["grid", "bus", "line", "trafo", "load", "sgen", "storage", "switch", "timing"]
 """A per-step table of the run store."""
 
-TABLE_NAMES: tuple[TableName, ...] = typing.get_args(TableName)
-"""Every per-step table, in the order the run store keeps them (the default ``tables``)."""
+TABLE_NAMES: tuple[TableName, ...] = tuple(t for t in typing.get_args(TableName) if t != "timing")
+"""The grid's per-step tables, in the order the run store keeps them (the default ``tables``).
+``timing`` (wall-clock timing of every step, :mod:`gridtwin.pacing`) is recorded when listed,
+and in every real-time run; it is not a default: its figures differ from run to run."""
 
 
 class RecordingSpec(Section):

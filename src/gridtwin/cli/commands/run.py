@@ -48,6 +48,26 @@ def run(
     ] = None,
     influx_org: Annotated[str | None, typer.Option("--influx-org", help=ORG_HELP)] = None,
     force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
+    real_time: Annotated[
+        str | None,
+        typer.Option(
+            "--real-time",
+            metavar="FACTOR",
+            help="Pace the steps to the wall clock: 1 = real time, 0.1 = ten times faster "
+            "(wall seconds per simulated second). Overrides realtime.factor; the timing table "
+            "and kpis.json's realtime section say how late each step started.",
+        ),
+    ] = None,
+    on_overrun: Annotated[
+        str | None,
+        typer.Option(
+            "--on-overrun",
+            metavar="MODE",
+            help="In real time, a step starting more than one step late: warn (default), "
+            "skip (drop the automation functions' work of that step) or stop (end the run, "
+            "completed false). Overrides realtime.on_overrun.",
+        ),
+    ] = None,
 ) -> None:
     """Run SCENARIO and write its run directory.
 
@@ -66,6 +86,7 @@ def run(
         print_influx_report,
     )
     from gridtwin.cli._summary import summary_table
+    from gridtwin.scenario.realtime import apply_real_time
     from gridtwin.signals import install_stop_handlers, interrupted_message
     from gridtwin.world import new_run_dir, prepare, run_scenario
 
@@ -78,6 +99,7 @@ def run(
                     "--engine", "", f"got {engine!r}; expected power-grid-model or pandapower"
                 )
             sc.grid.engine = engine
+        apply_real_time(sc, real_time, on_overrun)
         apply_influx_options(sc, influx, influx_db, influx_api, influx_org)
         check_influx(sc)
         with err.status("loading grid and profiles", spinner="dots"):
@@ -107,10 +129,19 @@ def run(
         err.print(interrupted_message(stop, result.run_dir, sc.n_steps), markup=False)
         raise typer.Exit(code=stop.exit_code)
     out.print(summary_table(result.kpis, title=f"{sc.name}: {result.run_dir}"))
+    stopped = result.kpis.get("realtime", {}).get("stopped")
+    if stopped:  # realtime.on_overrun stop: the run ended early, in order
+        steps = result.kpis["run"]["steps"]
+        err.print(
+            f"stopped: {stopped}; {steps:,} of {sc.n_steps:,} steps, in {result.run_dir}",
+            markup=False,
+        )
     line(f"run directory: {result.run_dir}")
     if not no_report and (run_dir / "report.html").is_file():
         line(f"report: {run_dir / 'report.html'}")
     print_influx_report(result.influx, result.run_dir)
+    if stopped:
+        raise typer.Exit(code=1)
 
 
 def _run_with_progress(
