@@ -130,6 +130,7 @@ class Wiring:
     resources: dict[str, Any] = field(default_factory=dict)
     _reads: list[_Read] = field(default_factory=list)
     _names: dict[int, str] = field(default_factory=dict)
+    _on_demand: dict[str, Callable[[], None]] = field(default_factory=dict)
 
     @property
     def step_s(self) -> int:
@@ -170,6 +171,29 @@ class Wiring:
             raise ValueError(f"{port!r} is not a control-centre port")
         self.providers[port] = (entity, attr or port)
 
+    def provide_on_demand(self, ports: list[str], start: Callable[[], None]) -> None:
+        """``start()`` provides ``ports`` (with :meth:`provide`) when first needed.
+
+        A simulator nobody reads (SCADA in an open-loop run) then never steps;
+        :meth:`finish` starts it for a read, :meth:`start_on_demand` for a
+        script that asks for the ports or entities of a built world.
+        """
+        for port in ports:
+            if port not in VIEW_PORTS and port not in FIELD_PORTS:
+                raise ValueError(f"{port!r} is not a control-centre port")
+            self._on_demand[port] = start
+
+    def start_on_demand(self, port: str | None = None) -> None:
+        """Start what provides ``port`` on demand (every such provider without ``port``)."""
+        ports = [port] if port is not None else list(self._on_demand)
+        for name in ports:
+            start = self._on_demand.get(name)
+            if start is None:
+                continue
+            for other in [p for p, s in self._on_demand.items() if s is start]:
+                del self._on_demand[other]
+            start()
+
     def read(
         self,
         entity: Any,
@@ -200,8 +224,8 @@ class Wiring:
         )
 
     def has(self, port: str) -> bool:
-        """Whether some component provides ``port``."""
-        return port in self.providers
+        """Whether some component provides ``port`` (or will, on demand)."""
+        return port in self.providers or port in self._on_demand
 
     def connect(self, src: Any, dest: Any, *attrs: str | tuple[str, str], **kwargs: Any) -> None:
         """``world.connect``, recorded in :attr:`flows`."""
@@ -226,6 +250,7 @@ class Wiring:
         """Connect every requested read to its provider."""
         for read in self._reads:
             for src, dest in read.ports.items():
+                self.start_on_demand(src)
                 if src not in self.providers:
                     if read.optional:
                         continue

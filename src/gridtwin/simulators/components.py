@@ -2,7 +2,7 @@
 
 ::
 
-    Profiles ──► Grid ──truth──► Scada ──telemetry──► (control-centre view)
+    profiles ► Grid ──truth──► Scada ──telemetry──► (control-centre view)
     Events ──►   ▲  └──truth──► Sensors ──frames──► (control-centre view)
                  └── Channel ◄── commands of every automation function (time-shifted)
     everything ──► Recorder ──► run store, kpis.json
@@ -49,7 +49,7 @@ _GRID_TRUTH = (
 
 
 class Core:
-    """Profiles, grid, recorder, SCADA, command channel and events: in every run."""
+    """Profiles, grid, recorder, command channel and events in every run; SCADA when read."""
 
     name = "core"
 
@@ -63,7 +63,6 @@ class Core:
     def add(self, wiring: Wiring) -> None:
         w, scenario, prep = wiring.world, wiring.scenario, wiring.prepared
         step_s, net = wiring.step_s, prep.net
-        profiles = w.start("Profiles", profiles=prep.profiles, step_s=step_s).Profiles()
         grid = wiring.add_entity(
             "grid",
             w.start(
@@ -72,6 +71,7 @@ class Core:
                 engine=wiring.resources["engine"],
                 step_s=step_s,
                 static_engine=wiring.resources.get("static_engine"),
+                profiles=prep.profiles,  # read in the grid's step: no simulator of its own
             ).Grid(),
         )
         recorder = wiring.add_entity(
@@ -87,9 +87,9 @@ class Core:
                 **wiring.recorder_params,
             ).Recorder(),
         )
-        wiring.connect(profiles, grid, "load_p_mw", "load_q_mvar", "sgen_p_mw", "sgen_q_mvar")
-        wiring.connect(profiles, grid, "storage_p_mw")
-        self._add_scada(wiring, grid)
+        wiring.provide_on_demand(  # SCADA steps only when something reads it
+            ["telemetry", *SCADA_PORTS], lambda: self._add_scada(wiring, grid)
+        )
         link = scenario.commands
         channel = w.start(
             "Channel",

@@ -280,7 +280,11 @@ class GridSimulator(mosaik_api_v3.Simulator):
     ``step_size``) [s], 900 when neither is given. In-process, gridtwin's own
     world also passes ``net`` (a normalized pandapower net), ``engine`` (a
     :class:`~gridtwin.grid.engine.PowerFlowEngine`) and optionally
-    ``static_engine`` (a second engine on the same net) for the static twin.
+    ``static_engine`` (a second engine on the same net) for the static twin,
+    and ``profiles`` (a :class:`~gridtwin.profiles.Profiles`): the grid then
+    reads row ``time // step_s`` itself each step, as a ``Profiles``
+    simulator connected to it would give it, without a mosaik simulator
+    (a profile input connected to ``Grid`` replaces it).
 
     Without ``net`` at start, ``Grid`` is created from what a mosaik user has
     (:data:`GRID_PARAMS`, mosaik-pandapower-2's names): ``simbench`` (a
@@ -305,6 +309,7 @@ class GridSimulator(mosaik_api_v3.Simulator):
         self.json_outputs = json_outputs
         self._eid_pos: dict[str, tuple[str, int]] = {}
         self.command_records: list[CommandRecord] = []
+        self.profiles: Any = None
 
     def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         step = sim_params.get("step_s", sim_params.get("step_size", _DEFAULT_STEP_S))
@@ -316,6 +321,7 @@ class GridSimulator(mosaik_api_v3.Simulator):
             self.grid = PhysicalGrid(
                 self.net, sim_params["engine"], static_engine=sim_params.get("static_engine")
             )
+        self.profiles = sim_params.get("profiles")
         return self.meta
 
     @property
@@ -367,7 +373,9 @@ class GridSimulator(mosaik_api_v3.Simulator):
         def first(attr: str) -> Any:
             return next(iter(grid_inputs[attr].values()))
 
-        grid.start_step({f: first(f) for f in PROFILE_INPUTS if f in grid_inputs})
+        grid.start_step(
+            self._profile_row(time) | {f: first(f) for f in PROFILE_INPUTS if f in grid_inputs}
+        )
         for eid, attrs in inputs.items():
             if eid != "grid":
                 self._element_input(eid, attrs)
@@ -392,6 +400,13 @@ class GridSimulator(mosaik_api_v3.Simulator):
         grid.finish_step(time, due, commands, controls, arrived)
         self.command_records = arrival_records(arrived, time, grid.command_effects)
         return time + self.step_s
+
+    def _profile_row(self, time: int) -> dict[str, Any]:
+        """The step's row of the in-process ``profiles`` [MW, MVAr]; connected inputs win."""
+        if self.profiles is None:
+            return {}
+        k = time // self.step_s
+        return {f: self.profiles.at(*f.split("_", 1), k) for f in PROFILE_INPUTS}
 
     def _element_input(self, eid: str, attrs: dict[str, dict[str, Any]]) -> None:
         state = self.state
