@@ -78,6 +78,9 @@ GRID_PARAMS = ("simbench", "network_function", "params", "json", "gridfile", "ne
 _SOURCE = "<mosaik Grid>"
 _DEFAULT_STEP_S = 900  # mosaik-pandapower-2's default step size
 
+AHEAD_STEPS = 96
+"""Steps the grid solves ahead in one batch when only profiles drive it (``_solve_ahead``)."""
+
 _STATE_OUTPUTS = ["switch_closed", "line_in_service", "trafo_tap_pos", "load_demand_p_mw"]
 
 # per-element entity: (model, pandapower table, {output attr: (result field or state field, sign)})
@@ -310,6 +313,8 @@ class GridSimulator(mosaik_api_v3.Simulator):
         self._eid_pos: dict[str, tuple[str, int]] = {}
         self.command_records: list[CommandRecord] = []
         self.profiles: Any = None
+        self._ahead_from = 0  # first step index at which solving ahead is tried again
+        self._ahead_backoff = 1  # steps to wait after a miss; doubles with every miss
 
     def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         step = sim_params.get("step_s", sim_params.get("step_size", _DEFAULT_STEP_S))
@@ -399,7 +404,31 @@ class GridSimulator(mosaik_api_v3.Simulator):
         ]
         grid.finish_step(time, due, commands, controls, arrived)
         self.command_records = arrival_records(arrived, time, grid.command_effects)
+        self._solve_ahead(time)
         return time + self.step_s
+
+    def _solve_ahead(self, time: int) -> None:
+        """With in-process profiles, have the engine solve the next steps in one batch.
+
+        Only when nothing solved ahead is pending; after a miss (a step came
+        otherwise than assumed: events, commands, control inputs) the next try
+        waits, twice as long after every miss, so a closed loop that changes
+        the grid every step pays almost nothing for it.
+        """
+        grid, engine = self.grid, getattr(self.grid, "engine", None)
+        if self.profiles is None or grid is None or not hasattr(engine, "solve_ahead"):
+            return
+        if engine.ahead_pending:
+            return
+        k = time // self.step_s
+        if engine.ahead_missed:
+            engine.ahead_missed = False
+            self._ahead_backoff = min(2 * self._ahead_backoff, 1 << 16)
+            self._ahead_from = k + self._ahead_backoff
+        if k < self._ahead_from:
+            return
+        n = min(AHEAD_STEPS, self.profiles.n_steps - k - 1)
+        grid.solve_ahead([self._profile_row((k + j) * self.step_s) for j in range(1, n + 1)])
 
     def _profile_row(self, time: int) -> dict[str, Any]:
         """The step's row of the in-process ``profiles`` [MW, MVAr]; connected inputs win."""
