@@ -82,6 +82,19 @@ class _Read:
     time_shifted: bool = False
 
 
+class _Entities(dict[str, Any]):
+    """Entities by role; a role registered on demand is started when first looked up."""
+
+    start: Callable[[str], None] | None = None
+
+    def __missing__(self, role: str) -> Any:
+        if self.start is not None:
+            self.start(role)
+            if dict.__contains__(self, role):
+                return dict.__getitem__(self, role)
+        raise KeyError(role)
+
+
 @dataclass
 class Wiring:
     """What components share while the world is built.
@@ -131,6 +144,25 @@ class Wiring:
     _reads: list[_Read] = field(default_factory=list)
     _names: dict[int, str] = field(default_factory=dict)
     _on_demand: dict[str, Callable[[], None]] = field(default_factory=dict)
+    _roles_on_demand: dict[str, Callable[[], None]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        entities = _Entities(self.entities)
+        entities.start = self._start_role
+        self.entities = entities
+
+    def add_entity_on_demand(self, role: str, start: Callable[[], None]) -> None:
+        """``start()`` adds the entity of ``role`` (with :meth:`add_entity`) when first looked up.
+
+        A simulator nothing connects to (the command channel of an open-loop
+        run) then never steps.
+        """
+        self._roles_on_demand[role] = start
+
+    def _start_role(self, role: str) -> None:
+        start = self._roles_on_demand.pop(role, None)
+        if start is not None:
+            start()
 
     @property
     def step_s(self) -> int:
@@ -185,6 +217,9 @@ class Wiring:
 
     def start_on_demand(self, port: str | None = None) -> None:
         """Start what provides ``port`` on demand (every such provider without ``port``)."""
+        if port is None:
+            for role in list(self._roles_on_demand):
+                self._start_role(role)
         ports = [port] if port is not None else list(self._on_demand)
         for name in ports:
             start = self._on_demand.get(name)

@@ -49,7 +49,7 @@ _GRID_TRUTH = (
 
 
 class Core:
-    """Profiles, grid, recorder, command channel and events in every run; SCADA when read."""
+    """Profiles, grid, recorder and events in every run; SCADA and the channel when used."""
 
     name = "core"
 
@@ -90,8 +90,24 @@ class Core:
         wiring.provide_on_demand(  # SCADA steps only when something reads it
             ["telemetry", *SCADA_PORTS], lambda: self._add_scada(wiring, grid)
         )
+        wiring.add_entity_on_demand(  # the channel steps only when something sends to it
+            "channel", lambda: self._add_channel(wiring, grid, recorder)
+        )
+        wiring.connect(grid, recorder, "command_records")
+        wiring.connect(grid, recorder, *_GRID_TRUTH)
+        if prep.schedule:
+            events_sim = w.start("Events", schedule=prep.schedule)
+            events = wiring.add_entity("events", events_sim.Events())
+            wiring.connect(events, grid, "events")
+            wiring.connect(events, recorder, "events")
+            wiring.connect(events, wiring.entities["channel"], "events")
+            wiring.provide("reports", events, "reports")
+            w.set_initial_event(events_sim._sid, prep.schedule[0].time_s)
+
+    def _add_channel(self, wiring: Wiring, grid: Any, recorder: Any) -> None:
+        scenario, step_s = wiring.scenario, wiring.step_s
         link = scenario.commands
-        channel = w.start(
+        channel = wiring.world.start(
             "Channel",
             channel=CommandChannel(
                 step_s,
@@ -105,16 +121,6 @@ class Core:
         wiring.add_entity("channel", channel)
         wiring.connect(channel, grid, "commands")
         wiring.connect(channel, recorder, "command_records")
-        wiring.connect(grid, recorder, "command_records")
-        wiring.connect(grid, recorder, *_GRID_TRUTH)
-        if prep.schedule:
-            events_sim = w.start("Events", schedule=prep.schedule)
-            events = wiring.add_entity("events", events_sim.Events())
-            wiring.connect(events, grid, "events")
-            wiring.connect(events, recorder, "events")
-            wiring.connect(events, channel, "events")
-            wiring.provide("reports", events, "reports")
-            w.set_initial_event(events_sim._sid, prep.schedule[0].time_s)
 
     def _add_scada(self, wiring: Wiring, grid: Any) -> None:
         scenario, net = wiring.scenario, wiring.prepared.net

@@ -415,7 +415,8 @@ class GridSimulator(mosaik_api_v3.Simulator):
         waits, twice as long after every miss, so a closed loop that changes
         the grid every step pays almost nothing for it.
         """
-        grid, engine = self.grid, getattr(self.grid, "engine", None)
+        grid = self.grid
+        engine: Any = getattr(grid, "engine", None)
         if self.profiles is None or grid is None or not hasattr(engine, "solve_ahead"):
             return
         if engine.ahead_pending:
