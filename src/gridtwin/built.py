@@ -50,11 +50,13 @@ class BuiltWorld:
     @property
     def ports(self) -> dict[str, tuple[Any, str]]:
         """Control-centre port -> (entity, attribute)."""
+        self.wiring.start_on_demand()  # a script may connect to any of them
         return self.wiring.providers
 
     @property
     def entities(self) -> dict[str, Any]:
         """Physical-world and testbed entities by role (``grid``, ``scada``, ``channel``, ...)."""
+        self.wiring.start_on_demand()
         return self.wiring.entities
 
     @property

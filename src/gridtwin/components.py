@@ -82,6 +82,19 @@ class _Read:
     time_shifted: bool = False
 
 
+class _Entities(dict[str, Any]):
+    """Entities by role; a role registered on demand is started when first looked up."""
+
+    start: Callable[[str], None] | None = None
+
+    def __missing__(self, role: str) -> Any:
+        if self.start is not None:
+            self.start(role)
+            if dict.__contains__(self, role):
+                return dict.__getitem__(self, role)
+        raise KeyError(role)
+
+
 @dataclass
 class Wiring:
     """What components share while the world is built.
@@ -130,6 +143,26 @@ class Wiring:
     resources: dict[str, Any] = field(default_factory=dict)
     _reads: list[_Read] = field(default_factory=list)
     _names: dict[int, str] = field(default_factory=dict)
+    _on_demand: dict[str, Callable[[], None]] = field(default_factory=dict)
+    _roles_on_demand: dict[str, Callable[[], None]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        entities = _Entities(self.entities)
+        entities.start = self._start_role
+        self.entities = entities
+
+    def add_entity_on_demand(self, role: str, start: Callable[[], None]) -> None:
+        """``start()`` adds the entity of ``role`` (with :meth:`add_entity`) when first looked up.
+
+        A simulator nothing connects to (the command channel of an open-loop
+        run) then never steps.
+        """
+        self._roles_on_demand[role] = start
+
+    def _start_role(self, role: str) -> None:
+        start = self._roles_on_demand.pop(role, None)
+        if start is not None:
+            start()
 
     @property
     def step_s(self) -> int:
@@ -170,6 +203,32 @@ class Wiring:
             raise ValueError(f"{port!r} is not a control-centre port")
         self.providers[port] = (entity, attr or port)
 
+    def provide_on_demand(self, ports: list[str], start: Callable[[], None]) -> None:
+        """``start()`` provides ``ports`` (with :meth:`provide`) when first needed.
+
+        A simulator nobody reads (SCADA in an open-loop run) then never steps;
+        :meth:`finish` starts it for a read, :meth:`start_on_demand` for a
+        script that asks for the ports or entities of a built world.
+        """
+        for port in ports:
+            if port not in VIEW_PORTS and port not in FIELD_PORTS:
+                raise ValueError(f"{port!r} is not a control-centre port")
+            self._on_demand[port] = start
+
+    def start_on_demand(self, port: str | None = None) -> None:
+        """Start what provides ``port`` on demand (every such provider without ``port``)."""
+        if port is None:
+            for role in list(self._roles_on_demand):
+                self._start_role(role)
+        ports = [port] if port is not None else list(self._on_demand)
+        for name in ports:
+            start = self._on_demand.get(name)
+            if start is None:
+                continue
+            for other in [p for p, s in self._on_demand.items() if s is start]:
+                del self._on_demand[other]
+            start()
+
     def read(
         self,
         entity: Any,
@@ -200,8 +259,8 @@ class Wiring:
         )
 
     def has(self, port: str) -> bool:
-        """Whether some component provides ``port``."""
-        return port in self.providers
+        """Whether some component provides ``port`` (or will, on demand)."""
+        return port in self.providers or port in self._on_demand
 
     def connect(self, src: Any, dest: Any, *attrs: str | tuple[str, str], **kwargs: Any) -> None:
         """``world.connect``, recorded in :attr:`flows`."""
@@ -226,6 +285,7 @@ class Wiring:
         """Connect every requested read to its provider."""
         for read in self._reads:
             for src, dest in read.ports.items():
+                self.start_on_demand(src)
                 if src not in self.providers:
                     if read.optional:
                         continue

@@ -277,10 +277,10 @@ class PgmAdapter:
 
     def result(self, out: dict) -> PowerFlowResult:
         """Convert a power-grid-model output dataset to a :class:`PowerFlowResult`."""
-        node = out[CT.node][self._node_pos]
-        line = out[CT.line][self._line_pos]
-        trafo = out[CT.transformer][self._trafo_pos] if len(self._trafo_pos) else None
-        source = out[CT.source][self._source_pos]
+        node = _Rows(out[CT.node], self._node_pos)
+        line = _Rows(out[CT.line], self._line_pos)
+        trafo = _Rows(out[CT.transformer], self._trafo_pos) if len(self._trafo_pos) else None
+        source = _Rows(out[CT.source], self._source_pos)
         energized = node["energized"].astype(bool)
         if CT.sym_load in out:
             loads, gens = out[CT.sym_load], out[CT.sym_gen]
@@ -453,7 +453,27 @@ def _from_pgm(values: np.ndarray, unit: str) -> np.ndarray:
     raise ValueError(f"no conversion to {unit!r}")
 
 
-def _branch_values(table: str, out: np.ndarray | None) -> dict[str, np.ndarray]:
+class _Rows:
+    """The rows ``pos`` of a structured output array, one field at a time.
+
+    Reading a field before the rows copies only that field (indexing the
+    structured array first copies every field); identity positions are not
+    indexed at all (a view: callers compute new arrays from it). The values
+    are those of ``out[pos][field]``.
+    """
+
+    __slots__ = ("out", "pos")
+
+    def __init__(self, out: np.ndarray, pos: np.ndarray) -> None:
+        identity = len(pos) == len(out) and bool((pos == np.arange(len(pos))).all())
+        self.out, self.pos = out, None if identity else pos
+
+    def __getitem__(self, field: str) -> np.ndarray:
+        values = self.out[field]
+        return values if self.pos is None else values[self.pos]
+
+
+def _branch_values(table: str, out: Any) -> dict[str, np.ndarray]:
     """The :class:`PowerFlowResult` fields of ``table`` (line or trafo) from its output.
 
     A field ``<table>_<quantity>_<end>_<unit>`` reads power-grid-model's

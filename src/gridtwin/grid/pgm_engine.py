@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -12,7 +14,7 @@ from power_grid_model.errors import PowerGridError
 
 from gridtwin.grid.engine import BatchResult, BatchUpdate, PowerFlowResult
 from gridtwin.grid.pgm_adapter import PgmAdapter
-from gridtwin.grid.state import GridState
+from gridtwin.grid.state import GridState, Injections
 
 __all__ = ["PgmEngine", "PgmEstimationModel"]
 
@@ -26,11 +28,29 @@ _OUTPUTS = [
 ]
 
 
+@dataclass(slots=True)
+class _Ahead:
+    """One power flow solved ahead: the inputs it assumed and its output row (None: failed)."""
+
+    topology_key: tuple
+    taps: np.ndarray
+    injections: list[np.ndarray]
+    output: dict | None
+
+
 class PgmEngine:
     """Newton-Raphson power flow on a reused power-grid-model model.
 
     Topology (switches, outages) and taps are sent to the model only when they
     change; powers are sent every step.
+
+    :meth:`solve_ahead` solves the power flows of coming steps in one
+    power-grid-model batch when the caller can tell their inputs in advance
+    (the open loop: profiles only); :meth:`solve` then returns such a result
+    only if the state it is asked is exactly the one assumed (topology, taps
+    and every injection bit for bit), and otherwise drops the rest and
+    solves as usual. A batch scenario is the same Newton-Raphson on the same
+    model, so the result is the one :meth:`solve` would compute.
 
     Parameters
     ----------
@@ -66,6 +86,77 @@ class PgmEngine:
                 c for c in outputs if c not in (ComponentType.sym_load, ComponentType.sym_gen)
             ]
         self._outputs = outputs
+        self._ahead: deque[_Ahead] = deque()
+        self.ahead_missed = False
+        """Whether :meth:`solve` dropped results solved ahead (their inputs did not come)."""
+
+    def _settings(self) -> dict[str, Any]:
+        return {
+            "symmetric": True,
+            "error_tolerance": self.error_tolerance_pu,
+            "max_iterations": self.max_iterations,
+            "calculation_method": CalculationMethod.newton_raphson,
+            "output_component_types": self._outputs,
+        }
+
+    @property
+    def ahead_pending(self) -> int:
+        """Results solved ahead and not yet asked for."""
+        return len(self._ahead)
+
+    def solve_ahead(self, state: GridState, injections: Sequence[Injections]) -> None:
+        """Solve the next steps in one batch: ``state``'s topology and taps, each of ``injections``.
+
+        The results wait, in order, for :meth:`solve` (see the class notes).
+        """
+        self._ahead.clear()
+        self.ahead_missed = False
+        if not injections:
+            return
+        self._apply(state)  # the batch's base: this state's topology and taps
+        held = self.adapter.last_injections
+        rows = []
+        for inj in injections:
+            update = self.adapter.power_update(inj)
+            rows.append({c: a.copy() for c, a in update.items()})
+        self.adapter.last_injections = held
+        batch = {c: np.stack([r[c] for r in rows]) for c in rows[0]}
+        try:
+            out = self.model.calculate_power_flow(
+                update_data=batch, continue_on_batch_error=True, threading=0, **self._settings()
+            )
+        except PowerGridError:
+            return
+        error = self.model.batch_error
+        failed = set() if error is None else {int(i) for i in error.failed_scenarios}
+        key, taps = state.topology_key(), state.trafo_tap_pos.copy()
+        for i, inj in enumerate(injections):
+            values = [np.array(getattr(inj, f.name)) for f in fields(inj)]
+            row = None if i in failed else {c: out[c][i] for c in out}
+            self._ahead.append(_Ahead(key, taps, values, row))
+
+    def _solved_ahead(self, state: GridState) -> PowerFlowResult | None:
+        """The next result solved ahead if it was solved for exactly ``state``, else None."""
+        ahead = self._ahead.popleft()
+        inj = state.injections()
+        same = (
+            ahead.topology_key == state.topology_key()
+            and np.array_equal(ahead.taps, state.trafo_tap_pos)
+            and all(
+                np.array_equal(a, getattr(inj, f.name))
+                for a, f in zip(ahead.injections, fields(inj), strict=True)
+            )
+        )
+        if not same:
+            self._ahead.clear()
+            self.ahead_missed = True
+            return None
+        if ahead.output is None:  # failed in the batch: solve it alone, as without solving ahead
+            return None
+        held, self.adapter.last_injections = self.adapter.last_injections, inj
+        result = self.adapter.result(ahead.output)  # constant-power results read inj
+        self.adapter.last_injections = held  # what the model holds: the powers _apply sent
+        return result
 
     def _apply(self, state: GridState) -> None:
         """Send ``state`` to the model: only what changed since the last call."""
@@ -88,15 +179,13 @@ class PgmEngine:
 
     def solve(self, state: GridState) -> PowerFlowResult:
         """One power flow for ``state``; a failure gives a NaN result, never an exception."""
+        if self._ahead:
+            result = self._solved_ahead(state)
+            if result is not None:
+                return result
         self._apply(state)
         try:
-            out = self.model.calculate_power_flow(
-                symmetric=True,
-                error_tolerance=self.error_tolerance_pu,
-                max_iterations=self.max_iterations,
-                calculation_method=CalculationMethod.newton_raphson,
-                output_component_types=self._outputs,
-            )
+            out = self.model.calculate_power_flow(**self._settings())
         except PowerGridError:
             return PowerFlowResult.failed(self.adapter.sizes)
         return self.adapter.result(out)

@@ -183,6 +183,26 @@ class PhysicalGrid:
             self.static_losses_mw = float(self.static_engine.solve(static).losses_mw)
         return self.result
 
+    def solve_ahead(self, rows: Sequence[Mapping[str, np.ndarray]]) -> None:
+        """Let the engine solve the coming steps now, if it can (``solve_ahead``).
+
+        ``rows`` are the profile powers of the next steps (as :meth:`start_step`
+        takes them); the rest of the state is assumed to stay as it is now. If
+        a step turns out otherwise (an event, a command, a control input), the
+        engine drops what it solved ahead and solves that step as usual.
+        """
+        solve_ahead = getattr(self.engine, "solve_ahead", None)
+        if solve_ahead is None or not rows:
+            return
+        state = self.state
+        zero = np.zeros_like(state.bus_p_inj_mw), np.zeros_like(state.bus_q_inj_mvar)
+        injections = []
+        for row in rows:
+            values = {n: np.asarray(v, dtype=getattr(state, n).dtype) for n, v in row.items()}
+            trial = replace(state, bus_p_inj_mw=zero[0], bus_q_inj_mvar=zero[1], **values)
+            injections.append(trial.injections())
+        solve_ahead(state, injections)
+
     # --- indications ---------------------------------------------------------------------
 
     def fault_passed(self) -> np.ndarray:

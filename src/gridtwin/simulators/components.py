@@ -2,7 +2,7 @@
 
 ::
 
-    Profiles ──► Grid ──truth──► Scada ──telemetry──► (control-centre view)
+    profiles ► Grid ──truth──► Scada ──telemetry──► (control-centre view)
     Events ──►   ▲  └──truth──► Sensors ──frames──► (control-centre view)
                  └── Channel ◄── commands of every automation function (time-shifted)
     everything ──► Recorder ──► run store, kpis.json
@@ -49,7 +49,7 @@ _GRID_TRUTH = (
 
 
 class Core:
-    """Profiles, grid, recorder, SCADA, command channel and events: in every run."""
+    """Profiles, grid, recorder and events in every run; SCADA and the channel when used."""
 
     name = "core"
 
@@ -63,7 +63,6 @@ class Core:
     def add(self, wiring: Wiring) -> None:
         w, scenario, prep = wiring.world, wiring.scenario, wiring.prepared
         step_s, net = wiring.step_s, prep.net
-        profiles = w.start("Profiles", profiles=prep.profiles, step_s=step_s).Profiles()
         grid = wiring.add_entity(
             "grid",
             w.start(
@@ -72,6 +71,7 @@ class Core:
                 engine=wiring.resources["engine"],
                 step_s=step_s,
                 static_engine=wiring.resources.get("static_engine"),
+                profiles=prep.profiles,  # read in the grid's step: no simulator of its own
             ).Grid(),
         )
         recorder = wiring.add_entity(
@@ -87,11 +87,27 @@ class Core:
                 **wiring.recorder_params,
             ).Recorder(),
         )
-        wiring.connect(profiles, grid, "load_p_mw", "load_q_mvar", "sgen_p_mw", "sgen_q_mvar")
-        wiring.connect(profiles, grid, "storage_p_mw")
-        self._add_scada(wiring, grid)
+        wiring.provide_on_demand(  # SCADA steps only when something reads it
+            ["telemetry", *SCADA_PORTS], lambda: self._add_scada(wiring, grid)
+        )
+        wiring.add_entity_on_demand(  # the channel steps only when something sends to it
+            "channel", lambda: self._add_channel(wiring, grid, recorder)
+        )
+        wiring.connect(grid, recorder, "command_records")
+        wiring.connect(grid, recorder, *_GRID_TRUTH)
+        if prep.schedule:
+            events_sim = w.start("Events", schedule=prep.schedule)
+            events = wiring.add_entity("events", events_sim.Events())
+            wiring.connect(events, grid, "events")
+            wiring.connect(events, recorder, "events")
+            wiring.connect(events, wiring.entities["channel"], "events")
+            wiring.provide("reports", events, "reports")
+            w.set_initial_event(events_sim._sid, prep.schedule[0].time_s)
+
+    def _add_channel(self, wiring: Wiring, grid: Any, recorder: Any) -> None:
+        scenario, step_s = wiring.scenario, wiring.step_s
         link = scenario.commands
-        channel = w.start(
+        channel = wiring.world.start(
             "Channel",
             channel=CommandChannel(
                 step_s,
@@ -105,16 +121,6 @@ class Core:
         wiring.add_entity("channel", channel)
         wiring.connect(channel, grid, "commands")
         wiring.connect(channel, recorder, "command_records")
-        wiring.connect(grid, recorder, "command_records")
-        wiring.connect(grid, recorder, *_GRID_TRUTH)
-        if prep.schedule:
-            events_sim = w.start("Events", schedule=prep.schedule)
-            events = wiring.add_entity("events", events_sim.Events())
-            wiring.connect(events, grid, "events")
-            wiring.connect(events, recorder, "events")
-            wiring.connect(events, channel, "events")
-            wiring.provide("reports", events, "reports")
-            w.set_initial_event(events_sim._sid, prep.schedule[0].time_s)
 
     def _add_scada(self, wiring: Wiring, grid: Any) -> None:
         scenario, net = wiring.scenario, wiring.prepared.net

@@ -78,6 +78,9 @@ GRID_PARAMS = ("simbench", "network_function", "params", "json", "gridfile", "ne
 _SOURCE = "<mosaik Grid>"
 _DEFAULT_STEP_S = 900  # mosaik-pandapower-2's default step size
 
+AHEAD_STEPS = 96
+"""Steps the grid solves ahead in one batch when only profiles drive it (``_solve_ahead``)."""
+
 _STATE_OUTPUTS = ["switch_closed", "line_in_service", "trafo_tap_pos", "load_demand_p_mw"]
 
 # per-element entity: (model, pandapower table, {output attr: (result field or state field, sign)})
@@ -280,7 +283,11 @@ class GridSimulator(mosaik_api_v3.Simulator):
     ``step_size``) [s], 900 when neither is given. In-process, gridtwin's own
     world also passes ``net`` (a normalized pandapower net), ``engine`` (a
     :class:`~gridtwin.grid.engine.PowerFlowEngine`) and optionally
-    ``static_engine`` (a second engine on the same net) for the static twin.
+    ``static_engine`` (a second engine on the same net) for the static twin,
+    and ``profiles`` (a :class:`~gridtwin.profiles.Profiles`): the grid then
+    reads row ``time // step_s`` itself each step, as a ``Profiles``
+    simulator connected to it would give it, without a mosaik simulator
+    (a profile input connected to ``Grid`` replaces it).
 
     Without ``net`` at start, ``Grid`` is created from what a mosaik user has
     (:data:`GRID_PARAMS`, mosaik-pandapower-2's names): ``simbench`` (a
@@ -305,6 +312,9 @@ class GridSimulator(mosaik_api_v3.Simulator):
         self.json_outputs = json_outputs
         self._eid_pos: dict[str, tuple[str, int]] = {}
         self.command_records: list[CommandRecord] = []
+        self.profiles: Any = None
+        self._ahead_from = 0  # first step index at which solving ahead is tried again
+        self._ahead_backoff = 1  # steps to wait after a miss; doubles with every miss
 
     def init(self, sid: str, time_resolution: float = 1.0, **sim_params: Any) -> Meta:
         step = sim_params.get("step_s", sim_params.get("step_size", _DEFAULT_STEP_S))
@@ -316,6 +326,7 @@ class GridSimulator(mosaik_api_v3.Simulator):
             self.grid = PhysicalGrid(
                 self.net, sim_params["engine"], static_engine=sim_params.get("static_engine")
             )
+        self.profiles = sim_params.get("profiles")
         return self.meta
 
     @property
@@ -367,7 +378,9 @@ class GridSimulator(mosaik_api_v3.Simulator):
         def first(attr: str) -> Any:
             return next(iter(grid_inputs[attr].values()))
 
-        grid.start_step({f: first(f) for f in PROFILE_INPUTS if f in grid_inputs})
+        grid.start_step(
+            self._profile_row(time) | {f: first(f) for f in PROFILE_INPUTS if f in grid_inputs}
+        )
         for eid, attrs in inputs.items():
             if eid != "grid":
                 self._element_input(eid, attrs)
@@ -391,7 +404,39 @@ class GridSimulator(mosaik_api_v3.Simulator):
         ]
         grid.finish_step(time, due, commands, controls, arrived)
         self.command_records = arrival_records(arrived, time, grid.command_effects)
+        self._solve_ahead(time)
         return time + self.step_s
+
+    def _solve_ahead(self, time: int) -> None:
+        """With in-process profiles, have the engine solve the next steps in one batch.
+
+        Only when nothing solved ahead is pending; after a miss (a step came
+        otherwise than assumed: events, commands, control inputs) the next try
+        waits, twice as long after every miss, so a closed loop that changes
+        the grid every step pays almost nothing for it.
+        """
+        grid = self.grid
+        engine: Any = getattr(grid, "engine", None)
+        if self.profiles is None or grid is None or not hasattr(engine, "solve_ahead"):
+            return
+        if engine.ahead_pending:
+            return
+        k = time // self.step_s
+        if engine.ahead_missed:
+            engine.ahead_missed = False
+            self._ahead_backoff = min(2 * self._ahead_backoff, 1 << 16)
+            self._ahead_from = k + self._ahead_backoff
+        if k < self._ahead_from:
+            return
+        n = min(AHEAD_STEPS, self.profiles.n_steps - k - 1)
+        grid.solve_ahead([self._profile_row((k + j) * self.step_s) for j in range(1, n + 1)])
+
+    def _profile_row(self, time: int) -> dict[str, Any]:
+        """The step's row of the in-process ``profiles`` [MW, MVAr]; connected inputs win."""
+        if self.profiles is None:
+            return {}
+        k = time // self.step_s
+        return {f: self.profiles.at(*f.split("_", 1), k) for f in PROFILE_INPUTS}
 
     def _element_input(self, eid: str, attrs: dict[str, dict[str, Any]]) -> None:
         state = self.state
