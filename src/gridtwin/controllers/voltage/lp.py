@@ -58,6 +58,9 @@ class VoltageLp:
     costs : tuple of float
         Weights of curtailment [per MW], reactive power [per MVAr], tap
         movement [per step] and band violation [per pu].
+    previous : VoltageLp, optional
+        The program of the previous linearization: its last optimal basis is
+        the starting point of this one (the optimum does not depend on it).
     """
 
     def __init__(
@@ -68,8 +71,10 @@ class VoltageLp:
         q_max_mvar: np.ndarray,
         tap_range: tuple[int, int] | None,
         costs: tuple[float, float, float, float],
+        previous: VoltageLp | None = None,
     ) -> None:
-        from highspy import _Highs
+        # the plain solver: highspy.Highs adds Python callbacks (and prints a banner)
+        from highspy import _Highs  # type: ignore[attr-defined]
 
         n_b, n_g = sq.shape
         has_tap = s_t is not None
@@ -93,11 +98,22 @@ class VoltageLp:
         a.sort_indices()
         w_c, w_q, w_t, w_s = costs
         cost = np.concatenate(
-            [np.full(2 * n_g, w_q), np.full(n_g, w_c), [0.0, w_t] if has_tap else [], np.full(n_b, w_s)]
+            [
+                np.full(2 * n_g, w_q),
+                np.full(n_g, w_c),
+                [0.0, w_t] if has_tap else [],
+                np.full(n_b, w_s),
+            ]
         )
         self.lo = np.zeros(self.n_x)
         self.hi = np.concatenate(
-            [q_max_mvar, q_max_mvar, np.zeros(n_g), [0.0, np.inf] if has_tap else [], np.full(n_b, np.inf)]
+            [
+                q_max_mvar,
+                q_max_mvar,
+                np.zeros(n_g),
+                [0.0, np.inf] if has_tap else [],
+                np.full(n_b, np.inf),
+            ]
         )
         if has_tap:
             assert tap_range is not None
@@ -119,6 +135,11 @@ class VoltageLp:
             a.data,
         )
         self._h = h
+        if previous is not None and previous.n_x == self.n_x and previous.n_rows == self.n_rows:
+            # same structure, new coefficients: start from the last optimal basis
+            basis = previous._h.getBasis()
+            if basis.valid:
+                h.setBasis(basis)
         self._rows_idx = np.arange(self.n_rows, dtype=np.int32)
         self._cols_idx = np.arange(self.n_x, dtype=np.int32)
 
@@ -131,7 +152,8 @@ class VoltageLp:
         [pu]. The integer tap: the relaxation, and if its tap is fractional the
         better of its two integer neighbours, each solved with the tap fixed.
         """
-        upper = np.concatenate([ub_v, -lb_v, [tap_now, -tap_now] if self.has_tap else []])
+        taps = [tap_now, -tap_now] if tap_now is not None and self.has_tap else []
+        upper = np.concatenate([ub_v, -lb_v, taps])
         h = self._h
         h.changeRowsBounds(self.n_rows, self._rows_idx, np.full(self.n_rows, -self.inf), upper)
         hi = self.hi.copy()
