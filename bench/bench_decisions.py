@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/bench_decisions.py --before /path/to/reference/worktree [--until 7d]
+    python bench/bench_decisions.py --before /path/to/reference/worktree [--until 7d] [--parallel]
 
 Runs ``scenarios/mv-rural-all-functions.yaml`` (MV-rural, all five
 functions, a spring week) twice in one invocation, each in its own Python
@@ -11,8 +11,10 @@ worktree of the commit before the speed-up) and once with this checkout's.
 Each process wraps the three functions' entry points with a wall clock
 (``CentralVoltageControl.decide``, ``WlsEstimator.estimate``, the
 ``Forecaster``'s construction, which trains it, ``step`` and ``finish``) and
-prints, side by side: per-decision median, p95 and mean [ms], the
-forecaster's time per step amortized over the week including its trainings,
+prints, side by side (``--parallel`` runs the two processes at the same
+time, so that other jobs on a shared machine slow both alike): per-decision
+median, p95 and mean [ms], the forecaster's time per step amortized over the
+week including its trainings,
 and the functions' quality KPIs of the same runs (false alarms, bad data
 injected/detected/identified, violation minutes, forecast skill), which must
 not get worse.
@@ -171,6 +173,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", help="checkout (worktree) of the reference commit")
     parser.add_argument("--until", default=None, help="shorten the runs, e.g. 1d")
+    parser.add_argument(
+        "--parallel", action="store_true", help="run both sides at the same time (shared CPU)"
+    )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -183,8 +188,15 @@ def main() -> None:
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start, "
         f"Python {platform.python_version()}\n"
     )
-    before = _side(Path(args.before).resolve(), args.until)
-    after = _side(REPO, args.until)
+    if args.parallel:  # both sides at once: the machine's other load hits them alike
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(2) as pool:
+            jobs = [pool.submit(_side, t, args.until) for t in (Path(args.before).resolve(), REPO)]
+            before, after = (j.result() for j in jobs)
+    else:
+        before = _side(Path(args.before).resolve(), args.until)
+        after = _side(REPO, args.until)
     _print(before, after)
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
 
