@@ -328,3 +328,24 @@ def test_bad_forecasting_input_exit_2_one_line(write_scenario, change, field, ex
     assert len(lines) == 1 and "Traceback" not in proc.stderr
     assert lines[0].startswith(f"error: {path}: {field}: ")
     assert expected in lines[0]
+
+
+def test_batched_training_steps_equal_the_per_issue_ones():
+    """The calibration's predictions made in one call for all issues, and the intraday
+    deviations computed for all issues at once, equal the per-issue ones exactly."""
+    f, _, _ = run_forecaster(seed=2, n_steps=2 * SPD)
+    for g, model in f.models.items():
+        if not hasattr(model, "_raws"):
+            continue
+        v = f.gv[g]
+        issues = model.clock.day_ahead_issues(f.now - 5 * SPD, f.now - model.horizon)
+        assert len(issues) >= 2
+        batched = model._raws(v, issues)
+        for i, raw in zip(issues, batched, strict=True):
+            assert np.array_equal(raw, model._raw(v, int(i)))
+        lo = int(issues[0]) - SPD
+        b50 = np.nan_to_num(v[lo:]) * 0.9 + 0.01  # any base median over [lo, ...)
+        many = np.arange(lo + SPD, f.now - 1, 5)
+        dev = model._deviations(v, b50, many, lo)
+        for n, i in enumerate(many):
+            assert np.allclose(dev[:, n], model._deviation(v, b50, int(i), lo), rtol=0, atol=1e-12)

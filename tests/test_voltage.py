@@ -216,3 +216,92 @@ def test_bad_voltage_control_input_is_one_line_exit_2(write_scenario, voltage_co
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert fragment in proc.stderr, proc.stderr
+
+
+def _milp_reference(sq, sp, s_t, q_max, tap_range, costs, ub_v, lb_v, avail, tap_now):
+    """The same program solved from scratch by scipy's HiGHS interface (relaxation)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n_b, n_g = sq.shape
+    w_c, w_q, w_t, w_s = costs
+    a_v = np.hstack([sq, -sq, -sp, s_t[:, None], np.zeros((n_b, 1))])
+    eye = np.eye(n_b)
+    a = np.vstack([np.hstack([a_v, -eye]), np.hstack([-a_v, -eye])])
+    tap_rows = np.zeros((2, a.shape[1]))
+    k = 3 * n_g
+    tap_rows[0, k], tap_rows[0, k + 1], tap_rows[1, k], tap_rows[1, k + 1] = 1, -1, -1, -1
+    cost = np.concatenate([np.full(2 * n_g, w_q), np.full(n_g, w_c), [0.0, w_t], np.full(n_b, w_s)])
+    lo = np.zeros(len(cost))
+    lo[k] = tap_range[0]
+    hi = np.concatenate([q_max, q_max, avail, [tap_range[1], np.inf], np.full(n_b, np.inf)])
+    cons = [
+        LinearConstraint(a, -np.inf, np.concatenate([ub_v, -lb_v])),
+        LinearConstraint(tap_rows, -np.inf, [tap_now, -tap_now]),
+    ]
+    return milp(cost, constraints=cons, bounds=Bounds(lo, hi))
+
+
+def test_warm_started_program_gives_the_cold_optimum(high_pv):
+    """One program per linearization, re-solved for new voltages, powers and taps from the
+    previous basis: every optimum equals the one solved from scratch (scipy's HiGHS) and
+    the one of a freshly built program, within the solver tolerance."""
+    from gridtwin.controllers.voltage.lp import VoltageLp
+
+    net, state, truth = high_pv
+    low, high = band_per_bus(net.bus["vn_kv"].to_numpy(float), (0.95, 1.05), (0.9, 1.1))
+    ctl = CentralVoltageControl(net, vm_min_pu=low, vm_max_pu=high, tap_trafos=np.arange(2))
+    s_q, s_p, s_t = ctl.sensitivities(state)
+    sq, sp = s_q[:, ctl.sgen_col], s_p[:, ctl.sgen_col]
+    args = (sq, sp, s_t, ctl.q_max_mvar, (ctl.tap_min, ctl.tap_max), ctl.costs)
+    warm = VoltageLp(*args)
+    rng = np.random.default_rng(0)
+    v0 = truth.bus_vm_pu[ctl.banded]
+    avail0 = state.sgen_p_mw * state.sgen_scale
+    for k in range(8):  # voltages from in band to far above it, changing availability
+        v = v0 + rng.normal(0.0, 0.01) + 0.004 * k
+        avail = avail0 * rng.uniform(0.5, 1.0, len(avail0))
+        tap_now = int(rng.integers(-1, 2))
+        const = v - s_t * tap_now
+        ub, lb = ctl.vm_max - const, ctl.vm_min - const
+        got = warm.solve(ub, lb, avail, tap_now)
+        fresh = VoltageLp(*args).solve(ub, lb, avail, tap_now)
+        ref = _milp_reference(*args, ub, lb, avail, tap_now)
+        assert got is not None and fresh is not None and ref.x is not None
+        tap = got.x[3 * len(avail)]
+        assert tap == pytest.approx(round(tap))  # an integer tap
+        assert got.fun == pytest.approx(fresh.fun, rel=1e-7, abs=1e-7)
+        if abs(ref.x[3 * len(avail)] - round(ref.x[3 * len(avail)])) < 1e-6:
+            assert got.fun == pytest.approx(ref.fun, rel=1e-7, abs=1e-7)
+        else:  # the relaxation is a lower bound of the integer-tap optimum
+            assert got.fun >= ref.fun - 1e-7
+
+
+def test_linearization_is_renewed_on_tap_and_topology_changes_and_hourly(high_pv):
+    from dataclasses import replace
+
+    net, state, truth = high_pv
+    low, high = band_per_bus(net.bus["vn_kv"].to_numpy(float), (0.95, 1.05), (0.9, 1.1))
+    ctl = CentralVoltageControl(
+        net, vm_min_pu=low, vm_max_pu=high, tap_trafos=np.arange(2), relinearize_every=3
+    )
+    avail = state.sgen_p_mw * state.sgen_scale
+    q0, p0 = np.zeros(len(avail)), np.full(len(avail), np.inf)
+
+    def decide(s):
+        return ctl.decide(truth.bus_vm_pu, s, avail, q0, p0)
+
+    first = [decide(state) for _ in range(3)]
+    assert ctl.linearizations == 1
+    # the same inputs, the same linearization: the warm-started decisions are the cold one
+    for d in first[1:]:
+        assert np.allclose(d.vm_predicted_pu, first[0].vm_predicted_pu, atol=1e-9)
+        assert d.tap == first[0].tap
+    decide(state)
+    assert ctl.linearizations == 2  # the fourth decision: relinearized
+    tapped = replace(state, trafo_tap_pos=state.trafo_tap_pos + 1)
+    decide(tapped)
+    assert ctl.linearizations == 3
+    closed = state.switch_closed.copy()
+    closed[np.flatnonzero(closed)[0]] = False
+    decide(replace(tapped, switch_closed=closed))
+    assert ctl.linearizations == 4

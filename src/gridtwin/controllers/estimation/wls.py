@@ -639,12 +639,12 @@ def active_channels(
 ) -> np.ndarray:
     """Channels an estimator uses: every scalar valid; pseudo fallbacks only for
     appliances whose real meter is missing in this frame."""
-    ok = np.ones(plan.n_channels, dtype=bool)
-    np.logical_and.at(ok, plan.sc_channel, frame.valid)
+    invalid = np.bincount(plan.sc_channel[~frame.valid], minlength=plan.n_channels)
+    ok = invalid == 0
     real_ok = ok & ~plan.ch_fallback_only
     fb, real = pairs
     covered = np.zeros(plan.n_channels, dtype=bool)
-    np.logical_or.at(covered, fb, real_ok[real])
+    covered[fb[real_ok[real]]] = True
     return ok & ~(plan.ch_fallback_only & covered)
 
 

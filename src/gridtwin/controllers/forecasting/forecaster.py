@@ -487,6 +487,13 @@ class Forecaster:
             pe[:, cols] = self.pers[g].point(v, now, leads)
         return sn * self.scale, pe * self.scale
 
+    def _seasonal_naive(self, now: int, leads: np.ndarray) -> np.ndarray:
+        """The seasonal-naive reference alone [MW], shape (len(leads), n_targets)."""
+        sn = np.empty((len(leads), self.targets.n_targets))
+        for g, cols in self.cols.items():
+            sn[:, cols] = self.sn[g].point(self.gv[g], now, leads)
+        return sn * self.scale
+
     def _issue(self, cadence: str, now: int, leads: np.ndarray) -> Issue:
         q = np.empty((len(self.config.quantiles), len(leads), self.targets.n_targets))
         for g, cols in self.cols.items():
@@ -583,7 +590,7 @@ class Forecaster:
                 self._issue_intraday(now)
         self._pending_actual = np.asarray(actual_mw, dtype=float)
         current = self._current(pos)
-        sn = self._references(pos - 1, np.array([1]))[0][0]
+        sn = self._seasonal_naive(pos - 1, np.array([1]))[0]
         completed = self._complete()
         return ForecastStep(
             time_s=k * self.step_s,

@@ -322,6 +322,19 @@ class QuantileGbm:
         q = np.where(self._active(x)[None], q + self._anchor(x)[None], 0.0)
         return q.reshape(len(self.quantiles), self.horizon, values.shape[1])
 
+    def _raws(self, values: np.ndarray, issues: np.ndarray) -> list[np.ndarray]:
+        """:meth:`_raw` of every issue in ``issues``, predicted in one call per quantile."""
+        from threadpoolctl import threadpool_limits
+
+        lead = np.arange(1, self.horizon + 1)
+        x = np.concatenate([self._features(values, int(i), i + lead) for i in issues])
+        with threadpool_limits(1):
+            q = np.stack([m.predict(x) for m in self.models])
+        q = np.where(self._active(x)[None], q + self._anchor(x)[None], 0.0)
+        shape = (len(self.quantiles), len(issues), self.horizon, values.shape[1])
+        q = q.reshape(shape)
+        return [q[:, k] for k in range(len(issues))]
+
     def _finish(self, q: np.ndarray, tau: np.ndarray) -> np.ndarray:
         return sort_quantiles(q, floor=0.0 if self.nonnegative else None)
 
@@ -347,7 +360,7 @@ class QuantileGbm:
         self.intraday_z = np.zeros((nq, self.intraday_leads))
         if len(issues) == 0:
             return
-        raws = [self._raw(values, int(i)) for i in issues]
+        raws = self._raws(values, issues)
         # split-conformal scaling of the spread, from the day-ahead window of each issue
         z_all = []
         for i, raw in zip(issues, raws, strict=True):
@@ -388,6 +401,30 @@ class QuantileGbm:
                     out[r] = np.where(total > 0.02 * len(y), np.nan_to_num(rel), 0.0)
         return out
 
+    def _deviations(
+        self, values: np.ndarray, b50: np.ndarray, issues: np.ndarray, lo: int
+    ) -> np.ndarray:
+        """:meth:`_deviation` of every issue in ``issues`` at once, shape (2, n_issue, n_t).
+
+        Every issue needs its full last hour at or after ``lo`` (as in the
+        intraday fit, whose issues start an hour after the calibration window).
+        """
+        hour = max(1, self.clock.steps_per_day // 24)
+        out = np.zeros((2, len(issues), values.shape[1]))
+        for r, width in enumerate((1, hour)):
+            idx = issues[:, None] + 1 - width + np.arange(width)[None]  # (n_issue, width)
+            assert idx.min() >= lo, "an issue's hour starts before the base window"
+            y, b = values[idx], b50[idx - lo]  # (n_issue, width, n_t)
+            with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                if not self.nonnegative:
+                    out[r] = np.nan_to_num(np.nanmean(y - b, axis=1))
+                else:
+                    total = np.nansum(b, axis=1)
+                    rel = np.nansum(y - b, axis=1) / total
+                    out[r] = np.where(total > 0.02 * width, np.nan_to_num(rel), 0.0)
+        return out
+
     def _regressor(self, dev: np.ndarray, b50: np.ndarray) -> np.ndarray:
         """The correction's regressors at the target positions, shape (2, k, n_t)."""
         if not self.nonnegative:
@@ -406,15 +443,15 @@ class QuantileGbm:
         issues = np.arange(cal_lo + hour, hi - k_max, max(1, hour // 2))
         if len(issues) == 0:
             return
-        xs, rs, spreads = [], [], []
-        for i in issues:
-            tau = i + leads
-            dev = self._deviation(values, base[mid], int(i), lo)
-            xs.append(self._regressor(dev, base[mid, tau - lo]))
-            rs.append(values[tau] - base[mid, tau - lo])
-            spreads.append(base[-1, tau - lo] - base[0, tau - lo])
-        x = np.stack(xs, axis=1)  # (2, n_issue, k, n_t)
-        r, s = np.stack(rs), np.stack(spreads)  # (n_issue, k, n_t)
+        tau = issues[:, None] + leads[None]  # (n_issue, k)
+        b50 = base[mid, tau - lo]  # (n_issue, k, n_t)
+        dev = self._deviations(values, base[mid], issues, lo)  # (2, n_issue, n_t)
+        if not self.nonnegative:
+            x = np.broadcast_to(dev[:, :, None, :], (2, *b50.shape))
+        else:
+            x = dev[:, :, None, :] * b50[None]
+        x = np.asarray(x)  # (2, n_issue, k, n_t)
+        r, s = values[tau] - b50, base[-1, tau - lo] - base[0, tau - lo]  # (n_issue, k, n_t)
         ok = np.isfinite(x).all(axis=0) & np.isfinite(r) & np.isfinite(s)
         x0, r0 = np.where(ok[None], x, 0.0), np.where(ok, r, 0.0)
         xx = np.einsum("aikt,bikt->kab", x0, x0) + 1e-9 * np.eye(2)[None]
