@@ -14,6 +14,7 @@ from gridtwin.scenario.functions import FunctionSpec
 from gridtwin.scenario.grid import GridSpec
 from gridtwin.scenario.limits import LimitsSpec
 from gridtwin.scenario.measurements import MeasurementsSpec
+from gridtwin.scenario.mqtt import MqttSpec
 from gridtwin.scenario.profiles import ProfilesSpec
 from gridtwin.scenario.reconfiguration import ReconfigurationSpec
 from gridtwin.scenario.recording import RecordingSpec
@@ -48,6 +49,9 @@ class Scenario(Section):
     functions: list[FunctionSpec] = Field(default_factory=list)
     commands: CommandsSpec = Field(default_factory=CommandsSpec)
     scada: ScadaSpec = Field(default_factory=ScadaSpec)
+    mqtt: MqttSpec | None = Field(
+        default=None, description="the MQTT process bus (--mqtt URL)"
+    )
     events_file: str | None = Field(
         default=None, description="an event log (CSV or JSON) replayed after events"
     )
