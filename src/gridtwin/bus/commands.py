@@ -1,4 +1,4 @@
-"""Commands from the bus: parse, validate, turn into :class:`~gridtwin.grid.commands.Command` (pure).
+"""Commands from the bus: parse, validate, make :class:`~gridtwin.grid.commands.Command` (pure).
 
 A command message is accepted whole or rejected whole, for one reason
 (:class:`Reason`): it does not parse as the topic's format, its topic names
@@ -161,7 +161,7 @@ def _in_range(spec: TargetSpec, positions: np.ndarray, values: np.ndarray) -> st
     k = int(np.flatnonzero(bad)[0])
     kind = "an integer " if spec.integer else ""
     return (
-        f"{spec.names[positions[k]]}: got {values[k]!r}; "
+        f"{spec.names[positions[k]]}: got {float(values[k])!r}; "
         f"expected {kind}in [{lo[k]:g}, {hi[k]:g}] {spec.unit}"
     )
 
@@ -210,7 +210,7 @@ class CommandParser:
             )
         except PayloadError as exc:
             return Rejected(Reason.UNPARSABLE, f"{self.fmt}: {exc}")
-        except _Unknown as exc:
+        except _UnknownError as exc:
             return Rejected(Reason.UNKNOWN_ELEMENT, str(exc))
         problem = _check_values(spec, ts_s, positions, values)
         if problem is not None:
@@ -252,7 +252,7 @@ class CommandParser:
         return message.ts_s, positions, values
 
 
-class _Unknown(LookupError):
+class _UnknownError(LookupError):
     pass
 
 
@@ -261,12 +261,12 @@ def _sogno_readings(spec: TargetSpec, readings: Sequence[Reading]) -> tuple[np.n
     values: list[float] = []
     for k, r in enumerate(readings):
         if r.measurand != spec.measurand:
-            raise _Unknown(
+            raise _UnknownError(
                 f"readings[{k}].measurand: got {r.measurand!r}; expected {spec.measurand!r}"
             )
         pos = spec.index.get(r.component)
         if pos is None:
-            raise _Unknown(f"readings[{k}].component: no {spec.target.value} {r.component!r}")
+            raise _UnknownError(f"readings[{k}].component: no {spec.target.value} {r.component!r}")
         if pos in positions:
             raise PayloadError(f"readings[{k}].component: {r.component!r} given twice")
         if r.data is None:
@@ -286,7 +286,7 @@ def _check_values(
         k = int(np.flatnonzero(~finite)[0])
         return Rejected(
             Reason.NON_FINITE,
-            f"{spec.names[positions[k]]}: got {values[k]}; expected a finite value",
+            f"{spec.names[positions[k]]}: got {float(values[k])}; expected a finite value",
         )
     problem = _in_range(spec, positions, values)
     return None if problem is None else Rejected(Reason.OUT_OF_RANGE, problem)

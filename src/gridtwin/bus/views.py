@@ -86,7 +86,7 @@ def estimate_view(topic: str, buses: Sequence[str], fmt: str) -> View:
 
 
 def status_view(topic: str, switches: Sequence[str], trafos: Sequence[str], fmt: str) -> View:
-    """Reported positions: ``scada:switch_closed:<switch>`` (1 closed), ``scada:trafo_tap_pos:<trafo>``."""
+    """Reported positions: ``scada:switch_closed:<s>`` (1 closed), ``scada:trafo_tap_pos:<t>``."""
     names = [f"scada:switch_closed:{s}" for s in switches]
     names += [f"scada:trafo_tap_pos:{t}" for t in trafos]
     return View(topic, names, fmt)

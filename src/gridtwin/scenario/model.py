@@ -49,9 +49,7 @@ class Scenario(Section):
     functions: list[FunctionSpec] = Field(default_factory=list)
     commands: CommandsSpec = Field(default_factory=CommandsSpec)
     scada: ScadaSpec = Field(default_factory=ScadaSpec)
-    mqtt: MqttSpec | None = Field(
-        default=None, description="the MQTT process bus (--mqtt URL)"
-    )
+    mqtt: MqttSpec | None = Field(default=None, description="the MQTT process bus (--mqtt URL)")
     events_file: str | None = Field(
         default=None, description="an event log (CSV or JSON) replayed after events"
     )

@@ -1,0 +1,71 @@
+"""A real MQTT broker for tests: Debian's mosquitto on a free loopback port in a temp folder."""
+
+from __future__ import annotations
+
+import getpass
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"  # Debian: /usr/sbin, not on PATH
+MOSQUITTO_PASSWD = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Broker:
+    """mosquitto with its config in ``folder``; ``users`` (name -> password) turns anonymous off."""
+
+    def __init__(self, folder: Path, users: dict[str, str] | None = None) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        # run as the test's user: as root, mosquitto would switch to "mosquitto", which
+        # cannot read the password file in a private temp folder
+        lines = [
+            f"listener {self.port} 127.0.0.1",
+            "persistence false",
+            f"user {getpass.getuser()}",
+        ]
+        if users:
+            passwd = folder / "passwd"
+            for i, (user, password) in enumerate(users.items()):
+                flags = ["-b", "-c"] if i == 0 else ["-b"]
+                subprocess.run([MOSQUITTO_PASSWD, *flags, str(passwd), user, password], check=True)
+            lines += ["allow_anonymous false", f"password_file {passwd}"]
+        else:
+            lines.append("allow_anonymous true")
+        self.conf = folder / "mosquitto.conf"
+        self.conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = open(self.folder / "mosquitto.log", "ab")  # noqa: SIM115 - kept open by the broker
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=log, stderr=log)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError((self.folder / "mosquitto.log").read_text()) from None
+                time.sleep(0.02)
+        raise RuntimeError("mosquitto did not start")
+
+    def stop(self) -> None:
+        """Kill the broker (as a crash would)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.proc = None
