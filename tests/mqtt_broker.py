@@ -50,7 +50,7 @@ class Broker:
         return f"mqtt://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        log = open(self.folder / "mosquitto.log", "ab")  # noqa: SIM115 - kept open by the broker
+        log = open(self.folder / "mosquitto.log", "ab")
         self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=log, stderr=log)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

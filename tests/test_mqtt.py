@@ -21,18 +21,16 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import paho.mqtt.client as mqtt
+import pandas as pd
 import pytest
 import yaml
 
-from gridtwin.bus.payloads import sogno_decode, sogno_encode, villas_decode, villas_encode
-from gridtwin.bus.payloads import Reading
+from gridtwin.bus.payloads import Reading, sogno_decode, sogno_encode, villas_decode, villas_encode
 from tests.mqtt_broker import MOSQUITTO, Broker
 
 ROOT = Path(__file__).parents[1]
@@ -184,7 +182,7 @@ def test_bad_commands_are_rejected_counted_and_recorded(tmp_path: Path, broker: 
             (f"{prefix}/commands/sgen_q_set_mvar", valid),
         ]:
             listener.publish(topic, payload)
-        out, err = finish(proc)
+        finish(proc)
     finally:
         listener.close()
     run = tmp_path / "run"

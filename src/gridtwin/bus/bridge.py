@@ -91,6 +91,8 @@ class Bridge:
     rejected: Counter[str] = field(default_factory=Counter)
     last_view_s: int = -1
     _overflow_seen: int = 0
+    reply_ms: list[float] = field(default_factory=list)
+    handover_ms: list[float] = field(default_factory=list)
 
     def retained(self) -> list[tuple[str, bytes]]:
         """The retained messages: run info, every signal list (re-sent after each connection)."""
@@ -129,6 +131,9 @@ class Bridge:
             if isinstance(result, Command):
                 out.append(result)
                 self.accepted += 1
+                if self.clock.wall:  # its answer's age: at the bridge, and handed to the grid
+                    self.reply_ms.append((message.received_s - self.parser.last_ts_s) * 1e3)
+                    self.handover_ms.append((time.time() - self.parser.last_ts_s) * 1e3)
             else:
                 rows.append(self._reject(message, result, issued_s))
         overflow = self.client.overflow - self._overflow_seen
@@ -176,7 +181,13 @@ class Bridge:
         }
 
     def section(self) -> dict[str, Any]:
-        """The ``bus`` section of ``kpis.json``."""
+        """The ``bus`` section of ``kpis.json``.
+
+        With the wall clock, ``command_reply_ms_*``: from a message's time stamp
+        (the frame it answers) to its arrival at the bridge; ``command_roundtrip_ms_*``:
+        to its handover to the command channel at the next step (the grid applies it
+        in that step).
+        """
         rejected = {f"rejected_{r.value}": int(self.rejected[r]) for r in Reason}
         return {
             "published": self.published,
@@ -188,4 +199,14 @@ class Bridge:
             "reconnects": max(0, self.client.connects - 1),
             "disconnects": self.client.disconnects,
             "connected": self.client.connects > 0,
+            **_percentiles("command_reply_ms", self.reply_ms),
+            **_percentiles("command_roundtrip_ms", self.handover_ms),
         }
+
+
+def _percentiles(name: str, values: list[float]) -> dict[str, float]:
+    """p50 and p99 of ``values`` (absent without values)."""
+    if not values:
+        return {}
+    p50, p99 = np.percentile(np.asarray(values), [50, 99])
+    return {f"{name}_p50": float(p50), f"{name}_p99": float(p99)}

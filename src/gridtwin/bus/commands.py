@@ -183,6 +183,7 @@ class CommandParser:
     specs: dict[str, TargetSpec]
     fmt: str
     source: str = "mqtt"
+    last_ts_s: float = float("nan")  # the time stamp of the last accepted command [s]
 
     def parse(
         self,
@@ -228,6 +229,7 @@ class CommandParser:
                 f"time stamp {-lateness_s:.3f} s ahead of the bus clock; "
                 f"expected at most {max_ahead_s:g} s",
             )
+        self.last_ts_s = ts_s
         return Command(self.source, int(issued_s), spec.target, positions, values)
 
     def _villas(self, spec: TargetSpec, payload: bytes) -> tuple[float, np.ndarray, np.ndarray]:
