@@ -192,6 +192,21 @@ _SECTIONS: tuple[tuple[str, str | None, tuple[Row, ...]], ...] = (
             R("FLISR switch operations", ("flisr.operations",)),
         ),
     ),
+    (
+        "process bus (MQTT)",
+        "bus",
+        (
+            R("messages published / dropped", ("bus.published", "bus.dropped"), "", None),
+            R("commands accepted / rejected", ("bus.accepted", "bus.rejected"), "", None),
+            R("reconnections", ("bus.reconnects",)),
+            R(
+                "command round trip p50 / p99",
+                ("bus.command_roundtrip_ms_p50", "bus.command_roundtrip_ms_p99"),
+                "ms",
+                1,
+            ),
+        ),
+    ),
 )
 
 
