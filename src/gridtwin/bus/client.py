@@ -101,51 +101,33 @@ class BusClient:
             client.tls_set(
                 ca_certs=os.environ.get(ENV_CA_FILE) or None, cert_reqs=ssl.CERT_REQUIRED
             )
+        # back-off: reconnect_min_s, doubling up to reconnect_max_s (paho takes seconds as floats)
+        client.reconnect_delay_set(reconnect_min_s, reconnect_max_s)  # type: ignore[arg-type]
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         self.client = client
-        self._min_s, self._max_s = reconnect_min_s, reconnect_max_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._started = False
+        self._unreachable_logged = False
 
     # -- the connection ------------------------------------------------------
 
     def start(self) -> None:
-        """Connect in the background; keeps trying with back-off until :meth:`stop`."""
-        self._thread = threading.Thread(target=self._run, name="gridtwin-mqtt", daemon=True)
-        self._thread.start()
+        """Connect in the background; paho's thread retries with back-off until :meth:`stop`."""
+        self.client.connect_async(self.host, self.port, self.keepalive_s)
+        self.client.loop_start()
+        self._started = True
 
-    def _run(self) -> None:
-        """Connect, serve, and after every loss reconnect with exponential back-off."""
-        delay = self._min_s
-        first = True
-        while not self._stop.is_set():
-            try:
-                if first:
-                    self.client.connect(self.host, self.port, self.keepalive_s)
-                    first = False
-                else:
-                    self.client.reconnect()
-            except (OSError, ValueError) as exc:
-                if self.connects == 0 and delay == self._min_s:
-                    log.warning(
-                        "mqtt: cannot reach %s:%d (%s); retrying with back-off",
-                        self.host,
-                        self.port,
-                        type(exc).__name__,
-                    )
-                self._stop.wait(delay)
-                delay = min(delay * 2, self._max_s)
-                continue
-            delay = self._min_s
-            while not self._stop.is_set():
-                rc = self.client.loop(timeout=0.05)
-                if rc != self._mqtt.MQTT_ERR_SUCCESS:
-                    break
-            if not self._stop.is_set():
-                self._stop.wait(delay)
-                delay = min(delay * 2, self._max_s)
+    def _on_connect_fail(self, client: Any, userdata: Any) -> None:
+        if not self._unreachable_logged:
+            self._unreachable_logged = True
+            log.warning(
+                "mqtt: cannot reach %s:%d; retrying with back-off (measurements are dropped)",
+                self.host,
+                self.port,
+            )
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
@@ -172,7 +154,7 @@ class BusClient:
             self.connected = False
             if was:
                 self.disconnects += 1
-        if was and not self._stop.is_set():
+        if was and not self._stopping:
             log.warning(
                 "mqtt: lost the broker %s:%d (%s); measurements are dropped until it is back",
                 self.host,
@@ -206,19 +188,18 @@ class BusClient:
         return out
 
     def stop(self, timeout_s: float = 2.0) -> None:
-        """Clear the retained messages (if connected), disconnect, end the thread."""
-        if self._thread is None:
+        """Clear the retained messages (if connected), disconnect, end paho's thread."""
+        if not self._started:
             return
+        self._started = False
+        self._stopping = True
         if self.connected:
-            for topic in sorted(self._retained_topics):
-                self.client.publish(topic, b"", qos=0, retain=True)
+            infos = [self.client.publish(t, b"", qos=1, retain=True) for t in self._retained_topics]
             deadline = time.monotonic() + timeout_s
-            while self.client.want_write() and time.monotonic() < deadline:
-                time.sleep(0.01)
-        self._stop.set()
-        self._thread.join(timeout_s)
-        try:
-            self.client.disconnect()
-        except Exception:
-            pass
-        self._thread = None
+            for info in infos:
+                try:
+                    info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+                except (RuntimeError, ValueError):  # the connection went meanwhile
+                    break
+        self.client.disconnect()
+        self.client.loop_stop()
