@@ -23,9 +23,12 @@ def free_port() -> int:
 class Broker:
     """mosquitto with its config in ``folder``; ``users`` (name -> password) turns anonymous off."""
 
-    def __init__(self, folder: Path, users: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, folder: Path, users: dict[str, str] | None = None, tls: bool = False
+    ) -> None:
         self.folder = folder
         self.port = free_port()
+        self.tls = tls
         self.proc: subprocess.Popen[bytes] | None = None
         # run as the test's user: as root, mosquitto would switch to "mosquitto", which
         # cannot read the password file in a private temp folder
@@ -42,12 +45,21 @@ class Broker:
             lines += ["allow_anonymous false", f"password_file {passwd}"]
         else:
             lines.append("allow_anonymous true")
+        if tls:
+            lines += [f"cafile {self.ca_file}", f"certfile {folder / 'server.pem'}"]
+            lines += [f"keyfile {folder / 'server.key'}"]
+            _certificates(folder)
         self.conf = folder / "mosquitto.conf"
         self.conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
+
+    @property
+    def ca_file(self) -> Path:
+        """The test certificate authority (TLS)."""
+        return self.folder / "ca.pem"
 
     def start(self) -> None:
         log = open(self.folder / "mosquitto.log", "ab")
@@ -69,3 +81,56 @@ class Broker:
             self.proc.kill()
             self.proc.wait(5)
         self.proc = None
+
+
+def _certificates(folder: Path) -> None:
+    """A throw-away CA and a server certificate for 127.0.0.1, signed by it (openssl)."""
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=gridtwin test CA",
+    )
+    openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    )
+    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n", encoding="utf-8")
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "1",
+        "-extfile",
+        "san.ext",
+    )

@@ -294,6 +294,22 @@ def test_credentials_never_written_or_printed(tmp_path: Path) -> None:
             assert password.encode() not in data and user.encode() not in data, file
 
 
+def test_tls_with_mqtts_url(tmp_path: Path) -> None:
+    folder = tmp_path / "broker"
+    folder.mkdir()
+    broker = Broker(folder, tls=True)
+    broker.start()
+    try:
+        path = scenario(tmp_path, 20, {"topic_prefix": "test/tls"})
+        env = {"GRIDTWIN_MQTT_CA_FILE": str(broker.ca_file)}
+        finish(start_run(path, tmp_path / "run", broker.url, env))
+    finally:
+        broker.stop()
+    assert broker.url.startswith("mqtts://")
+    bus = kpis(tmp_path / "run")["bus"]
+    assert bus["connected"] and bus["published"] == 20 and bus["dropped"] == 0
+
+
 @pytest.mark.parametrize(
     ("mqtt_section", "flag", "expected"),
     [

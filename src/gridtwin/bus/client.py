@@ -111,6 +111,7 @@ class BusClient:
         self._stopping = False
         self._started = False
         self._unreachable_logged = False
+        self.ready = threading.Event()  # set when the first attempt connected or failed
 
     # -- the connection ------------------------------------------------------
 
@@ -120,7 +121,16 @@ class BusClient:
         self.client.loop_start()
         self._started = True
 
+    def wait_connected(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for the first attempt to connect; whether it is up.
+
+        Returns at once when the broker refuses or cannot be reached.
+        """
+        self.ready.wait(timeout_s)
+        return self.connected
+
     def _on_connect_fail(self, client: Any, userdata: Any) -> None:
+        self.ready.set()
         if not self._unreachable_logged:
             self._unreachable_logged = True
             log.warning(
@@ -131,6 +141,7 @@ class BusClient:
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
+            self.ready.set()
             if self._refused != str(reason):
                 log.warning("mqtt: %s:%d refused the connection: %s", self.host, self.port, reason)
             self._refused = str(reason)
@@ -145,6 +156,7 @@ class BusClient:
         for topic, payload in self.retained():
             self._retained_topics.add(topic)
             client.publish(topic, payload, qos=1, retain=True)
+        self.ready.set()
 
     def _on_disconnect(
         self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any

@@ -85,6 +85,7 @@ class MqttBridge:
         )
         self.bridge = bridge
         client.start()
+        client.wait_connected(spec.connect_wait_s)  # the first frames reach a broker that is up
         world = wiring.world
         publish = world.start("BusPublish", bridge=bridge, step_s=step_s).BusPublish()
         wiring.add_function("mqtt_view", publish, commands=False)

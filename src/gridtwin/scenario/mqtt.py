@@ -69,6 +69,13 @@ class MqttSpec(Section):
     max_pending_commands: int = Field(
         default=10_000, gt=0, description="received commands held for the next step"
     )
+    connect_wait_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=600,
+        description="how long the run waits for the broker before its first step [s]; "
+        "without it by then, the run starts and the bridge keeps trying",
+    )
     keepalive_s: int = Field(default=10, ge=5, le=600, description="MQTT keep-alive [s]")
     reconnect_min_s: float = Field(default=0.1, gt=0, le=60, description="first back-off [s]")
     reconnect_max_s: float = Field(default=5.0, gt=0, le=600, description="longest back-off [s]")
