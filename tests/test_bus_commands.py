@@ -80,3 +80,29 @@ def test_time_stamps_late_ahead_and_wrong_measurand(specs) -> None:
     assert isinstance(got, Rejected) and got.reason == Reason.UNKNOWN_ELEMENT
     got = parse(specs, "sgen_q_set_mvar", villas_encode(NOW, 0, [0.1] * (len(q.names) + 1)))
     assert isinstance(got, Rejected) and got.reason == Reason.UNPARSABLE
+
+
+def test_published_views_forecast_and_estimate_order() -> None:
+    from gridtwin.bus.bridge_sim import step_values
+    from gridtwin.bus.views import forecast_view
+    from gridtwin.controllers.estimation.result import Estimate, Status
+    from gridtwin.controllers.forecasting.forecaster import ForecastStep
+
+    q = {"intraday": np.array([[1.0, 2.0], [3.0, 4.0]]), "day_ahead": np.full((2, 2), np.nan)}
+    step = ForecastStep(0, q, np.zeros(2), np.zeros(2), None)
+    view = forecast_view("p/forecasts", ["load:a", "pv:b"], (0.1, 0.9), "villas")
+    assert view.names[:3] == [
+        "forecast:intraday_p10_mw:load:a",
+        "forecast:intraday_p10_mw:pv:b",
+        "forecast:intraday_p90_mw:load:a",
+    ]
+    est = Estimate(Status.NOT_ESTIMATED, *(np.ones(2) for _ in range(5)))
+    one = {"forecast": {"f": step}, "estimate": {"e": est}}
+    values = step_values(one)
+    assert values["forecasts"][:4].tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert np.isnan(values["forecasts"][4:]).all() and len(values["forecasts"]) == len(view.names)
+    assert np.isnan(values["estimates"]).all()  # held values of a failed estimate: not published
+    (payload,) = view.encode(0.0, 0, values["forecasts"])
+    assert json.loads(payload)[0]["data"][4:] == [None] * 4
+    units = {s["unit"] for s in json.loads(view.signals())}
+    assert units == {"MW"}

@@ -1,8 +1,8 @@
 """mosaik adapters of the bridge (:mod:`gridtwin.bus.bridge`): one publishes, one takes commands.
 
 ``BusPublish`` (entity ``BusPublish``) reads the view ports of the step
-(``measurement_frame``; optionally ``estimate``, ``reported_switch_closed``,
-``reported_trafo_tap_pos``) and publishes them. ``BusCommands`` (entity
+(``measurement_frame``; optionally ``estimate``, ``forecast``,
+``reported_switch_closed``, ``reported_trafo_tap_pos``) and publishes them. ``BusCommands`` (entity
 ``BusCommands``, no inputs) outputs ``commands``: those received while the
 previous step lasted, issued at the previous step. They are two simulators
 so that the commands of step ``t`` reach the channel at ``t`` while the view
@@ -18,11 +18,18 @@ import numpy as np
 from mosaik_api_v3.types import CreateResult, InputData, Meta, OutputData, OutputRequest
 
 from gridtwin.bus.bridge import Bridge
+from gridtwin.bus.views import CADENCES
 from gridtwin.grid.commands import Command
 
 __all__ = ["CommandSimulator", "PublishSimulator"]
 
-_PORTS = ["measurement_frame", "estimate", "reported_switch_closed", "reported_trafo_tap_pos"]
+_PORTS = [
+    "measurement_frame",
+    "estimate",
+    "forecast",
+    "reported_switch_closed",
+    "reported_trafo_tap_pos",
+]
 
 
 def _meta(model: str, attrs: list[str]) -> dict[str, Any]:
@@ -48,6 +55,11 @@ def step_values(attrs: dict[str, Any]) -> dict[str, np.ndarray]:
     if estimate is not None:
         values = np.concatenate([estimate.bus_vm_pu, estimate.bus_va_degree]).astype(float)
         out["estimates"] = values if int(estimate.status) == 0 else np.full(values.size, np.nan)
+    forecast = _first(attrs, "forecast")
+    if forecast is not None:
+        out["forecasts"] = np.concatenate(
+            [np.asarray(forecast.current[c], float).reshape(-1) for c in CADENCES]
+        )
     closed, taps = _first(attrs, "reported_switch_closed"), _first(attrs, "reported_trafo_tap_pos")
     if closed is not None and taps is not None:
         out["status"] = np.concatenate([np.asarray(closed, float), np.asarray(taps, float)])

@@ -164,7 +164,7 @@ class BusClient:
         with self._lock:
             was = self.connected
             self.connected = False
-            if was:
+            if was and not self._stopping:  # not the bridge's own disconnect at the end
                 self.disconnects += 1
         if was and not self._stopping:
             log.warning(

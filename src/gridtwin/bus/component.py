@@ -2,7 +2,8 @@
 
 ::
 
-    Sensors.frame, Estimator.estimate, Scada.reported_* ──view──► BusPublish ──► broker
+    Sensors.frame, Estimator.estimate, Forecaster.forecast, Scada.reported_*
+        ──view──► BusPublish ──► broker
     broker ──► BusCommands ──commands (stamped with the previous step)──► Channel ──► Grid
 
 The bridge is on the control-centre side of the boundary: it reads only view
@@ -90,6 +91,7 @@ class MqttBridge:
         publish = world.start("BusPublish", bridge=bridge, step_s=step_s).BusPublish()
         wiring.add_function("mqtt_view", publish, commands=False)
         ports = {"measurements": ["measurement_frame"], "estimates": ["estimate"]}
+        ports["forecasts"] = ["forecast"]
         ports["status"] = ["reported_switch_closed", "reported_trafo_tap_pos"]
         wiring.read(publish, *[p for group in views for p in ports[group]], optional=True)
         commands = world.start("BusCommands", bridge=bridge, step_s=step_s).BusCommands()
@@ -97,7 +99,7 @@ class MqttBridge:
 
 
 def _views(wiring: Wiring, topics: Any) -> dict[str, Any]:
-    from gridtwin.bus.views import estimate_view, measurement_view, status_view
+    from gridtwin.bus.views import estimate_view, forecast_view, measurement_view, status_view
 
     spec, prep = wiring.scenario.mqtt, wiring.prepared
     views = {}
@@ -108,6 +110,13 @@ def _views(wiring: Wiring, topics: Any) -> dict[str, Any]:
     if spec.publish.estimates and wiring.scenario.estimation is not None:
         views["estimates"] = estimate_view(
             topics.estimates, element_names(prep.net, "bus"), spec.formats.estimates
+        )
+    if spec.publish.forecasts and prep.forecaster is not None:
+        views["forecasts"] = forecast_view(
+            topics.forecasts,
+            prep.forecaster.targets.names,
+            prep.forecaster.config.quantiles,
+            spec.formats.forecasts,
         )
     if spec.publish.status:
         views["status"] = status_view(

@@ -6,6 +6,7 @@ Every topic sits under one prefix per run (default ``gridtwin/<run_id>``)::
     <prefix>/measurements                 each step: the measurement frame
     <prefix>/measurements/signals         retained: its VILLASnode signal list
     <prefix>/estimates[/signals]          each step: bus_vm_pu, bus_va_degree (optional)
+    <prefix>/forecasts[/signals]          each step: forecast quantiles in effect (optional)
     <prefix>/status[/signals]             each step: reported switch and tap positions (optional)
     <prefix>/commands/<target>            in: commands (switch_closed, trafo_tap_pos, ...)
     <prefix>/commands/<target>/signals    retained: the elements a command addresses, ranges
@@ -40,6 +41,10 @@ class Topics:
     @property
     def estimates(self) -> str:
         return f"{self.prefix}/estimates"
+
+    @property
+    def forecasts(self) -> str:
+        return f"{self.prefix}/forecasts"
 
     @property
     def status(self) -> str:

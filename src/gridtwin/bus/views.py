@@ -15,7 +15,18 @@ import numpy as np
 
 from gridtwin.bus.payloads import Reading, signal_list, sogno_encode, villas_encode
 
-__all__ = ["MEASURANDS", "View", "estimate_view", "measurement_view", "status_view"]
+__all__ = [
+    "CADENCES",
+    "MEASURANDS",
+    "View",
+    "estimate_view",
+    "forecast_view",
+    "measurement_view",
+    "status_view",
+]
+
+CADENCES = ("intraday", "day_ahead")
+"""The forecast cadences, in the order their values are published."""
 
 MEASURANDS: dict[str, tuple[str, str]] = {
     "vm_pu": ("voltmagnitude", "pu"),
@@ -60,7 +71,7 @@ class View:
 
     def signals(self) -> bytes:
         """The VILLASnode signal list of the topic."""
-        units = [MEASURANDS.get(q, ("", "-"))[1] for _, q, _ in self.parts]
+        units = [_unit(q) for _, q, _ in self.parts]
         return signal_list(self.names, units)
 
     def encode(self, ts_s: float, sequence: int, values: np.ndarray) -> list[bytes]:
@@ -72,6 +83,12 @@ class View:
             measurand = MEASURANDS.get(quantity, (quantity, ""))[0]
             readings.setdefault(device, []).append(Reading(element, measurand, PHASE, value))
         return [sogno_encode(device, ts_s, rs) for device, rs in readings.items()]
+
+
+def _unit(quantity: str) -> str:
+    if quantity in MEASURANDS:
+        return MEASURANDS[quantity][1]
+    return "MW" if quantity.endswith("_mw") else "-"
 
 
 def measurement_view(topic: str, names: Sequence[str], fmt: str) -> View:
@@ -89,4 +106,19 @@ def status_view(topic: str, switches: Sequence[str], trafos: Sequence[str], fmt:
     """Reported positions: ``scada:switch_closed:<s>`` (1 closed), ``scada:trafo_tap_pos:<t>``."""
     names = [f"scada:switch_closed:{s}" for s in switches]
     names += [f"scada:trafo_tap_pos:{t}" for t in trafos]
+    return View(topic, names, fmt)
+
+
+def forecast_view(topic: str, targets: Sequence[str], quantiles: Sequence[float], fmt: str) -> View:
+    """Forecasts in effect for the step: ``forecast:<cadence>_p<q>_mw:<target>``.
+
+    Ordered by cadence (intraday, day-ahead), then quantile, then target [MW];
+    NaN (null) before a cadence's first issue covers the step.
+    """
+    names = [
+        f"forecast:{cadence}_p{round(100 * q)}_mw:{target}"
+        for cadence in CADENCES
+        for q in quantiles
+        for target in targets
+    ]
     return View(topic, names, fmt)

@@ -26,6 +26,7 @@ class MqttFormats(Section):
 
     measurements: Format = "villas"
     estimates: Format = "villas"
+    forecasts: Format = "villas"
     status: Format = "villas"
     commands: Format = Field(default="villas", description="the format commands must come in")
 
@@ -35,6 +36,9 @@ class PublishSpec(Section):
 
     measurements: bool = True
     estimates: bool = Field(default=False, description="the state estimate (bus_vm_pu, ...)")
+    forecasts: bool = Field(
+        default=False, description="the forecasts in effect for the step (quantiles [MW])"
+    )
     status: bool = Field(default=False, description="switch and tap positions as SCADA reports")
 
 
