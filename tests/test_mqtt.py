@@ -367,7 +367,8 @@ def test_external_controller_over_mqtt_reduces_violations(tmp_path: Path, broker
     results: dict[str, dict[str, Any]] = {}
     for case in ("with", "without"):
         prefix = f"test/e2e-{case}"
-        path = scenario(tmp_path, steps, {"topic_prefix": prefix})
+        # a loaded machine may delay an answer past one step (50 ms here): still accepted
+        path = scenario(tmp_path, steps, {"topic_prefix": prefix, "max_lateness_s": 1.0})
         controller = _start_controller(broker.url, prefix) if case == "with" else None
         try:
             finish(start_run(path, tmp_path / case, broker.url))
