@@ -126,7 +126,9 @@ class Wiring:
     sections : list of callables
         Called after the run; each returns ``{section: {key: value}}`` for ``kpis.json``.
     resources : dict
-        Shared objects the world prepares (``engine``, ``static_engine``).
+        Shared objects the world prepares (``engine``, ``static_engine``, ``run_id``).
+    previous_step : set of str
+        Functions whose commands are stamped with the previous step (see :meth:`add_function`).
     """
 
     world: Any
@@ -141,6 +143,7 @@ class Wiring:
     recorder_params: dict[str, Any] = field(default_factory=dict)
     sections: list[Callable[[], dict[str, dict[str, Any]]]] = field(default_factory=list)
     resources: dict[str, Any] = field(default_factory=dict)
+    previous_step: set[str] = field(default_factory=set)
     _reads: list[_Read] = field(default_factory=list)
     _names: dict[int, str] = field(default_factory=dict)
     _on_demand: dict[str, Callable[[], None]] = field(default_factory=dict)
@@ -180,13 +183,25 @@ class Wiring:
         self._names[id(entity)] = role
         return entity
 
-    def add_function(self, name: str, entity: Any, *, commands: bool = True) -> Any:
-        """Register an automation function's entity; its ``commands`` go to the channel."""
+    def add_function(
+        self, name: str, entity: Any, *, commands: bool = True, previous_step: bool = False
+    ) -> Any:
+        """Register an automation function's entity; its ``commands`` go to the channel.
+
+        ``previous_step``: an external function (the process bus) whose commands
+        arrive between steps and are stamped with the step before the one that
+        takes them in; connected without time shift, the channel still delays
+        each by a step from its stamp (listed in :attr:`previous_step`).
+        """
         if name in self.functions or name in self.entities:
             raise ValueError(f"two components named {name!r}")
         self.functions[name] = entity
         self._names[id(entity)] = name
         if not commands:
+            return entity
+        if previous_step:
+            self.previous_step.add(name)
+            self.connect(entity, self.entities["channel"], "commands")
             return entity
         self.connect(
             entity,

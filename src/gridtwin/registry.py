@@ -36,6 +36,8 @@ SIM_CONFIG: SimConfig = {
         "Flisr": "controllers.flisr.flisr_sim:FlisrSimulator",
         "Function": "controllers.function_sim:FunctionSimulator",
         "Reliability": "simulators.reliability_sim:ReliabilitySimulator",
+        "BusPublish": "bus.bridge_sim:PublishSimulator",
+        "BusCommands": "bus.bridge_sim:CommandSimulator",
     }.items()
 }
 """The mosaik simulators of gridtwin, for ``mosaik.World(SIM_CONFIG)``."""
@@ -64,6 +66,7 @@ BUILTINS: list[tuple[str, Callable[[Any, Any], bool]]] = [
         "gridtwin.simulators.components:Reliability",
         lambda sc, p: sc.flisr is not None or any(e.type == "line_fault" for e in p.schedule),
     ),
+    ("gridtwin.bus.component:MqttBridge", lambda sc, p: sc.mqtt is not None),
 ]
 """(``module:Class``, enabled(scenario, prepared)) per built-in component, in wiring order."""
 

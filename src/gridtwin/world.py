@@ -122,6 +122,7 @@ def _build(
         else store
     )
     wiring.recorder_params.update(store=recording, kpis=kpis, on_step=on_step)
+    wiring.resources["run_id"] = run_id
     for component in components:
         component.add(wiring)
     wiring.finish()

@@ -89,6 +89,17 @@ ROW_SCHEMAS: dict[str, pa.Schema] = {
             ("skipped", pa.bool_()),
         ]
     ),
+    "bus_rejects": pa.schema(
+        [
+            ("time", TIME),
+            ("sim_time_s", pa.int64()),
+            ("received", TIME),
+            ("topic", pa.string()),
+            ("reason", pa.string()),
+            ("detail", pa.string()),
+            ("payload", pa.string()),
+        ]
+    ),
 }
 """Schemas of the free-form tables: their rows are written with them, and an
 announced table without rows is written empty with its schema."""

@@ -211,6 +211,21 @@ _SECTIONS: tuple[tuple[str, str | None, tuple[Row, ...]], ...] = (
             R("skipped function steps", ("realtime.skipped_steps",), "steps"),
         ),
     ),
+    (
+        "process bus (MQTT)",
+        "bus",
+        (
+            R("messages published / dropped", ("bus.published", "bus.dropped"), "", None),
+            R("commands accepted / rejected", ("bus.accepted", "bus.rejected"), "", None),
+            R("reconnections", ("bus.reconnects",)),
+            R(
+                "command round trip p50 / p99",
+                ("bus.command_roundtrip_ms_p50", "bus.command_roundtrip_ms_p99"),
+                "ms",
+                1,
+            ),
+        ),
+    ),
 )
 
 

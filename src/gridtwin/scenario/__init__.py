@@ -35,6 +35,7 @@ from gridtwin.scenario.loading import dump_scenario, load_scenario, scenario_fro
 from gridtwin.scenario.measurements import DeviceClass, DeviceClassSpec, MeasurementsSpec, PlanEntry
 from gridtwin.scenario.messages import expected_text
 from gridtwin.scenario.model import Scenario
+from gridtwin.scenario.mqtt import MqttSpec
 from gridtwin.scenario.netchecks import check_against_net, measurement_plan
 from gridtwin.scenario.profiles import Interpolation, ProfileFileSpec, ProfilesSpec
 from gridtwin.scenario.realtime import OnOverrun, RealTimeSpec
@@ -70,6 +71,7 @@ __all__ = [
     "LimitsSpec",
     "LocalCurvesSpec",
     "MeasurementsSpec",
+    "MqttSpec",
     "OltcSpec",
     "OnOverrun",
     "PlanEntry",

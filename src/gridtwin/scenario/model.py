@@ -14,6 +14,7 @@ from gridtwin.scenario.functions import FunctionSpec
 from gridtwin.scenario.grid import GridSpec
 from gridtwin.scenario.limits import LimitsSpec
 from gridtwin.scenario.measurements import MeasurementsSpec
+from gridtwin.scenario.mqtt import MqttSpec
 from gridtwin.scenario.profiles import ProfilesSpec
 from gridtwin.scenario.realtime import RealTimeSpec
 from gridtwin.scenario.reconfiguration import ReconfigurationSpec
@@ -50,6 +51,7 @@ class Scenario(Section):
     commands: CommandsSpec = Field(default_factory=CommandsSpec)
     scada: ScadaSpec = Field(default_factory=ScadaSpec)
     realtime: RealTimeSpec | None = None
+    mqtt: MqttSpec | None = Field(default=None, description="the MQTT process bus (--mqtt URL)")
     events_file: str | None = Field(
         default=None, description="an event log (CSV or JSON) replayed after events"
     )

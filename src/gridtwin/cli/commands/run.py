@@ -68,6 +68,15 @@ def run(
             "completed false). Overrides realtime.on_overrun.",
         ),
     ] = None,
+    mqtt: Annotated[
+        str | None,
+        typer.Option(
+            "--mqtt",
+            help="MQTT broker URL (mqtt://host:1883, mqtts:// for TLS): publish the "
+            "control-centre view, take commands; overrides mqtt.url. Credentials from "
+            "GRIDTWIN_MQTT_USERNAME / GRIDTWIN_MQTT_PASSWORD.",
+        ),
+    ] = None,
 ) -> None:
     """Run SCENARIO and write its run directory.
 
@@ -101,6 +110,7 @@ def run(
             sc.grid.engine = engine
         apply_real_time(sc, real_time, on_overrun)
         apply_influx_options(sc, influx, influx_db, influx_api, influx_org)
+        _apply_mqtt(sc, mqtt)
         check_influx(sc)
         with err.status("loading grid and profiles", spinner="dots"):
             prepared = prepare(sc)
@@ -142,6 +152,16 @@ def run(
     print_influx_report(result.influx, result.run_dir)
     if stopped:
         raise typer.Exit(code=1)
+
+
+def _apply_mqtt(sc: Any, url: str | None) -> None:
+    """Put ``--mqtt URL`` into the scenario's ``mqtt`` section (InputError on a bad URL)."""
+    if url is None:
+        return
+    from gridtwin.scenario.mqtt import mqtt_spec
+
+    data = sc.mqtt.model_dump() if sc.mqtt is not None else {}
+    sc.mqtt = mqtt_spec(data | {"url": url}, "--mqtt")
 
 
 def _run_with_progress(
