@@ -80,6 +80,7 @@ class _Read:
     optional: bool
     field_device: bool
     time_shifted: bool = False
+    transform: Callable[[Any], Any] | None = None
 
 
 @dataclass
@@ -147,8 +148,19 @@ class Wiring:
         self._names[id(entity)] = role
         return entity
 
-    def add_function(self, name: str, entity: Any, *, commands: bool = True) -> Any:
-        """Register an automation function's entity; its ``commands`` go to the channel."""
+    def add_function(
+        self,
+        name: str,
+        entity: Any,
+        *,
+        commands: bool = True,
+        transform: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """Register an automation function's entity; its ``commands`` go to the channel.
+
+        ``transform`` (an external function's): turns its ``commands`` output
+        into checked :class:`~gridtwin.grid.commands.Command` objects on the way.
+        """
         if name in self.functions or name in self.entities:
             raise ValueError(f"two components named {name!r}")
         self.functions[name] = entity
@@ -161,6 +173,7 @@ class Wiring:
             "commands",
             time_shifted=True,
             initial_data={"commands": []},
+            **({"transform": transform} if transform is not None else {}),
         )
         return entity
 
@@ -177,6 +190,7 @@ class Wiring:
         optional: bool = False,
         field_device: bool = False,
         time_shifted: bool = False,
+        transform: Callable[[Any], Any] | None = None,
     ) -> None:
         """``entity`` reads these view ports (``port`` or ``(port, its input attribute)``).
 
@@ -184,6 +198,8 @@ class Wiring:
         outside the control-centre view (or the field readings, for a
         ``field_device``) is refused. ``time_shifted``: the value of the
         previous step (None at the first), to read a port downstream of oneself.
+        ``transform``: applied to each value on the way (an external function
+        reads the JSON wire form).
         """
         allowed = set(VIEW_PORTS) | (set(FIELD_PORTS) if field_device else set())
         mapping: dict[str, str] = {}
@@ -196,7 +212,15 @@ class Wiring:
                 )
             mapping[src] = dest
         self._reads.append(
-            _Read(entity, self.name_of(entity), mapping, optional, field_device, time_shifted)
+            _Read(
+                entity,
+                self.name_of(entity),
+                mapping,
+                optional,
+                field_device,
+                time_shifted,
+                transform,
+            )
         )
 
     def has(self, port: str) -> bool:
@@ -231,6 +255,7 @@ class Wiring:
                         continue
                     raise ValueError(f"{read.name} reads {src!r}, which nothing provides")
                 entity, attr = self.providers[src]
+                extra = {"transform": read.transform} if read.transform is not None else {}
                 if read.time_shifted:
                     self.connect(
                         entity,
@@ -238,9 +263,10 @@ class Wiring:
                         (attr, dest),
                         time_shifted=True,
                         initial_data={attr: None},
+                        **extra,
                     )
                 else:
-                    self.connect(entity, read.entity, (attr, dest))
+                    self.connect(entity, read.entity, (attr, dest), **extra)
         self._reads.clear()
 
 

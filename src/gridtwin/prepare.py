@@ -43,6 +43,8 @@ def prepare(scenario: Any) -> Prepared:
     net = load_net(scenario.grid, scenario.source_file)
     plan = check_against_net(scenario, net)
     for i, spec in enumerate(scenario.functions):
+        if spec.use is None:  # an external function (cmd/connect): checked when it starts
+            continue
         check_params(
             load_function_class(spec.use, scenario.source_file, i),
             spec.params,

@@ -105,7 +105,12 @@ def _build(
         world = mosaik.World(
             SIM_CONFIG, time_resolution=1.0, debug=False, cache=CACHE, skip_greetings=True
         )
-    wiring = Wiring(world, scenario, prep, resources={"engine": engine, "new_engine": new_engine})
+    wiring = Wiring(
+        world,
+        scenario,
+        prep,
+        resources={"engine": engine, "new_engine": new_engine, "run_dir": run_dir},
+    )
     components = components_for(scenario, prep)
     for component in components:
         component.plan(wiring)

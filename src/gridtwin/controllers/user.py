@@ -91,6 +91,7 @@ class UserFunction:
     def plan(self, wiring: Wiring) -> None:
         scenario = wiring.scenario
         spec = scenario.functions[self.index]
+        assert spec.use is not None  # registry: an external function is an ExternalFunction
         cls = load_function_class(spec.use, scenario.source_file, self.index)
         self.params = check_params(cls, spec.params, scenario.source_file, self.index)
         self.cls = cls
