@@ -37,7 +37,8 @@ __all__ = ["REJECTED_TABLE", "CommandGate", "ExternalFunction", "function_contex
 log = logging.getLogger("gridtwin")
 
 REJECTED_TABLE = "command_rejected"
-"""Rows: ``time``, ``sim_time_s``, ``source``, ``reason``, ``command`` (the JSON as sent)."""
+"""Rows: ``time``, ``sim_time_s`` (the step the function sent it at), ``source``, ``reason``,
+``command`` (the JSON as sent)."""
 
 _TABLES = ("bus", "line", "trafo", "switch", "load", "sgen", "storage")
 
@@ -105,8 +106,8 @@ class CommandGate:
             self._last_issued_s = wire.issued_s
             out.append(Command(self.name, wire.issued_s, target, wire.positions, values))
         self.accepted += len(out)
-        for item, reason in bad:
-            self._reject(now_s, item, reason)
+        for item, reason in bad:  # recorded at the step the function sent them
+            self._reject(now_s - self.step_s, item, reason)
         return out
 
     def _raw(self, wire: Any) -> dict[str, Any]:
@@ -118,7 +119,7 @@ class CommandGate:
             "values": to_wire(wire.values),
         }
 
-    def _reject(self, now_s: int, item: Any, reason: str) -> None:
+    def _reject(self, sent_s: int, item: Any, reason: str) -> None:
         if not self.rejected[reason]:
             log.warning(
                 "function %s: command rejected (%s), counted; further ones are not logged",
@@ -131,8 +132,8 @@ class CommandGate:
         except (TypeError, ValueError):
             text = repr(item)[:2000]
         row = {
-            "time": self.start_s + now_s,
-            "sim_time_s": now_s,
+            "time": self.start_s + sent_s,
+            "sim_time_s": sent_s,
             "source": self.name,
             "reason": reason,
             "command": text,
