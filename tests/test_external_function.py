@@ -288,3 +288,41 @@ def test_an_external_function_that_does_not_start_is_a_one_line_error(
     else:
         assert "Could not connect" in lines[0]
     assert "Traceback" not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "expected"),
+    [
+        ({"cmd": "python my_vc.py"}, "functions[0].cmd", "with %(addr)s"),
+        ({"cmd": "python %(addr)s %(port)s"}, "functions[0].cmd", "only %-fields"),
+        ({"connect": "localhost"}, "functions[0].connect", "should match pattern"),
+        ({"name": None}, "functions[0]", "needs a name"),
+        ({"use": "x.py:X"}, "functions[0]", "exactly one of use, cmd or connect"),
+    ],
+)
+def test_bad_external_function_entries_name_the_field(
+    change: dict, field: str, expected: str
+) -> None:
+    data = yaml.safe_load(EXTERNAL.read_text())
+    entry = data["functions"][0]
+    if "connect" in change:
+        del entry["cmd"]
+    entry.update(change)
+    if entry.get("name") is None:
+        del entry["name"]
+    with pytest.raises(InputError) as err:
+        scenario_from_dict(data, source=str(EXTERNAL))
+    assert err.value.field == field, err.value
+    assert expected in err.value.message
+
+
+def test_an_external_function_reading_a_port_nothing_provides_is_an_input_error(
+    tmp_path: Path,
+) -> None:
+    data = yaml.safe_load(EXTERNAL.read_text())
+    data["functions"][0]["reads"] = ["estimate"]  # no estimation section
+    scenario = scenario_from_dict(data, source=str(EXTERNAL))
+    with pytest.raises(InputError) as err:
+        gridtwin.run(scenario, out_dir=tmp_path / "run")
+    assert err.value.field == "functions[0].reads"
+    assert "got estimate, which nothing in this scenario provides" in err.value.message

@@ -227,6 +227,10 @@ class Wiring:
         """Whether some component provides ``port``."""
         return port in self.providers
 
+    def missing(self, ports: Any) -> list[str]:
+        """The ``ports`` no component provides (yet: call after the built-ins are added)."""
+        return [p for p in ports if p not in self.providers]
+
     def connect(self, src: Any, dest: Any, *attrs: str | tuple[str, str], **kwargs: Any) -> None:
         """``world.connect``, recorded in :attr:`flows`."""
         self.world.connect(src, dest, *attrs, **kwargs)

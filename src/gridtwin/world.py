@@ -127,9 +127,13 @@ def _build(
         else store
     )
     wiring.recorder_params.update(store=recording, kpis=kpis, on_step=on_step)
-    for component in components:
-        component.add(wiring)
-    wiring.finish()
+    try:
+        for component in components:
+            component.add(wiring)
+        wiring.finish()
+    except BaseException:
+        world.shutdown()  # stops the simulators started so far (external processes too)
+        raise
     return BuiltWorld(world, wiring, run_dir, store, kpis, influx, runlog, t0, run_id)
 
 

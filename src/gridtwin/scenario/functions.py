@@ -81,6 +81,21 @@ class FunctionSpec(Section):
             raise ValueError("a port is listed twice")
         return value
 
+    @field_validator("cmd")
+    @classmethod
+    def _command_line(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if "%(addr)s" not in value:
+            raise ValueError("expected a command line with %(addr)s (mosaik's address)")
+        try:
+            value % {"addr": "127.0.0.1:1", "python": "python"}
+        except (KeyError, ValueError, TypeError):
+            raise ValueError(
+                "expected %(addr)s and %(python)s as the only %-fields (write %% for %)"
+            ) from None
+        return value
+
     @model_validator(mode="after")
     def _one_kind(self) -> FunctionSpec:
         given = [k for k in ("use", "cmd", "connect") if getattr(self, k) is not None]

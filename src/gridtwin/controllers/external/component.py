@@ -181,6 +181,15 @@ class ExternalFunction:
         gates.append(self.gate)
 
     def add(self, wiring: Wiring) -> None:
+        missing = wiring.missing(self.spec.reads)
+        if missing:
+            raise InputError(
+                wiring.scenario.source_file,
+                f"functions[{self.index}].reads",
+                f"got {', '.join(missing)}, which nothing in this scenario provides; expected "
+                "ports of its sections (estimate: estimation, forecast and pseudo: forecasting, "
+                "measurement_frame: measurements, reports: events)",
+            )
         store = wiring.recorder_params.get("store")
         if store is not None:
             store.append_rows(REJECTED_TABLE, [])  # present even when nothing is rejected
