@@ -80,6 +80,7 @@ class _Read:
     optional: bool
     field_device: bool
     time_shifted: bool = False
+    transform: Callable[[Any], Any] | None = None
 
 
 class _Entities(dict[str, Any]):
@@ -184,7 +185,13 @@ class Wiring:
         return entity
 
     def add_function(
-        self, name: str, entity: Any, *, commands: bool = True, previous_step: bool = False
+        self,
+        name: str,
+        entity: Any,
+        *,
+        commands: bool = True,
+        previous_step: bool = False,
+        transform: Callable[[Any], Any] | None = None,
     ) -> Any:
         """Register an automation function's entity; its ``commands`` go to the channel.
 
@@ -192,6 +199,9 @@ class Wiring:
         arrive between steps and are stamped with the step before the one that
         takes them in; connected without time shift, the channel still delays
         each by a step from its stamp (listed in :attr:`previous_step`).
+        ``transform`` (an external mosaik function's): turns its ``commands``
+        output into checked :class:`~gridtwin.grid.commands.Command` objects on
+        the way.
         """
         if name in self.functions or name in self.entities:
             raise ValueError(f"two components named {name!r}")
@@ -209,6 +219,7 @@ class Wiring:
             "commands",
             time_shifted=True,
             initial_data={"commands": []},
+            **({"transform": transform} if transform is not None else {}),
         )
         return entity
 
@@ -251,6 +262,7 @@ class Wiring:
         optional: bool = False,
         field_device: bool = False,
         time_shifted: bool = False,
+        transform: Callable[[Any], Any] | None = None,
     ) -> None:
         """``entity`` reads these view ports (``port`` or ``(port, its input attribute)``).
 
@@ -258,6 +270,8 @@ class Wiring:
         outside the control-centre view (or the field readings, for a
         ``field_device``) is refused. ``time_shifted``: the value of the
         previous step (None at the first), to read a port downstream of oneself.
+        ``transform``: applied to each value on the way (an external function
+        reads the JSON wire form).
         """
         allowed = set(VIEW_PORTS) | (set(FIELD_PORTS) if field_device else set())
         mapping: dict[str, str] = {}
@@ -270,12 +284,24 @@ class Wiring:
                 )
             mapping[src] = dest
         self._reads.append(
-            _Read(entity, self.name_of(entity), mapping, optional, field_device, time_shifted)
+            _Read(
+                entity,
+                self.name_of(entity),
+                mapping,
+                optional,
+                field_device,
+                time_shifted,
+                transform,
+            )
         )
 
     def has(self, port: str) -> bool:
         """Whether some component provides ``port`` (or will, on demand)."""
         return port in self.providers or port in self._on_demand
+
+    def missing(self, ports: Any) -> list[str]:
+        """The ``ports`` no component provides (yet: call after the built-ins are added)."""
+        return [p for p in ports if p not in self.providers]
 
     def connect(self, src: Any, dest: Any, *attrs: str | tuple[str, str], **kwargs: Any) -> None:
         """``world.connect``, recorded in :attr:`flows`."""
@@ -306,6 +332,7 @@ class Wiring:
                         continue
                     raise ValueError(f"{read.name} reads {src!r}, which nothing provides")
                 entity, attr = self.providers[src]
+                extra = {"transform": read.transform} if read.transform is not None else {}
                 if read.time_shifted:
                     self.connect(
                         entity,
@@ -313,9 +340,10 @@ class Wiring:
                         (attr, dest),
                         time_shifted=True,
                         initial_data={attr: None},
+                        **extra,
                     )
                 else:
-                    self.connect(entity, read.entity, (attr, dest))
+                    self.connect(entity, read.entity, (attr, dest), **extra)
         self._reads.clear()
 
 

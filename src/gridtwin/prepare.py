@@ -60,6 +60,8 @@ def prepare(scenario: Any, *, check_only: bool = False) -> Prepared:
         keep_tables(scenario.grid, net)
     plan = check_against_net(scenario, net)
     for i, spec in enumerate(scenario.functions):
+        if spec.use is None:  # an external function (cmd/connect): checked when it starts
+            continue
         check_params(
             load_function_class(spec.use, scenario.source_file, i),
             spec.params,

@@ -3,7 +3,8 @@
 A built-in automation function is registered exactly like a user's: one
 entry here, naming its component class and the scenario section that
 enables it. A user's function needs no entry: the scenario's ``functions``
-list names it.
+list names it (a Python class, or an external mosaik simulator by ``cmd:`` or
+``connect:``).
 """
 
 from __future__ import annotations
@@ -78,8 +79,12 @@ def _load(path: str) -> Any:
 
 def components_for(scenario: Any, prepared: Any) -> list[Component]:
     """The components of a scenario: the enabled built-ins, then the user's functions."""
+    from gridtwin.controllers.external.component import ExternalFunction
     from gridtwin.controllers.user import UserFunction
 
     out: list[Component] = [_load(path)() for path, on in BUILTINS if on(scenario, prepared)]
-    out += [UserFunction(i) for i in range(len(scenario.functions))]
+    out += [
+        ExternalFunction(i) if spec.use is None else UserFunction(i)
+        for i, spec in enumerate(scenario.functions)
+    ]
     return out

@@ -105,7 +105,12 @@ def _build(
         world = mosaik.World(
             SIM_CONFIG, time_resolution=1.0, debug=False, cache=CACHE, skip_greetings=True
         )
-    wiring = Wiring(world, scenario, prep, resources={"engine": engine, "new_engine": new_engine})
+    wiring = Wiring(
+        world,
+        scenario,
+        prep,
+        resources={"engine": engine, "new_engine": new_engine, "run_dir": run_dir},
+    )
     components = components_for(scenario, prep)
     for component in components:
         component.plan(wiring)
@@ -123,9 +128,13 @@ def _build(
     )
     wiring.recorder_params.update(store=recording, kpis=kpis, on_step=on_step)
     wiring.resources["run_id"] = run_id
-    for component in components:
-        component.add(wiring)
-    wiring.finish()
+    try:
+        for component in components:
+            component.add(wiring)
+        wiring.finish()
+    except BaseException:
+        world.shutdown()  # stops the simulators started so far (external processes too)
+        raise
     return BuiltWorld(world, wiring, run_dir, store, kpis, influx, runlog, t0, run_id)
 
 

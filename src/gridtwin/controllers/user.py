@@ -91,6 +91,7 @@ class UserFunction:
     def plan(self, wiring: Wiring) -> None:
         scenario = wiring.scenario
         spec = scenario.functions[self.index]
+        assert spec.use is not None  # registry: an external function is an ExternalFunction
         cls = load_function_class(spec.use, scenario.source_file, self.index)
         self.params = check_params(cls, spec.params, scenario.source_file, self.index)
         self.cls = cls
@@ -111,5 +112,13 @@ class UserFunction:
         )
         function = self.cls(self.params, context)
         sim = wiring.world.start("Function", function=function, step_s=wiring.step_s)
+        missing = wiring.missing(self.cls.reads)
+        if missing:
+            raise InputError(
+                wiring.scenario.source_file,
+                f"functions[{self.index}].use",
+                f"{self.name} reads {', '.join(missing)}, which nothing in this scenario "
+                "provides; expected a scenario with the sections that provide them",
+            )
         entity = wiring.add_function(self.name, sim.Function())
         wiring.read(entity, *self.cls.reads)

@@ -254,3 +254,15 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
 
     def _stamp(self, time: int) -> Any:
         return datetime.fromtimestamp(self.start_s + time, tz=UTC)
+
+
+if __name__ == "__main__":  # in-process only: says so instead of waiting for mosaik
+    from gridtwin.simulators.remote import refuse
+
+    raise SystemExit(
+        refuse(
+            "gridtwin.recording.recorder_sim",
+            "it writes the run store and feeds the KPI accumulators that gridtwin "
+            "reads when the run ends; it runs inside gridtwin's own world",
+        )
+    )

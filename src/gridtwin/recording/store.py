@@ -100,6 +100,15 @@ ROW_SCHEMAS: dict[str, pa.Schema] = {
             ("payload", pa.string()),
         ]
     ),
+    "command_rejected": pa.schema(  # commands from outside gridtwin that were refused
+        [
+            ("time", TIME),
+            ("sim_time_s", pa.int64()),
+            ("source", pa.string()),
+            ("reason", pa.string()),
+            ("command", pa.string()),
+        ]
+    ),
 }
 """Schemas of the free-form tables: their rows are written with them, and an
 announced table without rows is written empty with its schema."""

@@ -71,3 +71,9 @@ class EventSimulator(mosaik_api_v3.Simulator):
                 values["reports"] = (self._due_time, reported)
             data[eid] = values
         return data
+
+
+if __name__ == "__main__":  # a process of its own: gridtwin.remote.main, reached by name
+    import importlib
+
+    raise SystemExit(importlib.import_module("gridtwin.remote").main("Events"))

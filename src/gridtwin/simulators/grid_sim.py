@@ -516,9 +516,14 @@ def main() -> int:
     ``cmd:`` starter, with ``%(addr)s``); ``... --remote HOST:PORT`` waits for
     mosaik to connect (its ``connect:`` starter). The ``Grid`` is created from
     a SimBench code, a pandapower network name or a pandapower JSON file
-    (see :class:`GridSimulator`).
+    (see :class:`GridSimulator`), or from a scenario file (``scenario=PATH``
+    at start, see :mod:`gridtwin.simulators.remote`). Outputs are plain JSON;
+    ``wire="tagged"`` at start gives the tagged form other gridtwin
+    simulators in processes of their own read.
     """
-    return mosaik_api_v3.start_simulation(GridSimulator(json_outputs=True), "gridtwin grid")
+    import importlib  # gridtwin.remote is above the simulators: reached by name
+
+    return int(importlib.import_module("gridtwin.remote").main("Grid", tagged_outputs=False))
 
 
 if __name__ == "__main__":

@@ -57,3 +57,9 @@ class ProfileSimulator(mosaik_api_v3.Simulator):
                 element, quantity = attr.split("_", 1)
                 data[eid][attr] = self.profiles.at(element, quantity, self._k)
         return data
+
+
+if __name__ == "__main__":  # a process of its own: gridtwin.remote.main, reached by name
+    import importlib
+
+    raise SystemExit(importlib.import_module("gridtwin.remote").main("Profiles"))

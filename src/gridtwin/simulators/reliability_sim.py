@@ -47,3 +47,15 @@ class ReliabilitySimulator(mosaik_api_v3.Simulator):
 
     def get_data(self, outputs: OutputRequest) -> OutputData:
         return {}
+
+
+if __name__ == "__main__":  # in-process only: says so instead of waiting for mosaik
+    from gridtwin.simulators.remote import refuse
+
+    raise SystemExit(
+        refuse(
+            "gridtwin.simulators.reliability_sim",
+            "it feeds the reliability KPI accumulator that gridtwin reads when the "
+            "run ends; it runs inside gridtwin's own world",
+        )
+    )

@@ -88,3 +88,9 @@ class ScadaSimulator(mosaik_api_v3.Simulator):
         for attr in outputs.get("scada", []):
             values[attr] = t if attr == "telemetry" else getattr(t, OUTPUTS[attr])
         return {"scada": values}
+
+
+if __name__ == "__main__":  # a process of its own: gridtwin.remote.main, reached by name
+    import importlib
+
+    raise SystemExit(importlib.import_module("gridtwin.remote").main("Scada"))

@@ -83,3 +83,9 @@ class SensorSimulator(mosaik_api_v3.Simulator):
 
     def get_data(self, outputs: OutputRequest) -> OutputData:
         return {"sensors": {"frame": self.frame}}
+
+
+if __name__ == "__main__":  # a process of its own: gridtwin.remote.main, reached by name
+    import importlib
+
+    raise SystemExit(importlib.import_module("gridtwin.remote").main("Sensors"))

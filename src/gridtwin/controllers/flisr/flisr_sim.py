@@ -109,3 +109,9 @@ class FlisrSimulator(mosaik_api_v3.Simulator):
 
     def get_data(self, outputs: OutputRequest) -> OutputData:
         return {"flisr": {"commands": self.commands}}
+
+
+if __name__ == "__main__":  # a process of its own: gridtwin.remote.main, reached by name
+    import importlib
+
+    raise SystemExit(importlib.import_module("gridtwin.remote").main("Flisr"))

@@ -60,3 +60,9 @@ class ForecastSimulator(mosaik_api_v3.Simulator):
     def get_data(self, outputs: OutputRequest) -> OutputData:
         out = self.out
         return {"forecaster": {"forecast": out, "pseudo": None if out is None else out.pseudo}}
+
+
+if __name__ == "__main__":  # a process of its own: gridtwin.remote.main, reached by name
+    import importlib
+
+    raise SystemExit(importlib.import_module("gridtwin.remote").main("Forecaster"))

@@ -196,3 +196,9 @@ class VoltageControlSimulator(mosaik_api_v3.Simulator):
 
     def get_data(self, outputs: OutputRequest) -> OutputData:
         return {"voltage": {"commands": self.out, "setpoints": self.commands}}
+
+
+if __name__ == "__main__":  # a process of its own: gridtwin.remote.main, reached by name
+    import importlib
+
+    raise SystemExit(importlib.import_module("gridtwin.remote").main("VoltageControl"))
