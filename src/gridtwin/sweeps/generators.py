@@ -115,7 +115,9 @@ def week_dimension(spec: WeeksGen, base_start: str, where: str) -> list[Point]:
     try:
         start = datetime.fromisoformat(str(base_start))
     except ValueError:
-        raise InputError(where, "generate.weeks", "the base scenario's time.start is no ISO time")
+        raise InputError(
+            where, "generate.weeks", "the base scenario's time.start is no ISO time"
+        ) from None
     year = spec.year or start.year
     weeks = spec.weeks or list(range(1, 53, spec.every))
     first = start.replace(year=year, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)

@@ -150,10 +150,13 @@ def _distributions(frame: Any, kpis: list[str]) -> Section:
     return sec
 
 
-def _worst(frame: Any, spec: Any, kpis: list[str], axes: list[str]) -> Section:
+def _worst(frame: Any, plan: Any, kpis: list[str], axes: list[str]) -> Section:
+    from gridtwin.sweeps.table import worst_kpi
+
+    spec = plan.spec
     sec = Section("worst", "Worst runs")
-    kpi = spec.worst.kpi or (kpis[0] if kpis else None)
-    if kpi is None or kpi not in frame:
+    kpi = worst_kpi(plan, frame)
+    if kpi is None:
         sec.text("<p>No KPI to rank the runs by.</p>")
         return sec
     order = "highest" if spec.worst.highest else "lowest"
@@ -197,7 +200,7 @@ def build_page(frame: Any, plan: Any) -> str:
     if plan.spec.rates:
         sections.append(_rates(frame, plan.spec.rates))
     sections += [
-        _worst(frame, plan.spec, kpis, axes),
+        _worst(frame, plan, kpis, axes),
         _distributions(frame, kpis),
         _axes(frame, kpis, axes),
     ]

@@ -115,7 +115,9 @@ def _variant_data(base: dict[str, Any], spec: SweepSpec, variant: Variant, where
         try:
             set_path(data, path, value)
         except KeyError as exc:
-            raise InputError(where, origin[path], f"{exc.args[0]}; expected a scenario field")
+            raise InputError(
+                where, origin[path], f"{exc.args[0]}; expected a scenario field"
+            ) from None
     return data
 
 
@@ -127,7 +129,8 @@ def _check(data: dict[str, Any], variant: Variant, spec: SweepSpec, where: str, 
         scenario_from_dict(data, source=where, base_dir=base_dir)
     except InputError as exc:
         key = _origin(exc.field, origin) or ", ".join(sorted(set(variant.origin.values())))
-        raise InputError(where, key or "set", f"variant {variant.id}: {exc.field}: {exc.message}")
+        message = f"variant {variant.id}: {exc.field}: {exc.message}"
+        raise InputError(where, key or "set", message) from None
 
 
 def make_plan(path: str | Path, out_dir: str | Path | None = None) -> Plan:
@@ -168,7 +171,7 @@ def make_plan(path: str | Path, out_dir: str | Path | None = None) -> Plan:
                 variant.id,
                 data,
                 str(base_path.parent),
-                f"{where} variant {variant.id}",
+                f"{path.name} variant {variant.id}",
                 str(out / "runs" / variant.id),
                 digest,
                 spec.report == "all",

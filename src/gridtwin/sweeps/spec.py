@@ -190,7 +190,9 @@ def load_sweep(path: str | Path) -> SweepSpec:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""
-        raise InputError(str(path), where, f"not valid YAML ({getattr(exc, 'problem', exc)})")
+        raise InputError(
+            str(path), where, f"not valid YAML ({getattr(exc, 'problem', exc)})"
+        ) from None
     except UnicodeDecodeError:
         raise InputError(str(path), "", "not a text file; expected UTF-8 YAML") from None
     if not isinstance(data, dict):

@@ -54,10 +54,10 @@ def _report(run_dir: str) -> str:
 
 def _worst_dirs(plan: Plan, frame: Any) -> list[str]:
     from gridtwin.sweeps.page import worst_runs
+    from gridtwin.sweeps.table import worst_kpi
 
-    kpis = frame.attrs.get("kpis", [])
-    kpi = plan.spec.worst.kpi or (kpis[0] if kpis else None)
-    if plan.spec.report != "worst" or kpi is None or kpi not in frame:
+    kpi = worst_kpi(plan, frame)
+    if plan.spec.report != "worst" or kpi is None:
         return []
     worst = worst_runs(frame, kpi, plan.spec.worst.count, plan.spec.worst.highest)
     dirs = [str(plan.out_dir / d) for d in worst["run_dir"]]

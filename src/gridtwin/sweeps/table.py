@@ -17,7 +17,7 @@ from typing import Any
 
 from gridtwin.sweeps.plan import Plan
 
-__all__ = ["FIXED_COLUMNS", "build_table", "kpi_columns", "write_table"]
+__all__ = ["FIXED_COLUMNS", "build_table", "kpi_columns", "worst_kpi", "write_table"]
 
 FIXED_COLUMNS = ("status", "error", "wall_s", "run_dir")
 
@@ -43,13 +43,21 @@ def kpi_columns(frame: Any) -> list[str]:
     return [c for c in frame.columns if c not in fixed and c in frame.attrs.get("kpis", [])]
 
 
+def worst_kpi(plan: Plan, frame: Any) -> str | None:
+    """The KPI the worst runs are ranked by: ``worst.kpi``, else the first collected one."""
+    kpis = list(frame.attrs.get("kpis", []))
+    kpi = plan.spec.worst.kpi or (kpis[0] if kpis else None)
+    return kpi if kpi in frame else None
+
+
 def build_table(plan: Plan, rows: list[dict[str, Any]]) -> Any:
     """The DataFrame of the rows, one per variant of the plan, sorted by variant id."""
     import pandas as pd
 
     by_id = {row["variant"]: row for row in rows}
     variants = sorted(plan.variants, key=lambda v: v.id)
-    kpis = sorted({k for row in rows for k in row["kpis"]})
+    listed = plan.spec.kpis if isinstance(plan.spec.kpis, list) else []
+    kpis = list(listed) or sorted({k for row in rows for k in row["kpis"]})
     data: dict[str, list[Any]] = {"variant": [v.id for v in variants]}
     for column in plan.columns:
         data[column] = _axis_series([v.columns.get(column) for v in variants])

@@ -26,7 +26,9 @@ WALL_CLOCK_SECTIONS = ("run", "realtime", "timing")
 
 
 def _wall_clock(key: str) -> bool:
-    return "wall" in key or "_ms" in key
+    """A wall-clock figure (``run.wall_s``, ``voltage.central_ms_p95``, ``se.ms_per_estimate_p50``)."""
+    leaf = key.rsplit(".", 1)[-1]
+    return "wall" in leaf or "_ms" in leaf or leaf.startswith("ms_")
 
 
 def flatten_kpis(kpis: dict[str, Any], wanted: list[str] | None) -> dict[str, float]:
@@ -97,11 +99,21 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:500]
 
 
+def _mute_stderr_logs() -> None:
+    """No mosaik (loguru) lines on the worker's stderr: the run's warnings go to its run.log."""
+    try:
+        from loguru import logger
+    except ImportError:  # pragma: no cover - mosaik always brings loguru
+        return
+    logger.remove()
+
+
 def run_job(job: Job, wanted: list[str] | None) -> dict[str, Any]:
     """Run one variant (on a worker) and return its row; never raises for a failed run."""
     from gridtwin.scenario import scenario_from_dict
     from gridtwin.world import run_scenario
 
+    _mute_stderr_logs()
     t0 = time.perf_counter()
     run_dir = Path(job.run_dir)
     if run_dir.exists():  # a run cut short earlier: start it again from nothing
