@@ -211,11 +211,10 @@ def test_malformed_sweep_from_the_command_line(tmp_path):
 
 
 def test_shipped_sweeps_are_valid():
-    from gridtwin.sweeps.plan import make_plan
-
     from gridtwin.grid.sources import load_net
     from gridtwin.grid.topology import element_names
     from gridtwin.scenario import load_scenario
+    from gridtwin.sweeps.plan import make_plan
 
     folder = REPO / "scenarios" / "sweeps"
     plans = {p.stem: make_plan(p) for p in sorted(folder.glob("*.yaml"))}

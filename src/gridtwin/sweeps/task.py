@@ -26,7 +26,7 @@ WALL_CLOCK_SECTIONS = ("run", "realtime", "timing")
 
 
 def _wall_clock(key: str) -> bool:
-    """A wall-clock figure (``run.wall_s``, ``voltage.central_ms_p95``, ``se.ms_per_estimate_p50``)."""
+    """A wall-clock figure (``run.wall_s``, ``voltage.central_ms_p95``, ``se.ms_per_...``)."""
     leaf = key.rsplit(".", 1)[-1]
     return "wall" in leaf or "_ms" in leaf or leaf.startswith("ms_")
 

@@ -102,6 +102,13 @@ def sweep(
             )
         except InputError as exc:
             raise fail(exc) from None
+        except KeyboardInterrupt:
+            err.print(
+                "interrupted: the finished variants are kept; "
+                "start the same command again to run the rest",
+                markup=False,
+            )
+            raise typer.Exit(130) from None
     table = result.table
     failed = int((table["status"] != "ok").sum())
     line(
