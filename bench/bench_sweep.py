@@ -7,16 +7,19 @@
    - a plain loop in this process (:func:`gridtwin.sweeps.task.run_job` per
      variant: no Dask at all);
    - a Dask LocalCluster of 1 worker process;
-   - a Dask LocalCluster of 2 worker processes.
+   - a Dask LocalCluster of 2 worker processes;
+
+   interleaved: each round runs the same ``--chunk`` variants the three ways
+   (rotating which goes first), so that the three see the same share of a
+   machine other jobs load too. Every process is warmed by one variant first.
 
    Speed-up = time of 1 worker / time of 2 workers (target >= 1.8x). Overhead
    per variant = (time with 1 worker - time of the loop) / variants (target
-   <= 0.3 s): scheduling, pickling the job, gathering the row, and the
-   worker's imports. Cluster start-up is timed apart.
+   <= 0.3 s): scheduling, pickling the job and gathering the row.
 2. Per-variant wall time of a sample of each shipped sweep (``--sample``
    variants each, plain loop), for the variants-per-hour estimate.
 
-Run: ``python bench/bench_sweep.py [--every N] [--sample N]`` (defaults 3 and 4).
+Run: ``python bench/bench_sweep.py [--every N] [--chunk N] [--sample N]`` (defaults 3, 10, 4).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from gridtwin.sweeps.plan import Job, make_plan
 from gridtwin.sweeps.runner import cluster_client, run_jobs, wanted_kpis
@@ -48,42 +52,56 @@ def loop(jobs: list[Job], wanted: list[str] | None) -> tuple[float, list[dict]]:
     return time.perf_counter() - t0, rows
 
 
-def on_dask(jobs: list[Job], wanted: list[str] | None, workers: int) -> tuple[float, float, list]:
-    """(cluster start [s], all jobs [s], rows) on a new LocalCluster of ``workers`` processes."""
+def on_client(client: Any, jobs: list[Job], wanted: list[str] | None) -> tuple[float, list]:
+    """All jobs on a cluster already running: (wall [s], rows)."""
     t0 = time.perf_counter()
-    with cluster_client(workers, None) as client:
-        client.wait_for_workers(workers)
-        start_s = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        rows = list(run_jobs(client, jobs, wanted))
-        run_s = time.perf_counter() - t1
-    return start_s, run_s, rows
+    rows = list(run_jobs(client, jobs, wanted))
+    return time.perf_counter() - t0, rows
 
 
-def n1_study(every: int, tmp: Path) -> None:
+def n1_study(every: int, chunk: int, tmp: Path) -> None:
+    """Loop, 1 worker and 2 workers on the same jobs, interleaved chunk by chunk.
+
+    The machine is shared: running the three ways one after the other would
+    give each a different load. Here each round runs the same ``chunk`` jobs
+    the three ways (in a rotating order), so all three see the same mix of load.
+    """
     plan = make_plan(SWEEPS / "n1-flisr.yaml")
     jobs = plan.jobs[::every]
     wanted = wanted_kpis(plan)
     n = len(jobs)
     print(f"N-1 study: {n} variants (every {every}th of {len(plan.jobs)}), load {_load()}\n")
-    loop_s, loop_rows = loop(_into(jobs, tmp / "loop"), wanted)
-    print(f"- plain loop, one process: {loop_s:.1f} s ({loop_s / n:.2f} s/variant), load {_load()}")
-    s1, t1, rows1 = on_dask(_into(jobs, tmp / "w1"), wanted, 1)
-    print(
-        f"- Dask, 1 worker: {t1:.1f} s ({t1 / n:.2f} s/variant; start {s1:.1f} s), load {_load()}"
-    )
-    s2, t2, rows2 = on_dask(_into(jobs, tmp / "w2"), wanted, 2)
-    print(
-        f"- Dask, 2 workers: {t2:.1f} s ({t2 / n:.2f} s/variant; start {s2:.1f} s), load {_load()}"
-    )
-    same = _key(loop_rows) == _key(rows1) == _key(rows2)
+    with cluster_client(1, None) as c1, cluster_client(2, None) as c2:
+        c2.wait_for_workers(2)
+        warm = plan.jobs[1:3]  # imports and the SimBench cache, in every process
+        loop(_into(warm[:1], tmp / "warm-loop"), wanted)
+        on_client(c1, _into(warm[:1], tmp / "warm-1"), wanted)
+        on_client(c2, _into(warm, tmp / "warm-2"), wanted)
+        modes = {
+            "loop": lambda js: loop(js, wanted),
+            "1 worker": lambda js: on_client(c1, js, wanted),
+            "2 workers": lambda js: on_client(c2, js, wanted),
+        }
+        wall = dict.fromkeys(modes, 0.0)
+        rows: dict[str, list] = {m: [] for m in modes}
+        for r, i in enumerate(range(0, n, chunk)):
+            names = list(modes)[r % 3 :] + list(modes)[: r % 3]
+            for mode in names:
+                t, got = modes[mode](_into(jobs[i : i + chunk], tmp / mode))
+                wall[mode] += t
+                rows[mode] += got
+            print(f"  round {r + 1}: load {_load()}")
+    print()
+    for mode, t in wall.items():
+        print(f"- {mode}: {t:.1f} s ({t / n:.2f} s/variant)")
+    same = _key(rows["loop"]) == _key(rows["1 worker"]) == _key(rows["2 workers"])
+    t1, t2 = wall["1 worker"], wall["2 workers"]
     print(f"\nspeed-up 2 workers over 1: {t1 / t2:.2f}x (target >= 1.8x)")
-    print(
-        f"overhead per variant, 1 worker vs the loop: {(t1 - loop_s) / n:+.3f} s (target <= 0.3 s)"
-    )
+    overhead = (t1 - wall["loop"]) / n
+    print(f"overhead per variant, 1 worker vs the loop: {overhead:+.3f} s (target <= 0.3 s)")
     print(f"rows identical (loop, 1 worker, 2 workers; wall_s left out): {same}")
-    failed = sum(r["status"] != "ok" for r in rows2)
-    print(f"failed variants: {failed}\n")
+    failed = sum(r["status"] != "ok" for r in rows["2 workers"])
+    print(f"failed variants: {failed}, load {_load()}\n")
 
 
 def _key(rows: list[dict]) -> list:
@@ -114,12 +132,13 @@ def per_variant(sample: int, tmp: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--every", type=int, default=3, help="every n-th variant of the N-1 study")
+    parser.add_argument("--chunk", type=int, default=10, help="variants per interleaved round")
     parser.add_argument("--sample", type=int, default=4, help="variants per shipped sweep")
     parser.add_argument("--skip-n1", action="store_true", help="only the per-variant times")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_n1:
-            n1_study(args.every, Path(tmp))
+            n1_study(args.every, args.chunk, Path(tmp))
         per_variant(args.sample, Path(tmp))
 
 

@@ -109,7 +109,8 @@ def test_one_row_per_variant_with_axes_kpis_and_failures(two_worker_table):
 
 def test_one_and_two_workers_give_the_same_table(two_worker_table, clusters, tmp_path):
     _, table2 = two_worker_table
-    table1 = gridtwin.sweep(small_sweep(tmp_path), client=clusters[1], out_dir=tmp_path / "out")
+    address = clusters[1].scheduler.address  # as --scheduler: an existing cluster, by address
+    table1 = gridtwin.sweep(small_sweep(tmp_path), scheduler=address, out_dir=tmp_path / "out")
     pd.testing.assert_frame_equal(table1.drop(columns="wall_s"), table2.drop(columns="wall_s"))
     assert table1["wall_s"].gt(0).all()
 

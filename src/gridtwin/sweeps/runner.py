@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -104,11 +105,14 @@ def run_jobs(
 
     def submit() -> Any:
         job = pending.pop()
-        future = client.submit(run_job, job, wanted, key=f"gridtwin-sweep-{job.id}", pure=False)
+        key = f"gridtwin-sweep-{job.id}-{uuid.uuid4().hex[:8]}"  # unique on a shared scheduler
+        future = client.submit(run_job, job, wanted, key=key, pure=False)
         in_flight[future] = job
         return future
 
     queue = as_completed([submit() for _ in range(min(window, len(pending)))])
+    if progress is not None:
+        progress(0, 0, min(len(in_flight), _threads(client)))
     for future in queue:
         job = in_flight.pop(future)
         try:

@@ -41,11 +41,13 @@ def _progress_bar(stack: ExitStack) -> tuple[Any, Any]:
     def on_plan(total: int, skipped: int) -> None:
         if skipped:
             line(f"resuming: {skipped} of {total} variants finished before, not run again")
-        stack.enter_context(bar)
-        state["task"] = bar.add_task("sweep", total=total - skipped, failed=0, running=0)
+        if total > skipped:
+            stack.enter_context(bar)
+            state["task"] = bar.add_task("sweep", total=total - skipped, failed=0, running=0)
 
     def update(done: int, failed: int, running: int) -> None:
-        bar.update(state["task"], completed=done, failed=failed, running=running)
+        if "task" in state:
+            bar.update(state["task"], completed=done, failed=failed, running=running)
 
     return on_plan, update
 
