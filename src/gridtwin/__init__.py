@@ -6,6 +6,7 @@ The public surface is small: load a scenario, run it, read the run directory.
 >>> run = gridtwin.run("scenarios/mv-rural-day.yaml")  # doctest: +SKIP
 >>> scenario = gridtwin.load_scenario("scenarios/mv-rural-day.yaml")  # doctest: +SKIP
 >>> built = gridtwin.build_world(scenario)  # doctest: +SKIP
+>>> table = gridtwin.sweep("scenarios/sweeps/n1-flisr.yaml")  # doctest: +SKIP
 """
 
 from gridtwin.errors import InputError
@@ -20,6 +21,7 @@ __all__ = [
     "load_scenario",
     "run",
     "run_scenario",
+    "sweep",
 ]
 __version__ = "0.1.0"
 
@@ -37,4 +39,8 @@ def __getattr__(name: str):  # lazy: importing gridtwin (and its CLI) stays ligh
         from gridtwin import scenario
 
         return getattr(scenario, name)
+    if name == "sweep":
+        from gridtwin.sweeps import sweep
+
+        return sweep
     raise AttributeError(name)
