@@ -168,7 +168,7 @@ class _Search:
         self.max_stall = max_stall
         self.max_evaluations = max_evaluations
         self.stopped = False
-        self.charged = 0.0  # budget charged for periods a memory had searched already
+        self.charged = 0  # budget charged for periods a memory had searched already
         self.budget_bound = False  # an evaluation budget (or a period's share) ended a search
         self.clock_bound = False  # the wall-clock cap (or a period's share) ended a search
 
@@ -286,7 +286,7 @@ def _per_period(
     found = [x0]
     x = x0
     share = (deadline - time.perf_counter()) / (2 * n_t)
-    search.charged = 0.0
+    search.charged = 0
     for t in range(n_t):
         key = costs.period_key(t)
         known = memory.period_best(key) if memory is not None and key is not None else None
