@@ -18,7 +18,10 @@ centre has:
 On its schedule (every ``every_s``) or on demand, it plans the next
 ``horizon`` in periods of ``period_s`` with
 :func:`~gridtwin.controllers.reconfig.optimize`, starting from the
-configuration it observes. It then carries the plan out: at each step it
+configuration it observes, warm-started from its previous plans on the same
+topology (a :class:`~gridtwin.controllers.reconfig.memory.SearchMemory`:
+the overlap of a rolling horizon is neither searched nor power-flowed
+again). It then carries the plan out: at each step it
 orders the switches of the lines whose state differs from the plan's
 configuration for the next step (all switches of a line to open, the open ones
 of a line to close), and nothing else (a

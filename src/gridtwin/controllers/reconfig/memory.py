@@ -1,21 +1,22 @@
-"""What one search leaves to the next on the same grid: a warm start that changes no result.
+"""What one search leaves to the next on the same grid: a warm start.
 
 A reconfiguration function in the loop plans every few hours over a horizon
 that overlaps the previous one: with a 24 h horizon re-planned every 6 h, 18
 of the new plan's hourly periods carry the same forecast as the previous
-plan's, and the search walks through the same configurations again. A
-:class:`SearchMemory` keeps, per configuration and period *content* (the
-period's loads and generation, not its index), the power-flow outcome a cost
-is made of (losses, limit violations, convergence), and per configuration its
-RELRAD indices. A later search on the same :class:`~.problem.Problem` takes
-them from there instead of running the power flow again.
+plan's. A :class:`SearchMemory` keeps
 
-The memory only replaces a computation by its stored result, bit for bit: the
-search still counts every configuration-period cost it asks for against its
-evaluation budget, so a warm search takes exactly the path of a cold one and
-returns the same plan, only faster. It keeps what the last search used and
-the periods it was given; older entries are dropped, so its size is bounded by
-one search.
+- per configuration and period *content* (the period's loads and generation,
+  not its index) the power-flow outcome a cost is made of (losses, limit
+  violations, convergence), so it is never computed twice; this replaces a
+  computation by its stored result, bit for bit;
+- per configuration its RELRAD indices, likewise;
+- per period content the configuration that period's own search ended with
+  and the evaluations it used: a later search takes that result instead of
+  searching the period again, and charges those evaluations to its budget.
+
+A fresh memory changes no result (periods searched earlier in the same search
+are not reused). The memory keeps only what the last search used and the
+periods it was given, so its size is bounded by one search.
 """
 
 from __future__ import annotations

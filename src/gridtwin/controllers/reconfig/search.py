@@ -25,6 +25,14 @@ Budget
     safety stop; when it binds the status says so (``time_limit``) because
     the plan then depends on the machine's load.
 
+Warm start
+    With a :class:`~.memory.SearchMemory` the search takes what earlier
+    searches on the same problem computed: power-flow outcomes per
+    configuration and period content, reliability indices, and the result of
+    each period whose content it has searched already (charged to the budget
+    with the evaluations that search used, so the whole-horizon phase gets
+    the budget it gets cold).
+
 References
 ----------
 M. E. Baran, F. F. Wu, "Network reconfiguration in distribution systems for loss
