@@ -96,7 +96,8 @@ class Solution:
     weights : Weights
     evaluations : int
         Configuration-period costs the search asked for (what
-        ``max_evaluations`` counts; the same with or without a memory).
+        ``max_evaluations`` counts, together with the evaluations charged for
+        periods a memory had searched before).
     """
 
     problem: Problem
@@ -285,9 +286,9 @@ def _per_period(
 
     Each period starts where the previous period's search ended. Warm, a period
     whose content an earlier search has searched already (the overlap of a
-    rolling horizon) takes that search's result instead and is charged its
-    share of the budget as if it had searched again; the whole-horizon phase
-    that follows therefore gets the budget it gets cold.
+    rolling horizon) takes that search's result instead, and the evaluations
+    that search used are charged to the budget as if it had searched again;
+    the whole-horizon phase that follows therefore gets the budget it gets cold.
     """
     costs = search.costs
     n_t = costs.periods.n
@@ -366,10 +367,12 @@ def optimize(
     memory : SearchMemory, optional
         A warm start: what earlier searches on ``problem`` computed (power-flow
         outcomes per configuration and period content, reliability indices per
-        configuration). The search takes them from there and adds its own; its
-        path and plan are exactly those without a memory, only fewer power
-        flows run. A controller re-planning an overlapping horizon passes the
-        same memory every time.
+        configuration, the result of each period searched before). The search
+        takes them from there and adds its own. With a fresh memory the plan is
+        exactly the one without, with fewer power flows; with the memory of an
+        overlapping horizon, periods searched before are not searched again
+        (their evaluations are charged to the budget). A controller
+        re-planning a rolling horizon passes the same memory every time.
 
     Returns
     -------
