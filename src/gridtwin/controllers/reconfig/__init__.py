@@ -6,7 +6,9 @@ switching operations and expected interruption cost (RELRAD), and assess any
 given configuration plan the same way. The search's budget is a count of
 evaluations, so the same seed gives the same plan on any machine; a
 wall-clock cap (``time_limit_s``) is an optional safety stop, reported as
-status ``time_limit`` when it binds.
+status ``time_limit`` when it binds. A :class:`SearchMemory` passed from one
+search to the next on the same grid (``memory=``) is a warm start: power flows
+and periods searched before are not computed again.
 
 Example
 -------
@@ -24,6 +26,7 @@ Example
 
 from gridtwin.controllers.reconfig.assess import Assessment, PeriodAssessment, assess
 from gridtwin.controllers.reconfig.graph import is_radial, radial_reasons, repair
+from gridtwin.controllers.reconfig.memory import SearchMemory
 from gridtwin.controllers.reconfig.objective import Objective, Weights
 from gridtwin.controllers.reconfig.problem import (
     DEFAULT_COST_PER_KWH,
@@ -53,6 +56,7 @@ __all__ = [
     "Problem",
     "ReliabilityData",
     "ReliabilityParams",
+    "SearchMemory",
     "Solution",
     "Status",
     "Weights",

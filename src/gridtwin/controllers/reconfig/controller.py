@@ -18,7 +18,10 @@ centre has:
 On its schedule (every ``every_s``) or on demand, it plans the next
 ``horizon`` in periods of ``period_s`` with
 :func:`~gridtwin.controllers.reconfig.optimize`, starting from the
-configuration it observes. It then carries the plan out: at each step it
+configuration it observes, warm-started from its previous plans on the same
+topology (a :class:`~gridtwin.controllers.reconfig.memory.SearchMemory`:
+the overlap of a rolling horizon is neither searched nor power-flowed
+again). It then carries the plan out: at each step it
 orders the switches of the lines whose state differs from the plan's
 configuration for the next step (all switches of a line to open, the open ones
 of a line to close), and nothing else (a
@@ -46,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from gridtwin.controllers.reconfig.assess import assess
+from gridtwin.controllers.reconfig.memory import SearchMemory
 from gridtwin.controllers.reconfig.objective import Weights
 from gridtwin.controllers.reconfig.problem import Periods, Problem
 from gridtwin.controllers.reconfig.search import Status, optimize
@@ -180,6 +184,10 @@ class Controller:
         Carry out a plan only if it beats holding the current configuration
         on two forecasts by its switching cost (see :meth:`_robust_gain`);
         otherwise hold.
+    warm_start : bool
+        Keep a :class:`~.memory.SearchMemory` from plan to plan while the
+        topology stays (the overlapping part of the horizon then costs no
+        power flows again). The plans are the same either way.
     """
 
     problem: Problem
@@ -193,6 +201,8 @@ class Controller:
     time_limit_s: float | None = None
     seed: int = 0
     robust: bool = True
+    warm_start: bool = True
+    _memory: SearchMemory | None = field(default=None, repr=False)
     _hist: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _first_step: int = -1
     _plan: _Plan | None = None
@@ -384,6 +394,7 @@ class Controller:
             time_limit_s=self.time_limit_s,
             seed=self.seed,
             max_evaluations=self.max_evaluations,
+            memory=self._memory_for(problem),
         )
         before = assess(problem, start, periods, weights=self.weights, start=start)
         after = sol.assessment
@@ -417,6 +428,14 @@ class Controller:
             compute_ms=(wallclock.perf_counter() - t0) * 1e3,
             reason=reason,
         )
+
+    def _memory_for(self, problem: Problem) -> SearchMemory | None:
+        """The search memory of ``problem`` (a new one after a topology change)."""
+        if not self.warm_start:
+            return None
+        if self._memory is None or self._memory.problem is not problem:
+            self._memory = SearchMemory(problem)
+        return self._memory
 
     def _robust_gain(
         self,

@@ -20,6 +20,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from gridtwin.controllers.reconfig.memory import SearchMemory
 from gridtwin.controllers.reconfig.problem import Periods, Problem
 from gridtwin.controllers.reconfig.reliability import bus_reliability, load_reliability
 
@@ -82,12 +83,27 @@ class CostModel:
     problem : Problem
     periods : Periods
     weights : Weights
+    memory : SearchMemory, optional
+        Outcomes of earlier searches on ``problem`` (a warm start): power flows
+        and reliability indices found there are not computed again. Every cost
+        asked for still counts as evaluated, so the search is the same with or
+        without a memory.
     """
 
-    def __init__(self, problem: Problem, periods: Periods, weights: Weights) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        periods: Periods,
+        weights: Weights,
+        memory: SearchMemory | None = None,
+    ) -> None:
         self.problem = problem
         self.periods = periods
         self.weights = weights
+        self.memory = memory
+        self._period_key = SearchMemory.period_keys(periods) if memory is not None else []
+        if memory is not None:
+            memory.begin(problem, self._period_key)
         self._cost: dict[tuple[bytes, int], float] = {}
         self._rel: dict[bytes, np.ndarray] = {}
 
@@ -96,11 +112,18 @@ class CostModel:
         """Configuration-period pairs evaluated so far."""
         return len(self._cost)
 
+    def period_key(self, t: int) -> bytes | None:
+        """The memory's key of period ``t`` (None without a memory)."""
+        return self._period_key[t] if self.memory is not None else None
+
     def reliability_cost_per_year(self, closed: np.ndarray) -> np.ndarray:
         """Expected interruption cost per year of a radial configuration, per period [EUR/a]."""
         key = np.packbits(closed).tobytes()
         if key not in self._rel:
-            indices = bus_reliability(self.problem, closed)
+            if self.memory is not None:
+                indices = self.memory.reliability(key, closed)
+            else:
+                indices = bus_reliability(self.problem, closed)
             self._rel[key] = load_reliability(self.problem, indices, self.periods)[1]
         return self._rel[key]
 
@@ -146,17 +169,53 @@ class CostModel:
         cost = np.empty(len(t))
         for period in np.unique(t):
             rows = order[t[order] == period]
-            flow = self.problem.flow.run(closed[rows], np.full(len(rows), period), per)
+            losses_mw, violation_percent, converged = self._outcomes(closed[rows], int(period))
             hours = per.duration_h[period]
             c = (
-                flow.losses_mw * hours * w.loss_cost_per_mwh
-                + flow.violation_percent * hours * w.violation_cost_per_percent_h
+                losses_mw * hours * w.loss_cost_per_mwh
+                + violation_percent * hours * w.violation_cost_per_percent_h
             )
             if w.reliability:
                 rel = np.array([self.reliability_cost_per_year(x)[period] for x in closed[rows]])
                 c = c + rel * hours / HOURS_PER_YEAR * w.reliability
-            cost[rows] = np.where(flow.converged, c, FAILED_COST)
+            cost[rows] = np.where(converged, c, FAILED_COST)
         return cost
+
+    def _outcomes(
+        self, closed: np.ndarray, period: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Losses [MW], violations [%] and convergence of ``closed`` in ``period``.
+
+        One power-flow batch for the configurations the memory does not hold.
+        """
+        n = len(closed)
+        losses, viol = np.empty(n), np.empty(n)
+        conv = np.zeros(n, dtype=bool)
+        mem = self.memory
+        todo = np.arange(n)
+        keys: list[bytes] = []
+        if mem is not None:
+            pkey = self._period_key[period]
+            keys = [np.packbits(row).tobytes() for row in closed]
+            missing = []
+            for i, key in enumerate(keys):
+                hit = mem.flow(key, pkey)
+                if hit is None:
+                    missing.append(i)
+                else:
+                    losses[i], viol[i], conv[i] = hit
+            todo = np.array(missing, dtype=np.int64)
+        if len(todo):
+            flow = self.problem.flow.run(closed[todo], np.full(len(todo), period), self.periods)
+            losses[todo], viol[todo], conv[todo] = (
+                flow.losses_mw,
+                flow.violation_percent,
+                flow.converged,
+            )
+            if mem is not None:
+                for i in todo.tolist():
+                    mem.store_flow(keys[i], pkey, (losses[i], viol[i], bool(conv[i])))
+        return losses, viol, conv
 
 
 def switching_operations(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -67,21 +67,17 @@ def bus_reliability(problem: Problem, closed: np.ndarray) -> BusReliability:
     br = np.flatnonzero(on)
     a = np.concatenate([p.br_from[br], np.full(len(p.source_bus), root)])
     b = np.concatenate([p.br_to[br], p.source_bus])
-    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n_bus + 1, n_bus + 1)).tocsr()
+    width = n_bus + 1
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(width, width)).tocsr()
     order, parent = breadth_first_order(graph, root, directed=False)
     # the branch joining each bus to its parent (the first closed one of parallel branches)
-    width = n_bus + 1
     ids = np.concatenate([br, np.full(len(p.source_bus), -1)])
-    branch_of: dict[int, int] = {}
-    for k, e in zip(
-        (np.minimum(a, b) * width + np.maximum(a, b)).tolist(), ids.tolist(), strict=True
-    ):
-        branch_of.setdefault(k, e)
+    pairs, first = np.unique(np.minimum(a, b) * width + np.maximum(a, b), return_index=True)
     child = order[1:]
     par = parent[child]
-    keys = (np.minimum(par, child) * width + np.maximum(par, child)).tolist()
+    keys = np.minimum(par, child) * width + np.maximum(par, child)
     parent_branch = np.full(width, -1)
-    parent_branch[child] = [branch_of[k] for k in keys]
+    parent_branch[child] = ids[first[np.searchsorted(pairs, keys)]]
     line_of = np.where(parent_branch >= 0, p.br_line[np.maximum(parent_branch, 0)], -1)
     is_line = line_of >= 0
 
@@ -90,21 +86,9 @@ def bus_reliability(problem: Problem, closed: np.ndarray) -> BusReliability:
     pre = depth_first_order(tree, root, directed=True, return_predecessors=False)
     tin = np.full(width, -1, dtype=np.int64)
     tin[pre] = np.arange(len(pre))
-    levels = _levels(order, parent)  # top-down; one vectorized step per level
-    size = np.ones(width, dtype=np.int64)
-    for nodes in reversed(levels):
-        np.add.at(size, parent[nodes], size[nodes])
-
-    # protecting breaker: nearest bus at or above whose parent branch is a breaker line
-    brk = np.full(n_bus + 1, -1)
-    line_above = np.zeros(n_bus + 1, dtype=bool)
-    breaker_line = np.zeros(n_bus + 1, dtype=bool)
+    breaker_line = np.zeros(width, dtype=bool)
     breaker_line[is_line] = rel.breaker[line_of[is_line]]
-    for nodes in levels:
-        up = parent[nodes]
-        own = is_line[nodes] & (breaker_line[nodes] | ~line_above[up])
-        brk[nodes] = np.where(own, nodes, brk[up])
-        line_above[nodes] = line_above[up] | is_line[nodes]
+    size, brk = _sizes_and_breakers(child.tolist(), parent.tolist(), is_line, breaker_line)
 
     faulted = np.flatnonzero(is_line)
     lines = line_of[faulted]
@@ -137,17 +121,28 @@ def bus_reliability(problem: Problem, closed: np.ndarray) -> BusReliability:
     )
 
 
-def _levels(order: np.ndarray, parent: np.ndarray) -> list[np.ndarray]:
-    """Nodes of a BFS ``order`` grouped by depth (root excluded), top-down."""
-    depth = {int(order[0]): 0}
-    groups: list[list[int]] = []
-    for v in order[1:].tolist():
-        d = depth[int(parent[v])] + 1
-        depth[v] = d
-        if d > len(groups):
-            groups.append([])
-        groups[d - 1].append(v)
-    return [np.array(g, dtype=np.int64) for g in groups]
+def _sizes_and_breakers(
+    child: list[int], parent: list[int], is_line: np.ndarray, breaker_line: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Subtree sizes and protecting breakers over a BFS order (``child``: the order less the root).
+
+    The protecting breaker of a bus is the nearest bus at or above it whose
+    parent branch is a line that is a breaker or the first line below the
+    source (the feeder breaker).
+    """
+    width = len(parent)
+    size = [1] * width
+    for v in reversed(child):
+        size[parent[v]] += size[v]
+    own_line, own_breaker = is_line.tolist(), breaker_line.tolist()
+    brk = [-1] * width
+    line_above = [False] * width
+    for v in child:
+        up = parent[v]
+        own = own_line[v] and (own_breaker[v] or not line_above[up])
+        brk[v] = v if own else brk[up]
+        line_above[v] = line_above[up] or own_line[v]
+    return np.array(size, dtype=np.int64), np.array(brk, dtype=np.int64)
 
 
 def load_reliability(

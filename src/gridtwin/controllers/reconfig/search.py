@@ -25,6 +25,14 @@ Budget
     safety stop; when it binds the status says so (``time_limit``) because
     the plan then depends on the machine's load.
 
+Warm start
+    With a :class:`~.memory.SearchMemory` the search takes what earlier
+    searches on the same problem computed: power-flow outcomes per
+    configuration and period content, reliability indices, and the result of
+    each period whose content it has searched already (charged to the budget
+    with the evaluations that search used, so the whole-horizon phase gets
+    the budget it gets cold).
+
 References
 ----------
 M. E. Baran, F. F. Wu, "Network reconfiguration in distribution systems for loss
@@ -45,6 +53,7 @@ import numpy as np
 
 from gridtwin.controllers.reconfig.assess import Assessment, assess
 from gridtwin.controllers.reconfig.graph import Tree, count_radial, enumerate_radial, repair
+from gridtwin.controllers.reconfig.memory import SearchMemory
 from gridtwin.controllers.reconfig.objective import CostModel, Weights
 from gridtwin.controllers.reconfig.problem import Periods, Problem
 
@@ -82,7 +91,13 @@ class Solution:
     status : Status
     runtime_s : float
     power_flows : int
-        Power flows run by the search.
+        Power flows run by the search (fewer than ``evaluations`` when a
+        :class:`~.memory.SearchMemory` held some outcomes).
+    weights : Weights
+    evaluations : int
+        Configuration-period costs the search asked for (what
+        ``max_evaluations`` counts, together with the evaluations charged for
+        periods a memory had searched before).
     """
 
     problem: Problem
@@ -94,6 +109,7 @@ class Solution:
     runtime_s: float
     power_flows: int
     weights: Weights = field(default_factory=Weights)
+    evaluations: int = 0
 
     def switch_closed(self, period: int = 0, base: np.ndarray | None = None) -> np.ndarray:
         """``net.switch.closed`` positions for ``period``, shape (n_switch,)."""
@@ -130,6 +146,7 @@ class Solution:
             "objective": self.objective,
             "runtime_s": self.runtime_s,
             "power_flows": self.power_flows,
+            "evaluations": self.evaluations,
             "weights": {
                 "loss_cost_per_mwh": self.weights.loss_cost_per_mwh,
                 "reliability": self.weights.reliability,
@@ -160,6 +177,7 @@ class _Search:
         self.max_stall = max_stall
         self.max_evaluations = max_evaluations
         self.stopped = False
+        self.charged = 0  # budget charged for periods a memory had searched already
         self.budget_bound = False  # an evaluation budget (or a period's share) ended a search
         self.clock_bound = False  # the wall-clock cap (or a period's share) ended a search
 
@@ -167,7 +185,7 @@ class _Search:
         """Whether the search must stop; notes which limit ended it (the budget first)."""
         if self.stopped:
             return True
-        if self.costs.n_evaluated >= self.max_evaluations:
+        if self.costs.n_evaluated + self.charged >= self.max_evaluations:
             self.stopped = self.budget_bound = True
         elif time.perf_counter() >= self.deadline:
             self.stopped = self.clock_bound = True
@@ -257,6 +275,45 @@ def _plan(
     return pool[idx], float(acc[idx[-1]])
 
 
+def _per_period(
+    search: _Search,
+    x0: np.ndarray,
+    deadline: float,
+    budget: float,
+    memory: SearchMemory | None,
+) -> list[np.ndarray]:
+    """The search of each period alone, with an equal share of the budget (and clock).
+
+    Each period starts where the previous period's search ended. Warm, a period
+    whose content an earlier search has searched already (the overlap of a
+    rolling horizon) takes that search's result instead, and the evaluations
+    that search used are charged to the budget as if it had searched again;
+    the whole-horizon phase that follows therefore gets the budget it gets cold.
+    """
+    costs = search.costs
+    n_t = costs.periods.n
+    found = [x0]
+    x = x0
+    share = (deadline - time.perf_counter()) / (2 * n_t)
+    search.charged = 0
+    for t in range(n_t):
+        key = costs.period_key(t)
+        known = memory.period_best(key) if memory is not None and key is not None else None
+        if known is not None:
+            x = known[0]
+            search.charged += known[1]
+        else:
+            search.deadline = min(deadline, time.perf_counter() + share)
+            used = costs.n_evaluated + search.charged
+            search.max_evaluations = min(budget, used + budget / (2 * n_t))
+            search.stopped = False
+            x, _ = search.iterate(search.segment_cost(np.array([t]), None), x)
+            if memory is not None and key is not None:
+                memory.store_period_best(key, x, costs.n_evaluated + search.charged - used)
+        found.append(x)
+    return found
+
+
 def _unique(rows: np.ndarray) -> np.ndarray:
     return np.unique(rows, axis=0)
 
@@ -273,6 +330,7 @@ def optimize(
     max_stall: int | None = None,
     max_evaluations: int | None = DEFAULT_MAX_EVALUATIONS,
     on_improvement: Callback | None = None,
+    memory: SearchMemory | None = None,
 ) -> Solution:
     """Find the cheapest radial configuration per period.
 
@@ -306,6 +364,15 @@ def optimize(
     on_improvement : callable, optional
         Called as ``on_improvement(plan, objective)`` with each better plan
         ``(n_periods, m)`` found, so the best so far is always at hand.
+    memory : SearchMemory, optional
+        A warm start: what earlier searches on ``problem`` computed (power-flow
+        outcomes per configuration and period content, reliability indices per
+        configuration, the result of each period searched before). The search
+        takes them from there and adds its own. With a fresh memory the plan is
+        exactly the one without, with fewer power flows; with the memory of an
+        overlapping horizon, periods searched before are not searched again
+        (their evaluations are charged to the budget). A controller
+        re-planning a rolling horizon passes the same memory every time.
 
     Returns
     -------
@@ -321,7 +388,7 @@ def optimize(
     weights = weights or Weights()
     given = problem.start_closed if start is None else np.asarray(start, dtype=bool)
     x0 = repair(problem, given)
-    costs = CostModel(problem, periods, weights)
+    costs = CostModel(problem, periods, weights, memory)
     flows0 = problem.flow.n_flows
     stall = max_stall if max_stall is not None else 4 * max(1, problem.n_loops) + 10
     budget = np.inf if max_evaluations is None else float(max_evaluations)
@@ -343,15 +410,7 @@ def optimize(
         best, _ = search.iterate(search.segment_cost(all_t, given), x0, report)
         plan, value = _plan(costs, best[None, :], 1, given)
     else:
-        found = [x0]
-        x = x0
-        share = time_limit_s / (2 * n_t)
-        for t in range(n_t):
-            search.deadline = min(t0 + time_limit_s, time.perf_counter() + share)
-            search.max_evaluations = min(budget, costs.n_evaluated + budget / (2 * n_t))
-            search.stopped = False
-            x, _ = search.iterate(search.segment_cost(np.array([t]), None), x)
-            found.append(x)
+        found = _per_period(search, x0, t0 + time_limit_s, budget, memory)
         search.deadline = t0 + time_limit_s
         search.max_evaluations = budget
         search.stopped = False
@@ -385,4 +444,5 @@ def optimize(
         runtime_s=time.perf_counter() - t0,
         power_flows=power_flows,
         weights=weights,
+        evaluations=costs.n_evaluated,
     )
