@@ -54,7 +54,7 @@ def scenario(tmp_path: Path, steps: int, mqtt_opts: dict[str, Any], factor: floa
     """The shipped scenario, ``steps`` seconds long at real-time ``factor``."""
     data = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
     data["time"]["duration"] = f"{steps}s"
-    data["time"]["real_time_factor"] = factor
+    data["realtime"] = {"factor": factor}
     data["mqtt"].update(mqtt_opts)
     path = tmp_path / f"scenario-{secrets.token_hex(3)}.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")

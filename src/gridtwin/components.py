@@ -301,7 +301,7 @@ class Wiring:
 
     def missing(self, ports: Any) -> list[str]:
         """The ``ports`` no component provides (yet: call after the built-ins are added)."""
-        return [p for p in ports if p not in self.providers]
+        return [p for p in ports if not self.has(p)]
 
     def connect(self, src: Any, dest: Any, *attrs: str | tuple[str, str], **kwargs: Any) -> None:
         """``world.connect``, recorded in :attr:`flows`."""

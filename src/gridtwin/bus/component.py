@@ -41,7 +41,7 @@ class MqttBridge:
         run_id = str(wiring.resources.get("run_id", scenario.name))
         topics = Topics(resolve_prefix(spec.topic_prefix, run_id, scenario.name))
         views = _views(wiring, topics)
-        factor = scenario.time.real_time_factor
+        factor = scenario.realtime.factor if scenario.realtime is not None else None
         wall = spec.clock == "wall" or (spec.clock == "auto" and factor is not None)
         step_s = wiring.step_s
         clock = BusClock(
