@@ -35,6 +35,10 @@ def commands(run_dir: Path) -> dict[str, list[str]]:
             "validate",
             str(REPO / "scenarios" / "case33bw-outage.yaml"),
         ],
+        "validate mv-rural-all-functions": [
+            "validate",
+            str(REPO / "scenarios" / "mv-rural-all-functions.yaml"),
+        ],
     }
 
 

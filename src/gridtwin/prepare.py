@@ -25,22 +25,39 @@ class Prepared:
     forecaster: Any = None  # a controllers.forecasting.Forecaster with a forecasting section
 
 
-def prepare(scenario: Any) -> Prepared:
+def prepare(scenario: Any, *, check_only: bool = False) -> Prepared:
     """Load the network, check the scenario against it, build profiles, events and functions.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A loaded scenario.
+    check_only : bool
+        Make every check and build nothing a check does not need (what
+        ``gridtwin validate`` does): the network may come as its kept tables
+        (:func:`gridtwin.grid.netcache.load_tables`), the forecaster is checked
+        but not trained, and ``reconfig_problem`` and ``forecaster`` stay None.
 
     Raises
     ------
     InputError
         On any problem with the scenario, the network, a profile file or a function.
     """
-    from gridtwin.controllers.reconfig.component import build_problem
     from gridtwin.controllers.user import check_params, load_function_class
     from gridtwin.events import build_schedule
-    from gridtwin.grid.sources import load_net
     from gridtwin.profiles import build_profiles
     from gridtwin.scenario import check_against_net
 
-    net = load_net(scenario.grid, scenario.source_file)
+    if check_only and scenario.reconfiguration is None:
+        from gridtwin.grid.netcache import load_tables
+
+        net = load_tables(scenario.grid, scenario.source_file)
+    else:  # the reconfiguration problem is checked on the full net
+        from gridtwin.grid.netcache import keep_tables
+        from gridtwin.grid.sources import load_net
+
+        net = load_net(scenario.grid, scenario.source_file)
+        keep_tables(scenario.grid, net)
     plan = check_against_net(scenario, net)
     for i, spec in enumerate(scenario.functions):
         if spec.use is None:  # an external function (cmd/connect): checked when it starts
@@ -53,11 +70,19 @@ def prepare(scenario: Any) -> Prepared:
         )
     profiles = build_profiles(scenario, net)
     schedule = build_schedule(scenario, net, plan)
-    prepared = Prepared(scenario, net, profiles, schedule, plan, build_problem(scenario, net))
-    if scenario.forecasting is not None:
-        from gridtwin.controllers.forecasting.build import build_forecaster
+    prepared = Prepared(scenario, net, profiles, schedule, plan)
+    if scenario.reconfiguration is not None:
+        from gridtwin.controllers.reconfig.component import build_problem
 
-        prepared.forecaster = build_forecaster(scenario, net)
+        problem = build_problem(scenario, net)
+        prepared.reconfig_problem = None if check_only else problem
+    if scenario.forecasting is not None:
+        from gridtwin.controllers.forecasting.build import build_forecaster, check_forecasting
+
+        if check_only:
+            check_forecasting(scenario, net)
+        else:
+            prepared.forecaster = build_forecaster(scenario, net)
     return prepared
 
 

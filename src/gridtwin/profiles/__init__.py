@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandapower as pp
 
 from gridtwin.errors import InputError
 from gridtwin.profiles.align import align_profile
 from gridtwin.profiles.csv import read_profile_csv
 from gridtwin.profiles.simbench import SIMBENCH_FIRST, SIMBENCH_RESOLUTION_S, simbench_profiles
+
+if TYPE_CHECKING:
+    import pandapower as pp
 
 if TYPE_CHECKING:
     from gridtwin.scenario.model import Scenario
@@ -88,7 +90,7 @@ def build_profiles(scenario: Scenario, net: pp.pandapowerNet) -> Profiles:
             raise error from None
 
     if spec.source == "simbench":
-        _simbench_series(series, net, aligned, scenario.source_file)
+        _simbench_series(series, net, aligned, scenario.source_file, scenario.grid.simbench)
     elif spec.source == "csv":
         offset = time.start.utcoffset()
         if offset is None:  # the scenario's checks require an offset
@@ -108,11 +110,11 @@ _Aligner = Callable[[np.ndarray, int, int, InputError], np.ndarray]
 
 
 def _simbench_series(
-    series: _Series, net: pp.pandapowerNet, aligned: _Aligner, source_file: str
+    series: _Series, net: pp.pandapowerNet, aligned: _Aligner, source_file: str, code: str | None
 ) -> None:
     """Replace the nominal series by SimBench's own profiles where the net has them."""
     first_s = int(SIMBENCH_FIRST.timestamp())
-    for key, values in simbench_profiles(net).items():
+    for key, values in simbench_profiles(net, code).items():
         if key not in series:
             continue
         series[key] = aligned(

@@ -20,12 +20,15 @@ import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandapower as pp
 import pandas as pd
 
 from gridtwin.errors import InputError
+
+if TYPE_CHECKING:
+    import pandapower as pp
 
 __all__ = ["HEADER", "UNITS", "CsvProfile", "read_csv_text", "read_profile_csv"]
 

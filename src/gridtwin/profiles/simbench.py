@@ -12,9 +12,14 @@ import contextlib
 import io
 import warnings
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandapower as pp
+
+from gridtwin.grid import netcache
+
+if TYPE_CHECKING:
+    import pandapower as pp
 
 __all__ = ["SIMBENCH_FIRST", "SIMBENCH_RESOLUTION_S", "simbench_profiles"]
 
@@ -23,8 +28,18 @@ SIMBENCH_FIRST = datetime(2016, 1, 1, tzinfo=timezone(timedelta(hours=1)))
 SIMBENCH_RESOLUTION_S = 900
 
 
-def simbench_profiles(net: pp.pandapowerNet) -> dict[tuple[str, str], np.ndarray]:
+def simbench_profiles(
+    net: pp.pandapowerNet, code: str | None = None
+) -> dict[tuple[str, str], np.ndarray]:
     """Absolute profiles of a SimBench net.
+
+    Parameters
+    ----------
+    net : pandapowerNet
+        A SimBench net (its profile tables).
+    code : str, optional
+        The net's SimBench code: its profiles are then read from, or kept in,
+        :mod:`gridtwin.grid.netcache`.
 
     Returns
     -------
@@ -34,6 +49,10 @@ def simbench_profiles(net: pp.pandapowerNet) -> dict[tuple[str, str], np.ndarray
         ``('storage', 'p_mw')`` where the net has them [MW], [MVAr]; columns in
         the order of the pandapower table.
     """
+    if code is not None:
+        kept = netcache.read_profiles(code)
+        if kept is not None:
+            return kept
     import simbench
 
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
@@ -48,4 +67,6 @@ def simbench_profiles(net: pp.pandapowerNet) -> dict[tuple[str, str], np.ndarray
             nominal = net[element][quantity].to_numpy(dtype=float)
             frame = frame.fillna(dict(zip(frame.columns, nominal, strict=True)))
         out[(element, quantity)] = frame.to_numpy(dtype=float)
+    if code is not None:
+        netcache.write_profiles(code, out)
     return out

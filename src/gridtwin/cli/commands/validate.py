@@ -25,7 +25,7 @@ def validate(
 
     try:
         sc = load_scenario_arg(scenario, force=force)
-        prepared = prepare(sc)
+        prepared = prepare(sc, check_only=True)
     except InputError as exc:
         raise fail(exc) from None
     net = prepared.net

@@ -7,10 +7,11 @@ SimBench's year 2016), never from the run's period.
 
 from __future__ import annotations
 
-import numpy as np
-import pandapower as pp
+from typing import TYPE_CHECKING
 
-from gridtwin.controllers.forecasting.features import GROUPS, target_set
+import numpy as np
+
+from gridtwin.controllers.forecasting.features import GROUPS, TargetSet, target_set
 from gridtwin.controllers.forecasting.forecaster import (
     ForecastConfig,
     Forecaster,
@@ -22,7 +23,10 @@ from gridtwin.controllers.forecasting.models import ModelKind
 from gridtwin.errors import InputError
 from gridtwin.timeparse import format_duration
 
-__all__ = ["build_forecaster"]
+if TYPE_CHECKING:
+    import pandapower as pp
+
+__all__ = ["build_forecaster", "check_forecasting"]
 
 
 def _history(scenario: object, net: pp.pandapowerNet, n_hist: int) -> tuple[np.ndarray, ...]:
@@ -64,6 +68,34 @@ def _history(scenario: object, net: pp.pandapowerNet, n_hist: int) -> tuple[np.n
     )
 
 
+def check_forecasting(scenario: object, net: pp.pandapowerNet) -> None:
+    """Every check :func:`build_forecaster` makes, without training a model.
+
+    Raises
+    ------
+    InputError
+        If the grid has PV but the site is missing, or the history is not covered.
+    """
+    spec = scenario.forecasting  # type: ignore[attr-defined]
+    _check_site(scenario, target_set(net, spec.level))
+    step = scenario.time.step  # type: ignore[attr-defined]
+    _history(scenario, net, spec.training_window // step + warmup_steps(step))
+
+
+def _check_site(scenario: object, targets: TargetSet) -> None:
+    spec = scenario.forecasting  # type: ignore[attr-defined]
+    n_pv = int((targets.group == GROUPS.index("pv")).sum())
+    if n_pv and (spec.latitude is None or spec.longitude is None):
+        missing = "latitude" if spec.latitude is None else "longitude"
+        raise InputError(
+            scenario.source_file,  # type: ignore[attr-defined]
+            f"forecasting.{missing}",
+            "missing; the grid has PV generators and their forecast needs the site for the "
+            "clear-sky model; expected latitude [degree N] and longitude [degree E], "
+            "e.g. {latitude: 51.0, longitude: 10.0}",
+        )
+
+
 def build_forecaster(scenario: object, net: pp.pandapowerNet) -> Forecaster:
     """The forecaster of a scenario with a ``forecasting`` section.
 
@@ -74,18 +106,8 @@ def build_forecaster(scenario: object, net: pp.pandapowerNet) -> Forecaster:
     """
     spec = scenario.forecasting  # type: ignore[attr-defined]
     time = scenario.time  # type: ignore[attr-defined]
-    source = scenario.source_file  # type: ignore[attr-defined]
     targets = target_set(net, spec.level)
-    n_pv = int((targets.group == GROUPS.index("pv")).sum())
-    if n_pv and (spec.latitude is None or spec.longitude is None):
-        missing = "latitude" if spec.latitude is None else "longitude"
-        raise InputError(
-            source,
-            f"forecasting.{missing}",
-            "missing; the grid has PV generators and their forecast needs the site for the "
-            "clear-sky model; expected latitude [degree N] and longitude [degree E], "
-            "e.g. {latitude: 51.0, longitude: 10.0}",
-        )
+    _check_site(scenario, targets)
     step = time.step
     training = spec.training_window // step
     n_hist = training + warmup_steps(step)
