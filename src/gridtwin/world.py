@@ -103,7 +103,11 @@ def _build(
     )
     with contextlib.redirect_stdout(io.StringIO()):  # mosaik prints a banner
         world = mosaik.World(
-            SIM_CONFIG, time_resolution=1.0, debug=False, cache=CACHE, skip_greetings=True
+            dict(SIM_CONFIG),  # a copy: a script may add simulators to its world's config
+            time_resolution=1.0,
+            debug=False,
+            cache=CACHE,
+            skip_greetings=True,
         )
     wiring = Wiring(
         world,
