@@ -120,12 +120,18 @@ def scenario_starts(scenario_path: str) -> ScenarioStarts:
         wiring.recorder_params.update(store=None, kpis=None, on_step=None)
         for component in components:
             component.add(wiring)
+        wiring.start_on_demand()  # SCADA and the channel: gridtwin starts them when read
+        wiring.finish()
     functions = {
         name: (entity.factory.name, dict(entity.factory.params))
         for name, entity in wiring.functions.items()
         if isinstance(entity, _Entity)
     }
-    return ScenarioStarts([(f.name, dict(f.params)) for f in world.started], functions)
+    starts = [(f.name, dict(f.params)) for f in world.started]
+    if not any(name == "Profiles" for name, _ in starts):
+        # gridtwin's own grid reads its profiles in its step; a stock world drives it from these
+        starts.insert(0, ("Profiles", {"profiles": prep.profiles, "step_s": scenario.time.step}))
+    return ScenarioStarts(starts, functions)
 
 
 def start_params(

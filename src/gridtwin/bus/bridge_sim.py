@@ -112,3 +112,15 @@ class CommandSimulator(mosaik_api_v3.Simulator):
 
     def get_data(self, outputs: OutputRequest) -> OutputData:
         return {"bus_commands": {"commands": self.out}}
+
+
+if __name__ == "__main__":  # in-process only: says so instead of waiting for mosaik
+    from gridtwin.simulators.remote import refuse
+
+    raise SystemExit(
+        refuse(
+            "gridtwin.bus.bridge_sim",
+            "it is the process-bus bridge, whose MQTT client lives in gridtwin's own "
+            "world; an external function talks to it over MQTT, not over mosaik",
+        )
+    )
