@@ -61,7 +61,7 @@ def clusters():
     made = {}
     for n in (1, 2):
         cluster = LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
         made[n] = (cluster, Client(cluster))
     yield {n: client for n, (_, client) in made.items()}

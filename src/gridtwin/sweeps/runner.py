@@ -63,7 +63,7 @@ def cluster_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
         n_workers=n,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port (the default 8787 may be taken)
         silence_logs=logging.ERROR,
     )
     client = Client(cluster)

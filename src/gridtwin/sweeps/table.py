@@ -70,6 +70,7 @@ def build_table(plan: Plan, rows: list[dict[str, Any]]) -> Any:
         data[key] = [float(r["kpis"].get(key, math.nan)) if r else math.nan for r in present]
     frame = pd.DataFrame(data)
     frame.attrs["kpis"] = kpis
+    frame.attrs["kpis_listed"] = bool(listed)
     frame.attrs["axes"] = list(plan.columns)
     return frame
 

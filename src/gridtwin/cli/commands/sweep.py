@@ -121,6 +121,13 @@ def sweep(
     line(f"page: {result.out_dir / 'sweep.html'}")
     if failed:
         line(f"failed: {failed} variants; their one-line errors are in the table's error column")
+    ok = table[table["status"] == "ok"]
+    listed = table.attrs.get("kpis", []) if table.attrs.get("kpis_listed") else []
+    missing = [k for k in listed if len(ok) and ok[k].isna().all()]
+    if missing:
+        err.print(
+            f"warning: no finished run has {', '.join(missing)} (a typo in kpis:?)", markup=False
+        )
 
 
 def register(app: typer.Typer) -> None:
