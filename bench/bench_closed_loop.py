@@ -92,24 +92,22 @@ class Timers:
 
 
 def timing_table(run_dir: Path) -> dict[str, float] | None:
-    """Compute seconds per simulator from the run's ``timing`` table, if it has one."""
+    """Seconds per simulator from the run's ``timing`` table, if it records one.
+
+    The table (``gridtwin.pacing``) has one row per simulator (``element``: its
+    role) and step with ``compute_ms``, and one row per step with element
+    ``step``; a run records it in real time or when ``recording.tables`` lists
+    ``timing``.
+    """
     path = run_dir / "timing.parquet"
     if not path.exists():
         return None
     import pandas as pd
 
-    frame = pd.read_parquet(path)
-    key = next(
-        (c for c in ("simulator", "component", "sim", "element", "name") if c in frame), None
-    )
-    numeric = [c for c in frame.select_dtypes("number").columns if c not in ("sim_time_s",)]
-    value = next((c for c in numeric if c.endswith("_s")), None) or next(
-        (c for c in numeric if c.endswith("_ms")), None
-    )
-    if key is None or value is None:
-        return None
-    scale = 1e-3 if value.endswith("_ms") else 1.0
-    return {str(k): float(v) * scale for k, v in frame.groupby(key)[value].sum().items()}
+    frame = pd.read_parquet(path, columns=["element", "compute_ms"])
+    frame = frame[frame["element"] != "step"]
+    sums = frame.groupby("element", observed=True)["compute_ms"].sum()
+    return {str(k): float(v) * 1e-3 for k, v in sums.items()}
 
 
 def quality(kpis: dict[str, Any]) -> dict[str, Any]:
