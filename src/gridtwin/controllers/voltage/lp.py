@@ -30,8 +30,12 @@ from scipy.sparse import csc_matrix, csr_matrix, hstack, identity, vstack
 
 __all__ = ["LpSolution", "VoltageLp"]
 
-_TIME_LIMIT_S = 1.0
-"""Safety stop of one solve [s] (never binds on the shipped grids)."""
+_ITERATION_LIMIT = 100_000
+"""Budget of one solve [simplex iterations]: a count, so that the same scenario and
+seed give the same decisions however busy the machine is (the shipped grids'
+programs take a few hundred)."""
+_TIME_LIMIT_S = 60.0
+"""Wall-clock safety stop of one solve [s], far above the iteration budget's cost."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +124,7 @@ class VoltageLp:
             self.lo[3 * n_g], self.hi[3 * n_g] = tap_range
         h = _Highs()
         h.setOptionValue("output_flag", False)
+        h.setOptionValue("simplex_iteration_limit", _ITERATION_LIMIT)
         h.setOptionValue("time_limit", _TIME_LIMIT_S)
         self.inf = h.getInfinity()
         self.n_rows = a.shape[0]
