@@ -17,12 +17,13 @@ import hashlib
 import json
 import os
 import pickle
-import re
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from gridtwin.grid.cache import cache_file
 
 __all__ = [
     "TableNet",
@@ -76,17 +77,8 @@ def net_key(spec: Any) -> str | None:
 
 
 def _path(code: str, kind: str) -> Path | None:
-    root = os.environ.get("GRIDTWIN_CACHE")
-    if root == "off":
-        return None
-    base = (
-        Path(root)
-        if root
-        else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gridtwin"
-    )
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", code)
     versions = f"simbench{_version('simbench')}-pandapower{_version('pandapower')}"
-    return base / "simbench" / f"{safe}-{versions}-{kind}-v{_FORMAT}.pkl"
+    return cache_file("simbench", code, f"-{versions}-{kind}-v{_FORMAT}.pkl")
 
 
 def is_kept(code: str, kind: str) -> bool:

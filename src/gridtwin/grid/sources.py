@@ -13,7 +13,6 @@ import io
 import json
 import os
 import pickle
-import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 import pandapower as pp
 
 from gridtwin.errors import InputError
+from gridtwin.grid.cache import cache_file
 from gridtwin.grid.checks import check_physical
 
 __all__ = ["load_net", "normalize_net", "read_net_json"]
@@ -140,16 +140,7 @@ def _cache_path(code: str, version: str) -> Path | None:
     Building a SimBench net from its CSV files takes seconds; the cache makes a
     second run start at once. ``GRIDTWIN_CACHE=off`` disables it.
     """
-    root = os.environ.get("GRIDTWIN_CACHE")
-    if root == "off":
-        return None
-    base = (
-        Path(root)
-        if root
-        else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gridtwin"
-    )
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", code)
-    return base / "simbench" / f"{safe}-simbench{version}-pandapower{pp.__version__}.pkl"
+    return cache_file("simbench", code, f"-simbench{version}-pandapower{pp.__version__}.pkl")
 
 
 def _get_pandapower(name: str, options: Mapping[str, Any], source: str) -> pp.pandapowerNet:
