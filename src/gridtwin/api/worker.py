@@ -105,15 +105,16 @@ def run_session(task: dict[str, Any]) -> str:
     db = task["db"]
     sid = task["session_id"]
     _current.clear()
-    _current.update(session_id=sid, db=db)
     t0 = time.perf_counter()
     best: dict[str, Any] = {}
     done = threading.Event()
-    if not _claim(db, sid):
-        _finish(db, sid, "stopped", None, t0)
-        _current.clear()
-        return "stopped"
-    try:
+    try:  # from here on a stop signal (StopRequested) ends the session as stopped
+        _current.update(session_id=sid, db=db)
+        if not _claim(db, sid):
+            _current["session_id"] = None
+            _finish(db, sid, "stopped", None, t0)
+            _current.clear()
+            return "stopped"
         problem = _problem(task)
         problem.flow  # built here, before the progress thread reads it  # noqa: B018
         progress = threading.Thread(
@@ -124,10 +125,12 @@ def run_session(task: dict[str, Any]) -> str:
     except StopRequested:
         status, data = _stopped(task, best, t0)
     except Exception as exc:  # the session fails, the worker lives on
-        done.set()
-        _finish(db, sid, "failed", None, t0, error=f"{type(exc).__name__}: {exc}")
-        _current.clear()
-        return "failed"
+        if not _current.get("stopping"):
+            done.set()
+            _finish(db, sid, "failed", None, t0, error=f"{type(exc).__name__}: {exc}")
+            _current.clear()
+            return "failed"
+        status, data = _stopped(task, best, t0)  # the stop, re-raised by a library as its own
     done.set()
     _current["session_id"] = None
     _finish(db, sid, status, data, t0)
