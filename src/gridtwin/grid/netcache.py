@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import pickle
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from gridtwin.grid.cache import cache_file
+from gridtwin.grid.cache import cache_file, read_pickle, write_pickle
 
 __all__ = [
     "TableNet",
@@ -88,29 +86,11 @@ def is_kept(code: str, kind: str) -> bool:
 
 
 def _read(code: str, kind: str) -> Any:
-    path = _path(code, kind)
-    if path is None or not path.is_file():
-        return None
-    try:
-        with path.open("rb") as fh:
-            return pickle.load(fh)
-    except Exception:  # a stale or broken entry: ignore it, the full path rebuilds it
-        path.unlink(missing_ok=True)
-        return None
+    return read_pickle(_path(code, kind))
 
 
 def _write(code: str, kind: str, value: Any) -> None:
-    path = _path(code, kind)
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
-    except OSError:
-        pass
+    write_pickle(_path(code, kind), value)
 
 
 def write_tables(code: str, net: Any) -> None:

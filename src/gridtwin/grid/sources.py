@@ -11,8 +11,6 @@ import contextlib
 import difflib
 import io
 import json
-import os
-import pickle
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,7 +20,7 @@ import numpy as np
 import pandapower as pp
 
 from gridtwin.errors import InputError
-from gridtwin.grid.cache import cache_file
+from gridtwin.grid.cache import cache_file, read_pickle, write_pickle
 from gridtwin.grid.checks import check_physical
 
 __all__ = ["load_net", "normalize_net", "read_net_json"]
@@ -110,27 +108,16 @@ def _get_simbench(code: str, source: str) -> pp.pandapowerNet:
             + (f" (did you mean {hint[0]!r}?)" if hint else ", e.g. 1-MV-rural--0-sw"),
         )
     cached = _cache_path(code, getattr(simbench, "__version__", "0"))
-    if cached is not None and cached.is_file():
-        try:
-            with cached.open("rb") as fh:
-                return pickle.load(fh)
-        except Exception:  # a stale or broken cache entry: rebuild it
-            cached.unlink(missing_ok=True)
+    kept = read_pickle(cached)
+    if kept is not None:
+        return kept
     try:
         net = _quiet_call(simbench.get_simbench_net, code)
     except Exception as exc:
         raise InputError(
             source, "grid.simbench", f"got {code!r}; SimBench could not build it ({exc})"
         ) from None
-    if cached is not None:
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(net, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(cached)
-        except OSError:
-            pass
+    write_pickle(cached, net)
     return net
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import types
 import typing
+import urllib.parse
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -124,3 +125,16 @@ class Section(BaseModel):
             if key in data and _has_bool(data[key]) and _is_number_type(field.annotation):
                 raise ValueError(f"{key}: got {data[key]!r}; expected a number, not true/false")
         return data
+
+
+def check_url(value: str, schemes: tuple[str, ...], example: str) -> urllib.parse.SplitResult:
+    """The parts of a server URL, or ValueError if its scheme, host or port is wrong."""
+    parts = urllib.parse.urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
+        valid = parts.scheme in schemes and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ValueError(f"expected a URL like {example} ({' or '.join(schemes)})")
+    return parts

@@ -8,12 +8,11 @@ URL with a password in it is refused, so none can reach ``scenario.yaml``.
 
 from __future__ import annotations
 
-import urllib.parse
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from gridtwin.scenario.base import Section
+from gridtwin.scenario.base import Section, check_url
 
 __all__ = ["MqttFormats", "MqttSpec", "PublishSpec", "mqtt_spec"]
 
@@ -87,14 +86,7 @@ class MqttSpec(Section):
     @field_validator("url")
     @classmethod
     def _valid_url(cls, value: str) -> str:
-        parts = urllib.parse.urlsplit(value)
-        try:
-            parts.port  # noqa: B018 - raises ValueError on a port out of range
-            valid = parts.scheme in ("mqtt", "mqtts") and bool(parts.hostname)
-        except ValueError:
-            valid = False
-        if not valid:
-            raise ValueError("expected a URL like mqtt://localhost:1883 (mqtt or mqtts)")
+        parts = check_url(value, ("mqtt", "mqtts"), "mqtt://localhost:1883")
         if parts.password is not None or parts.username is not None:
             raise ValueError(
                 "expected a URL without user or password; give them in "

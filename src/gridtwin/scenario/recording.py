@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import typing
-import urllib.parse
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_serializer, field_validator
 
 from gridtwin.redact import redact_url
-from gridtwin.scenario.base import Section
+from gridtwin.scenario.base import Section, check_url
 
 __all__ = [
     "InfluxSpec",
@@ -45,14 +44,7 @@ class InfluxSpec(Section):
     @field_validator("url")
     @classmethod
     def _valid_url(cls, value: str) -> str:
-        parts = urllib.parse.urlsplit(value)
-        try:
-            parts.port  # noqa: B018 - raises ValueError on a port out of range
-            valid = parts.scheme in ("http", "https") and bool(parts.hostname)
-        except ValueError:
-            valid = False
-        if not valid:
-            raise ValueError("expected a URL like http://localhost:8086 (http or https)")
+        check_url(value, ("http", "https"), "http://localhost:8086")
         return value
 
     @field_serializer("url", when_used="json")
