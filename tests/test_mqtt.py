@@ -192,7 +192,8 @@ def test_bad_commands_are_rejected_counted_and_recorded(tmp_path: Path, broker: 
     expected |= {"out_of_range": 1, "late": 1, "overflow": 0}
     assert {r: bus[f"rejected_{r}"] for r in expected} == expected
     assert bus["accepted"] == 1 and bus["rejected"] == 7
-    rejects = pd.read_parquet(run / "bus_rejects.parquet")
+    rejects = pd.read_parquet(run / "command_rejected.parquet")
+    assert set(rejects["source"]) == {"mqtt"} and rejects["received"].notna().all()
     assert sorted(rejects["reason"]) == sorted(r for r, n in expected.items() for _ in range(n))
     assert set(rejects["topic"]) == {
         f"{prefix}/commands/sgen_q_set_mvar",

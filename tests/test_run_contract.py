@@ -31,8 +31,8 @@ def expected_tables(sc) -> set[str]:
         tables |= {"reconfig", "reconfig_plans"}
     if sc.forecasting is not None:
         tables.add("forecast")
-    if sc.mqtt is not None:
-        tables.add("bus_rejects")
+    if sc.mqtt is not None or any(f.cmd or f.connect for f in sc.functions):
+        tables.add("command_rejected")
     vc = sc.voltage_control
     if vc is not None and (vc.local is not None or vc.central is not None):
         tables.add("control")

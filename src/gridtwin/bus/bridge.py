@@ -14,7 +14,6 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -23,6 +22,7 @@ from gridtwin.bus.client import BusClient, Received
 from gridtwin.bus.commands import CommandParser, Reason, Rejected
 from gridtwin.bus.topics import Topics
 from gridtwin.bus.views import View
+from gridtwin.grid.command_limits import REJECTED_TABLE, rejected_row
 from gridtwin.grid.commands import Command
 
 __all__ = ["Bridge", "BusClock"]
@@ -30,7 +30,7 @@ __all__ = ["Bridge", "BusClock"]
 log = logging.getLogger("gridtwin")
 
 PAYLOAD_EXCERPT = 200
-"""Characters of a rejected payload kept in ``bus_rejects``."""
+"""Characters of a rejected payload kept in ``command_rejected``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,7 @@ class Bridge:
     max_lateness_s : float
         Bound of a command's age on the bus clock [s].
     store : object
-        The run store (``append_rows``) for the ``bus_rejects`` rows.
+        The run store (``append_rows``) for the ``command_rejected`` rows.
     qos : int
         QoS of the published views.
     """
@@ -142,7 +142,7 @@ class Bridge:
             self._count(Reason.OVERFLOW, self.topics.commands, f"{overflow} commands not kept")
             self.rejected[Reason.OVERFLOW] += overflow - 1
         if rows:
-            self.store.append_rows("bus_rejects", rows)
+            self.store.append_rows(REJECTED_TABLE, rows)
         return out
 
     def _parse(self, message: Received, issued_s: int) -> Command | Rejected:
@@ -160,7 +160,7 @@ class Bridge:
         if self.rejected[reason] == 0:
             log.warning(
                 "mqtt: rejected a command (%s) on %s: %s; further %s rejections are counted "
-                "in kpis.json bus and listed in bus_rejects, not logged",
+                "in kpis.json bus and listed in command_rejected, not logged",
                 reason,
                 topic,
                 detail,
@@ -170,15 +170,16 @@ class Bridge:
 
     def _reject(self, message: Received, result: Rejected, issued_s: int) -> dict[str, Any]:
         self._count(result.reason, message.topic, result.detail)
-        return {
-            "time": datetime.fromtimestamp(self.clock.start_s + issued_s, tz=UTC),
-            "sim_time_s": issued_s,
-            "received": datetime.fromtimestamp(message.received_s, tz=UTC),
-            "topic": message.topic,
-            "reason": str(result.reason),
-            "detail": result.detail,
-            "payload": message.payload[:PAYLOAD_EXCERPT].decode("utf-8", "replace"),
-        }
+        return rejected_row(
+            self.clock.start_s + issued_s,
+            issued_s,
+            self.parser.source,
+            str(result.reason),
+            result.detail,
+            message.payload[:PAYLOAD_EXCERPT].decode("utf-8", "replace"),
+            topic=message.topic,
+            received=message.received_s,
+        )
 
     def section(self) -> dict[str, Any]:
         """The ``bus`` section of ``kpis.json``.

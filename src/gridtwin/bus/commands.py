@@ -14,13 +14,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gridtwin.bus.payloads import PayloadError, Reading, signal_list, sogno_decode, villas_decode
+from gridtwin.grid.command_limits import CommandLimits, Range
 from gridtwin.grid.commands import Command, Target
-from gridtwin.grid.topology import element_names
 
 if TYPE_CHECKING:
     import pandapower as pp
@@ -56,14 +56,6 @@ COMMAND_MEASURANDS: dict[Target, tuple[str, str]] = {
 }
 """Per command target: its SOGNO measurand and unit."""
 
-_TABLES = {
-    Target.SWITCH_CLOSED: "switch",
-    Target.TRAFO_TAP_POS: "trafo",
-    Target.SGEN_Q_SET_MVAR: "sgen",
-    Target.SGEN_P_LIMIT_MW: "sgen",
-    Target.STORAGE_P_SET_MW: "storage",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
@@ -75,14 +67,31 @@ class Rejected:
 
 @dataclass(frozen=True, slots=True)
 class TargetSpec:
-    """What a command target addresses: element names and each one's range."""
+    """What a command target addresses on the bus: its elements and their ranges.
+
+    The ranges are the grid's (:class:`~gridtwin.grid.command_limits.CommandLimits`),
+    the same an external mosaik function's commands are checked against.
+    """
 
     target: Target
-    names: list[str]
-    lo: np.ndarray
-    hi: np.ndarray
-    integer: bool
+    limits: CommandLimits
     index: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def range(self) -> Range:
+        return self.limits.ranges[self.target]
+
+    @property
+    def names(self) -> list[str]:
+        return self.range.names
+
+    @property
+    def lo(self) -> np.ndarray:
+        return self.range.lo
+
+    @property
+    def hi(self) -> np.ndarray:
+        return self.range.hi
 
     @property
     def measurand(self) -> str:
@@ -97,73 +106,28 @@ class TargetSpec:
         return signal_list(
             self.names,
             [self.unit] * len(self.names),
-            min=self.lo.tolist(),
-            max=self.hi.tolist(),
+            min=_json_bounds(self.lo),
+            max=_json_bounds(self.hi),
         )
 
 
-def _spec(target: Target, names: list[str], lo: np.ndarray, hi: np.ndarray) -> TargetSpec:
-    integer = target in (Target.SWITCH_CLOSED, Target.TRAFO_TAP_POS)
-    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
-    return TargetSpec(target, names, lo, hi, integer, {n: i for i, n in enumerate(names)})
-
-
-def _column(frame: Any, name: str, default: float, n: int) -> np.ndarray:
-    if name not in frame.columns:
-        return np.full(n, default)
-    return np.asarray(frame[name].to_numpy(), dtype=float)
+def _json_bounds(bounds: np.ndarray) -> list[float | None]:
+    """Bounds for JSON: ``null`` where there is none (an infinite bound)."""
+    return [float(b) if np.isfinite(b) else None for b in bounds]
 
 
 def target_specs(net: pp.pandapowerNet, sgen_scale: float = 1.0) -> dict[str, TargetSpec]:
-    """Per command target: the elements of ``net`` it addresses and their ranges.
+    """Per command target of the bus: the elements of ``net`` it addresses and their ranges.
 
-    Ranges: a switch 0 (open) or 1 (closed); a tap position an integer in
-    [tap_min, tap_max]; a DER Q set-point within plus or minus its rating
-    [MVAr]; a DER P limit in [0, rating] [MW]; a storage P set-point within
-    plus or minus its rating (charging positive) [MW]. A rating is ``sn_mva``
-    (else ``p_mw``) times the scenario's ``sgen_scale``.
+    The ranges are :meth:`CommandLimits.from_net`'s (see
+    :mod:`gridtwin.grid.command_limits`); a DER rating is ``sn_mva`` (else
+    ``p_mw``) times the scenario's ``sgen_scale``.
     """
-    specs: dict[Target, TargetSpec] = {}
-    n = len(net.switch)
-    specs[Target.SWITCH_CLOSED] = _spec(
-        Target.SWITCH_CLOSED, element_names(net, "switch"), np.zeros(n), np.ones(n)
-    )
-    n = len(net.trafo)
-    tap_pos = _column(net.trafo, "tap_pos", 0.0, n)
-    lo = np.nan_to_num(_column(net.trafo, "tap_min", 0.0, n), nan=0.0)
-    hi = np.nan_to_num(_column(net.trafo, "tap_max", 0.0, n), nan=0.0)
-    lo, hi = np.minimum(lo, np.nan_to_num(tap_pos)), np.maximum(hi, np.nan_to_num(tap_pos))
-    specs[Target.TRAFO_TAP_POS] = _spec(Target.TRAFO_TAP_POS, element_names(net, "trafo"), lo, hi)
-    n = len(net.sgen)
-    rating = _column(net.sgen, "sn_mva", np.nan, n)
-    rating = np.where(np.isfinite(rating), rating, np.abs(_column(net.sgen, "p_mw", 0.0, n)))
-    rating = rating * float(sgen_scale)
-    names = element_names(net, "sgen")
-    specs[Target.SGEN_Q_SET_MVAR] = _spec(Target.SGEN_Q_SET_MVAR, names, -rating, rating)
-    specs[Target.SGEN_P_LIMIT_MW] = _spec(Target.SGEN_P_LIMIT_MW, names, np.zeros(n), rating)
-    n = len(net.storage)
-    rating = _column(net.storage, "sn_mva", np.nan, n)
-    rating = np.where(np.isfinite(rating), rating, np.abs(_column(net.storage, "p_mw", 0.0, n)))
-    specs[Target.STORAGE_P_SET_MW] = _spec(
-        Target.STORAGE_P_SET_MW, element_names(net, "storage"), -rating, rating
-    )
-    return {str(t): s for t, s in specs.items()}
-
-
-def _in_range(spec: TargetSpec, positions: np.ndarray, values: np.ndarray) -> str | None:
-    """What is out of range (one line), or None."""
-    lo, hi = spec.lo[positions], spec.hi[positions]
-    bad = (values < lo) | (values > hi)
-    if spec.integer:
-        bad |= values != np.round(values)
-    if not bad.any():
-        return None
-    k = int(np.flatnonzero(bad)[0])
-    kind = "an integer " if spec.integer else ""
-    return (
-        f"{spec.names[positions[k]]}: got {float(values[k])!r}; "
-        f"expected {kind}in [{lo[k]:g}, {hi[k]:g}] {spec.unit}"
-    )
+    limits = CommandLimits.from_net(net, sgen_scale)
+    return {
+        str(t): TargetSpec(t, limits, {n: i for i, n in enumerate(limits.ranges[t].names)})
+        for t in COMMAND_MEASURANDS
+    }
 
 
 @dataclass(slots=True)
@@ -283,12 +247,5 @@ def _check_values(
 ) -> Rejected | None:
     if not math.isfinite(ts_s):
         return Rejected(Reason.NON_FINITE, f"time stamp: got {ts_s}; expected a finite time")
-    finite = np.isfinite(values)
-    if not finite.all():
-        k = int(np.flatnonzero(~finite)[0])
-        return Rejected(
-            Reason.NON_FINITE,
-            f"{spec.names[positions[k]]}: got {float(values[k])}; expected a finite value",
-        )
-    problem = _in_range(spec, positions, values)
-    return None if problem is None else Rejected(Reason.OUT_OF_RANGE, problem)
+    problem = spec.limits.check(spec.target, positions, values)
+    return None if problem is None else Rejected(Reason(problem[0]), problem[1])

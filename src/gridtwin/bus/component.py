@@ -35,6 +35,7 @@ class MqttBridge:
         from gridtwin.bus.client import BusClient
         from gridtwin.bus.commands import CommandParser, target_specs
         from gridtwin.bus.topics import Topics, resolve_prefix
+        from gridtwin.grid.command_limits import REJECTED_TABLE
 
         scenario, prep = wiring.scenario, wiring.prepared
         spec = scenario.mqtt
@@ -62,7 +63,7 @@ class MqttBridge:
             max_pending=spec.max_pending_commands,
         )
         store = wiring.recorder_params["store"]
-        store.append_rows("bus_rejects", [])  # present in the run directory even if empty
+        store.append_rows(REJECTED_TABLE, [])  # present in the run directory even if empty
         info = {
             "run_id": run_id,
             "scenario": scenario.name,

@@ -1,96 +1,226 @@
-"""What a command may ask of the grid: value checks per target (pure; no mosaik).
+"""What a command may ask of the grid: one range per target and element (pure; no mosaik).
 
 gridtwin's own functions send commands that are right by construction; a
-command from outside (an external function's JSON, a process-bus message) is
-checked here before it reaches the command channel. A rejected command is
-never applied; the caller counts and records it.
+command from outside — an external function's JSON or a process-bus
+message — is checked here, the same way for both, before it reaches the
+command channel. A rejected command is never applied; the caller counts it
+and records it in the ``command_rejected`` table.
+
+Ranges (a rating is ``sn_mva``, else ``|p_mw|``, times the scenario's
+``sgen_scale`` for DER; a storage unit without ``sn_mva`` has no bound):
+
+=====================  ==============================================
+switch_closed          0 (open) or 1 (closed)
+line_in_service        0 or 1
+trafo_tap_pos          an integer in [tap_min, tap_max]; a transformer
+                       without a tap changer only its fixed position
+sgen_q_set_mvar        within plus or minus the rating [MVAr]
+sgen_p_limit_mw        in [0, rating] [MW]
+storage_p_set_mw       within plus or minus the rating [MW]
+=====================  ==============================================
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandapower as pp
 
-from gridtwin.grid.commands import Target
+from gridtwin.grid.commands import COMMAND_TARGETS, Target
+from gridtwin.grid.topology import element_names
 
-__all__ = ["CommandLimits", "Rejection"]
+if TYPE_CHECKING:
+    import pandapower as pp
+
+__all__ = ["REJECTED_TABLE", "CommandLimits", "Range", "Rejection", "rejected_row"]
 
 
 class Rejection:
-    """Reasons a command is rejected (besides the wire's own, see the external wire form)."""
+    """Reasons a command's values are rejected (besides each wire form's own)."""
 
     NON_FINITE = "non_finite"
     OUT_OF_RANGE = "out_of_range"
 
 
+NAN_MEANS_DEFAULT = frozenset({Target.SGEN_Q_SET_MVAR, Target.SGEN_P_LIMIT_MW})
+"""Targets where a wire form may send NaN (JSON ``null``) for "back to the default":
+a Q set-point of NaN hands the unit back to its profile, a P limit of NaN lifts it."""
+
+UNITS: dict[Target, str] = {
+    Target.SWITCH_CLOSED: "-",
+    Target.LINE_IN_SERVICE: "-",
+    Target.TRAFO_TAP_POS: "-",
+    Target.SGEN_Q_SET_MVAR: "MVAr",
+    Target.SGEN_P_LIMIT_MW: "MW",
+    Target.STORAGE_P_SET_MW: "MW",
+}
+
+
 @dataclass(frozen=True, slots=True)
-class CommandLimits:
-    """The ranges of every command target on one net.
+class Range:
+    """The allowed values of one command target, per element.
 
     Attributes
     ----------
-    tap_min, tap_max : ndarray
-        Tap range per transformer [-] (NaN: no tap changer; any tap command is rejected).
-    sgen_rating_mva : ndarray
-        Rated apparent power per sgen [MVA]; ``|Q set-point|`` may not exceed it.
-    storage_rating_mva : ndarray
-        Rated power per storage unit [MVA]; ``|P set-point|`` may not exceed it
-        (inf where the net gives no rating).
+    names : list of str
+        The elements the target addresses (their table's names).
+    lo, hi : ndarray
+        Bounds per element, in the target's unit (``hi`` may be inf).
+    integer : bool
+        Whether values must be whole numbers.
+    unit : str
+        The target's unit.
     """
 
-    tap_min: np.ndarray
-    tap_max: np.ndarray
-    sgen_rating_mva: np.ndarray
-    storage_rating_mva: np.ndarray
+    names: list[str]
+    lo: np.ndarray
+    hi: np.ndarray
+    integer: bool
+    unit: str
+
+    def out_of_range(self, positions: np.ndarray, values: np.ndarray) -> str | None:
+        """What is out of range, naming the element and its range (one line), or None."""
+        lo, hi = self.lo[positions], self.hi[positions]
+        bad = (values < lo - 1e-9) | (values > hi + 1e-9)
+        if self.integer:
+            bad |= values != np.round(values)
+        if not bad.any():
+            return None
+        k = int(np.flatnonzero(bad)[0])
+        kind = "an integer " if self.integer else ""
+        return (
+            f"{self.names[positions[k]]}: got {float(values[k])!r}; "
+            f"expected {kind}in [{lo[k]:g}, {hi[k]:g}] {self.unit}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CommandLimits:
+    """The ranges of every command target on one net (see the module's table)."""
+
+    ranges: dict[Target, Range]
 
     @classmethod
     def from_net(cls, net: pp.pandapowerNet, sgen_scale: float = 1.0) -> CommandLimits:
-        """The limits of ``net`` (sgen ratings times the scenario's ``sgen_scale``)."""
-        rating = net.sgen["sn_mva"].fillna(net.sgen["p_mw"].abs()).to_numpy(float) * sgen_scale
-        storage = net.storage
-        storage_mva = (
-            storage["sn_mva"].to_numpy(float)
-            if "sn_mva" in storage
-            else np.full(len(storage), np.nan)
-        )
-        no_tap = np.full(len(net.trafo), np.nan)
+        """The limits of ``net`` (DER ratings times the scenario's ``sgen_scale``)."""
+        der = _rating(net.sgen) * float(sgen_scale)
+        storage = _column(net.storage, "sn_mva", np.nan)
+        storage = np.where(np.isfinite(storage), storage, np.inf)
+        tap_lo, tap_hi = _tap_range(net.trafo)
+        bounds: dict[Target, tuple[np.ndarray, np.ndarray]] = {
+            Target.SWITCH_CLOSED: _unit_interval(len(net.switch)),
+            Target.LINE_IN_SERVICE: _unit_interval(len(net.line)),
+            Target.TRAFO_TAP_POS: (tap_lo, tap_hi),
+            Target.SGEN_Q_SET_MVAR: (-der, der),
+            Target.SGEN_P_LIMIT_MW: (np.zeros(len(der)), der),
+            Target.STORAGE_P_SET_MW: (-storage, storage),
+        }
+        integer = {Target.SWITCH_CLOSED, Target.LINE_IN_SERVICE, Target.TRAFO_TAP_POS}
         return cls(
-            net.trafo["tap_min"].to_numpy(float) if "tap_min" in net.trafo else no_tap,
-            net.trafo["tap_max"].to_numpy(float) if "tap_max" in net.trafo else no_tap,
-            rating,
-            np.where(np.isfinite(storage_mva), storage_mva, np.inf),
+            {
+                target: Range(
+                    element_names(net, COMMAND_TARGETS[target][0]),
+                    lo,
+                    hi,
+                    target in integer,
+                    UNITS[target],
+                )
+                for target, (lo, hi) in bounds.items()
+            }
         )
 
-    def check(self, target: Target, positions: np.ndarray, values: np.ndarray) -> str | None:
-        """The reason ``values`` for ``target`` at ``positions`` are rejected, or None.
+    def check(
+        self,
+        target: Target,
+        positions: np.ndarray,
+        values: np.ndarray,
+        *,
+        nan_means_default: bool = False,
+    ) -> tuple[str, str] | None:
+        """``(reason, detail)`` if ``values`` at ``positions`` are refused, else None.
 
-        NaN is allowed only where it means something: a Q set-point of NaN
-        hands the unit back to its profile, a P limit of NaN (JSON ``null``)
-        means no limit; the caller turns the latter into inf.
+        ``nan_means_default``: the wire form lets NaN stand for "back to the
+        default" (see :data:`NAN_MEANS_DEFAULT`); elsewhere NaN is refused.
         """
+        rng = self.ranges[target]
         nan = np.isnan(values)
-        if np.isinf(values).any() or (nan.any() and target not in _NAN_ALLOWED):
-            return Rejection.NON_FINITE
-        ok = {
-            Target.SWITCH_CLOSED: lambda: bool(np.isin(values, (0.0, 1.0)).all()),
-            Target.LINE_IN_SERVICE: lambda: bool(np.isin(values, (0.0, 1.0)).all()),
-            Target.TRAFO_TAP_POS: lambda: self._tap_ok(positions, values),
-            Target.SGEN_Q_SET_MVAR: lambda: bool(
-                (nan | (np.abs(values) <= self.sgen_rating_mva[positions] + 1e-9)).all()
-            ),
-            Target.SGEN_P_LIMIT_MW: lambda: bool((nan | (values >= 0.0)).all()),
-            Target.STORAGE_P_SET_MW: lambda: bool(
-                (np.abs(values) <= self.storage_rating_mva[positions] + 1e-9).all()
-            ),
-        }[target]
-        return None if ok() else Rejection.OUT_OF_RANGE
-
-    def _tap_ok(self, positions: np.ndarray, values: np.ndarray) -> bool:
-        lo, hi = self.tap_min[positions], self.tap_max[positions]
-        whole = values == np.round(values)
-        return bool((whole & (values >= lo) & (values <= hi)).all())
+        bad = np.isinf(values) | (nan & ~(nan_means_default and target in NAN_MEANS_DEFAULT))
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            return Rejection.NON_FINITE, (
+                f"{rng.names[positions[k]]}: got {float(values[k])}; expected a finite value"
+            )
+        keep = ~nan
+        detail = rng.out_of_range(positions[keep], values[keep])
+        return None if detail is None else (Rejection.OUT_OF_RANGE, detail)
 
 
-_NAN_ALLOWED = frozenset({Target.SGEN_Q_SET_MVAR, Target.SGEN_P_LIMIT_MW})
+def _column(frame: Any, name: str, default: float) -> np.ndarray:
+    if name not in frame.columns:
+        return np.full(len(frame), default)
+    return np.asarray(frame[name].to_numpy(), dtype=float)
+
+
+def _rating(sgen: Any) -> np.ndarray:
+    rating = _column(sgen, "sn_mva", np.nan)
+    return np.where(np.isfinite(rating), rating, np.abs(_column(sgen, "p_mw", 0.0)))
+
+
+def _unit_interval(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(n), np.ones(n)
+
+
+def _tap_range(trafo: Any) -> tuple[np.ndarray, np.ndarray]:
+    """[tap_min, tap_max] per transformer; without a tap changer its fixed position."""
+    pos = np.nan_to_num(_column(trafo, "tap_pos", 0.0))
+    lo, hi = _column(trafo, "tap_min", np.nan), _column(trafo, "tap_max", np.nan)
+    lo, hi = np.where(np.isfinite(lo), lo, pos), np.where(np.isfinite(hi), hi, pos)
+    return np.minimum(lo, pos), np.maximum(hi, pos)
+
+
+REJECTED_TABLE = "command_rejected"
+"""The run directory's table of refused commands, from every source outside gridtwin."""
+
+
+def rejected_row(
+    time_s: float,
+    sim_time_s: int,
+    source: str,
+    reason: str,
+    detail: str,
+    command: str,
+    *,
+    topic: str | None,
+    received: float | None,
+) -> dict[str, Any]:
+    """One ``command_rejected`` row (see the README's run-directory table).
+
+    Parameters
+    ----------
+    time_s : float
+        The step the command was sent at [s since the epoch].
+    sim_time_s : int
+        The same step [s of simulation time].
+    source : str
+        ``mqtt`` or the external function's name.
+    reason, detail : str
+        Why (one word) and what was wrong (one line naming the field).
+    command : str
+        The command as received (JSON text, cut at 2,000 characters).
+    topic : str or None
+        The MQTT topic it came on (None from a mosaik function).
+    received : float or None
+        Wall-clock arrival [s since the epoch] (MQTT; None from a mosaik function).
+    """
+    return {
+        "time": datetime.fromtimestamp(time_s, UTC),
+        "sim_time_s": int(sim_time_s),
+        "source": source,
+        "reason": reason,
+        "detail": detail,
+        "command": command[:2000],
+        "topic": topic,
+        "received": None if received is None else datetime.fromtimestamp(received, UTC),
+    }

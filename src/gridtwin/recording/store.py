@@ -89,24 +89,16 @@ ROW_SCHEMAS: dict[str, pa.Schema] = {
             ("skipped", pa.bool_()),
         ]
     ),
-    "bus_rejects": pa.schema(
-        [
-            ("time", TIME),
-            ("sim_time_s", pa.int64()),
-            ("received", TIME),
-            ("topic", pa.string()),
-            ("reason", pa.string()),
-            ("detail", pa.string()),
-            ("payload", pa.string()),
-        ]
-    ),
     "command_rejected": pa.schema(  # commands from outside gridtwin that were refused
         [
             ("time", TIME),
             ("sim_time_s", pa.int64()),
             ("source", pa.string()),
             ("reason", pa.string()),
+            ("detail", pa.string()),
             ("command", pa.string()),
+            ("topic", pa.string()),
+            ("received", TIME),
         ]
     ),
 }

@@ -28,7 +28,7 @@ import numpy as np
 from gridtwin.components import Wiring
 from gridtwin.controllers.external.wire import decode_commands, to_wire
 from gridtwin.errors import InputError
-from gridtwin.grid.command_limits import CommandLimits
+from gridtwin.grid.command_limits import REJECTED_TABLE, CommandLimits, rejected_row
 from gridtwin.grid.commands import COMMAND_TARGETS, Command, Target
 from gridtwin.grid.topology import element_names
 
@@ -36,9 +36,6 @@ __all__ = ["REJECTED_TABLE", "CommandGate", "ExternalFunction", "function_contex
 
 log = logging.getLogger("gridtwin")
 
-REJECTED_TABLE = "command_rejected"
-"""Rows: ``time``, ``sim_time_s`` (the step the function sent it at), ``source``, ``reason``,
-``command`` (the JSON as sent)."""
 
 _TABLES = ("bus", "line", "trafo", "switch", "load", "sgen", "storage")
 
@@ -94,11 +91,15 @@ class CommandGate:
         out: list[Command] = []
         for wire in decoded:
             target = Target(wire.target)
-            reason = self.limits.check(target, wire.positions, wire.values)
-            if reason is None and not self._last_issued_s <= wire.issued_s < now_s:
-                reason = "bad_time"
-            if reason is not None:
-                bad.append((self._raw(wire), reason))
+            problem = self.limits.check(target, wire.positions, wire.values, nan_means_default=True)
+            if problem is None and not self._last_issued_s <= wire.issued_s < now_s:
+                problem = (
+                    "bad_time",
+                    f"issued_s: got {wire.issued_s}; expected in "
+                    f"[{max(self._last_issued_s, 0)}, {now_s}) s",
+                )
+            if problem is not None:
+                bad.append((self._raw(wire), *problem))
                 continue
             values = wire.values
             if target is Target.SGEN_P_LIMIT_MW:
@@ -106,8 +107,8 @@ class CommandGate:
             self._last_issued_s = wire.issued_s
             out.append(Command(self.name, wire.issued_s, target, wire.positions, values))
         self.accepted += len(out)
-        for item, reason in bad:  # recorded at the step the function sent them
-            self._reject(now_s - self.step_s, item, reason)
+        for item, reason, detail in bad:  # recorded at the step the function sent them
+            self._reject(now_s - self.step_s, item, reason, detail)
         return out
 
     def _raw(self, wire: Any) -> dict[str, Any]:
@@ -119,7 +120,7 @@ class CommandGate:
             "values": to_wire(wire.values),
         }
 
-    def _reject(self, sent_s: int, item: Any, reason: str) -> None:
+    def _reject(self, sent_s: int, item: Any, reason: str, detail: str) -> None:
         if not self.rejected[reason]:
             log.warning(
                 "function %s: command rejected (%s), counted; further ones are not logged",
@@ -131,15 +132,12 @@ class CommandGate:
             text = json.dumps(item, allow_nan=True)[:2000]
         except (TypeError, ValueError):
             text = repr(item)[:2000]
-        row = {
-            "time": self.start_s + sent_s,
-            "sim_time_s": sent_s,
-            "source": self.name,
-            "reason": reason,
-            "command": text,
-        }
+        time_s = self.start_s + sent_s
+        row = rejected_row(
+            time_s, sent_s, self.name, reason, detail, text, topic=None, received=None
+        )
         if self.store is not None:
-            self.store.append_rows(REJECTED_TABLE, [_stamped(row)])
+            self.store.append_rows(REJECTED_TABLE, [row])
 
     def section(self) -> dict[str, Any]:
         """This function's figures for ``kpis.json`` (``functions_external`` section)."""
@@ -149,12 +147,6 @@ class CommandGate:
         }
         out |= {f"{self.name}.rejected_{r}": n for r, n in sorted(self.rejected.items())}
         return out
-
-
-def _stamped(row: dict[str, Any]) -> dict[str, Any]:
-    from datetime import UTC, datetime
-
-    return row | {"time": datetime.fromtimestamp(row["time"], UTC)}
 
 
 class ExternalFunction:

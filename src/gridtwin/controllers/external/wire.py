@@ -83,35 +83,47 @@ def _is_number_or_null(value: Any) -> bool:
     return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
-def _decode_one(item: Any, elements: dict[str, dict[str, int]]) -> WireCommand | str:
-    """One command object, or the reason it is rejected."""
-    if not isinstance(item, dict) or not {"issued_s", "target", "elements", "values"} <= set(item):
-        return "malformed"
-    issued, target, names, values = (item[k] for k in ("issued_s", "target", "elements", "values"))
+_KEYS = ("issued_s", "target", "elements", "values")
+
+
+def _decode_one(item: Any, elements: dict[str, dict[str, int]]) -> WireCommand | tuple[str, str]:
+    """One command object, or ``(reason, detail)`` why it is rejected."""
+    if not isinstance(item, dict) or not set(_KEYS) <= set(item):
+        return "malformed", f"expected an object with {', '.join(_KEYS)}"
+    issued, target, names, values = (item[k] for k in _KEYS)
     if isinstance(issued, bool) or not isinstance(issued, int) or issued < 0:
-        return "bad_time"
+        return "bad_time", f"issued_s: got {issued!r}; expected a whole number of seconds >= 0"
     if not isinstance(target, str) or target not in elements:
-        return "unknown_target"
-    if not isinstance(names, list) or not isinstance(values, list) or len(names) != len(values):
-        return "malformed"
-    if not names:
-        return "malformed"
+        return "unknown_target", f"target: got {target!r}; expected one of {', '.join(elements)}"
+    shape = _shape_problem(names, values)
+    if shape is not None:
+        return "malformed", shape
     table = elements[target]
-    if not all(isinstance(n, str) and n in table for n in names):
-        return "unknown_element"
-    if len(set(names)) != len(names):
-        return "malformed"
-    if not all(_is_number_or_null(v) for v in values):
-        return "malformed"
+    unknown = [n for n in names if n not in table]
+    if unknown:
+        return "unknown_element", f"elements: no {target} element {unknown[0]!r}"
     as_float = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
     return WireCommand(
         issued, target, np.array([table[n] for n in names], dtype=np.int64), as_float
     )
 
 
+def _shape_problem(names: Any, values: Any) -> str | None:
+    """What is wrong with a command's ``elements`` and ``values`` lists, or None."""
+    if not isinstance(names, list) or not isinstance(values, list) or len(names) != len(values):
+        return "elements, values: expected two lists of the same length"
+    if not names:
+        return "elements: empty; expected at least one element"
+    if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+        return "elements: expected distinct element names"
+    if not all(_is_number_or_null(v) for v in values):
+        return "values: expected numbers or null"
+    return None
+
+
 def decode_commands(
     message: Any, elements: dict[str, dict[str, int]]
-) -> tuple[list[WireCommand], list[tuple[Any, str]]]:
+) -> tuple[list[WireCommand], list[tuple[Any, str, str]]]:
     """The commands of one ``commands`` output, and the rejected items with their reason.
 
     Parameters
@@ -126,21 +138,22 @@ def decode_commands(
     -------
     accepted : list of WireCommand
         Well-formed commands naming known elements. ``null`` values stay NaN
-        here; :func:`gridtwin.grid.command_limits.check_command` decides whether
+        here; :meth:`gridtwin.grid.command_limits.CommandLimits.check` decides whether
         the target allows them.
-    rejected : list of (item, reason)
-        ``malformed``, ``bad_time``, ``unknown_target`` or ``unknown_element``.
+    rejected : list of (item, reason, detail)
+        reason ``malformed``, ``bad_time``, ``unknown_target`` or ``unknown_element``;
+        detail a one-line account naming the field.
     """
     if message is None:
         return [], []
     if not isinstance(message, list):
-        return [], [(message, "malformed")]
+        return [], [(message, "malformed", "commands: expected a list of command objects")]
     accepted: list[WireCommand] = []
-    rejected: list[tuple[Any, str]] = []
+    rejected: list[tuple[Any, str, str]] = []
     for item in message:
         out = _decode_one(item, elements)
-        if isinstance(out, str):
-            rejected.append((item, out))
+        if isinstance(out, tuple):
+            rejected.append((item, *out))
         else:
             accepted.append(out)
     return accepted, rejected
