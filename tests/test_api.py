@@ -396,10 +396,12 @@ def test_restart_keeps_everything(
         assert _wait(c, running, timeout_s=30)["status"] == "stopped"
 
 
-def test_cgmes_through_the_api(client: httpx.Client, tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", ["2.4.15", "3.0"])
+def test_cgmes_through_the_api(client: httpx.Client, tmp_path: Path, version: str) -> None:
     pn_pow = pytest.importorskip("pypowsybl.network")
     path = tmp_path / "ieee9.zip"
-    pn_pow.create_ieee9().save(str(path), format="CGMES")
+    params = {"iidm.export.cgmes.cim-version": "100"} if version == "3.0" else {}
+    pn_pow.create_ieee9().save(str(path), format="CGMES", parameters=params)
     r = client.post(
         "/networks?name=ieee9",
         content=path.read_bytes(),
