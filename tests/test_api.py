@@ -296,6 +296,42 @@ def test_errors_are_problem_documents(client: httpx.Client, case33: str, server:
     assert "Traceback" not in server.log()
 
 
+def test_delete_network_removes_everything(client: httpx.Client, server: ApiServer) -> None:
+    """DELETE /networks/{id}: 409 while a session runs; then 204 and nothing left, files too."""
+    r = client.post("/networks?name=to-delete", json={"simbench": "1-MV-rural--0-sw"})
+    assert r.status_code == 201, r.text
+    nid = r.json()["id"]
+    periods = [{"time": "2024-01-01T00:00:00+00:00"}, {"time": "2024-01-01T01:00:00+00:00"}]
+    idle = _session(client, network_id=nid, periods=periods)
+    busy = _session(client, network_id=nid, periods=periods, max_evaluations=10**7)
+    assert client.post(f"/sessions/{busy}/start").status_code == 202
+    files = [
+        server.data / "networks" / f"{nid}.json",
+        server.data / "networks" / f"{nid}.net.pkl",
+        server.data / "sessions" / idle / "periods.csv",
+        server.data / "sessions" / busy / "periods.csv",
+    ]
+    assert all(f.is_file() for f in files)
+    doc = assert_problem(client.delete(f"/networks/{nid}"), 409, "network_id")
+    assert "running" in doc["detail"]
+    assert client.get(f"/networks/{nid}").status_code == 200  # nothing deleted
+    assert client.post(f"/sessions/{busy}/stop").status_code == 202
+    assert _wait(client, busy)["status"] == "stopped"
+    r = client.delete(f"/networks/{nid}")
+    assert r.status_code == 204 and r.content == b""
+    assert_problem(client.get(f"/networks/{nid}"), 404, "network_id")
+    for sid in (idle, busy):
+        assert_problem(client.get(f"/sessions/{sid}"), 404, "session_id")
+        assert_problem(client.get(f"/sessions/{sid}/solutions"), 404, "session_id")
+        assert not (server.data / "sessions" / sid).exists()
+    assert not any(f.exists() for f in files)
+    assert not list((server.data / "networks").glob(f"{nid}*"))
+    assert nid not in [n["id"] for n in client.get("/networks").json()]
+    assert {idle, busy}.isdisjoint(s["id"] for s in client.get("/sessions").json())
+    assert_problem(client.delete(f"/networks/{nid}"), 404, "network_id")
+    assert_problem(client.post("/sessions", json={"network_id": nid}), 404, "network_id")
+
+
 def test_token_auth(server: ApiServer, case33: str) -> None:
     with httpx.Client(base_url=server.url, timeout=30) as anon:
         doc = assert_problem(anon.get("/networks"), 401, "Authorization")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 import sqlite3
 import time
 import uuid
@@ -147,12 +148,22 @@ class Store:
     def networks(self) -> list[sqlite3.Row]:
         return self.query("SELECT * FROM networks ORDER BY created")
 
-    def delete_network(self, network_id: str) -> None:
+    def delete_network(self, network_id: str) -> bool:
+        """Delete a network, its sessions and solutions, and every file of theirs.
+
+        Returns
+        -------
+        bool
+            False (and nothing deleted) when one of its sessions is running; the
+            check and the deletion are one transaction, so no start slips between.
+        """
         with self.tx() as con:
-            sessions = [
-                r["id"]
-                for r in con.execute("SELECT id FROM sessions WHERE network_id = ?", (network_id,))
-            ]
+            rows = list(
+                con.execute("SELECT id, status FROM sessions WHERE network_id = ?", (network_id,))
+            )
+            if any(r["status"] in RUNNING for r in rows):
+                return False
+            sessions = [r["id"] for r in rows]
             for sid in sessions:
                 con.execute("DELETE FROM solutions WHERE session_id = ?", (sid,))
             con.execute("DELETE FROM sessions WHERE network_id = ?", (network_id,))
@@ -160,18 +171,24 @@ class Store:
         for path in (
             self.network_file(network_id),
             self.network_file(network_id).with_suffix(".zip"),
+            self.pickle_file(network_id),
         ):
             path.unlink(missing_ok=True)
+        for sid in sessions:
+            shutil.rmtree(self.session_dir(sid), ignore_errors=True)
+        return True
 
     # --- sessions ---------------------------------------------------------------------------
 
-    def add_session(self, session_id: str, network_id: str, config: dict[str, Any]) -> None:
+    def add_session(self, session_id: str, network_id: str, config: dict[str, Any]) -> bool:
+        """Add a session; False when its network is gone (deleted meanwhile)."""
         with self.tx() as con:
-            con.execute(
+            cur = con.execute(
                 "INSERT INTO sessions (id, network_id, created, config, status) "
-                "VALUES (?, ?, ?, ?, 'created')",
-                (session_id, network_id, time.time(), json.dumps(config)),
+                "SELECT ?, ?, ?, ?, 'created' WHERE EXISTS (SELECT 1 FROM networks WHERE id = ?)",
+                (session_id, network_id, time.time(), json.dumps(config), network_id),
             )
+            return cur.rowcount == 1
 
     def session(self, session_id: str) -> sqlite3.Row | None:
         rows = self.query("SELECT * FROM sessions WHERE id = ?", (session_id,))
