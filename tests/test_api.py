@@ -239,6 +239,10 @@ def test_errors_are_problem_documents(client: httpx.Client, case33: str, server:
     raw = {"Content-Type": "application/json"}
     assert_problem(client.post("/sessions", content=b"{nope", headers=raw), 400, "body")
     assert_problem(client.post("/networks", content=b"[1,", headers=raw), 400, "body")
+    sid = _session(client, network_id=case33)
+    for url in (f"/sessions/{sid}/assess", "/sessions", f"/networks/{case33}/power-flow"):
+        doc = assert_problem(client.post(url, json=[1, 2]), 422, "body")  # not an object
+        assert doc["detail"] == "body: got [1, 2]; expected a JSON object"
     assert_problem(client.post("/sessions", json={"network_id": "net-x"}), 404, "network_id")
     assert_problem(client.get("/sessions/ses-unknown"), 404, "session_id")
     assert_problem(client.get("/networks/net-unknown"), 404, "network_id")
@@ -258,7 +262,6 @@ def test_errors_are_problem_documents(client: httpx.Client, case33: str, server:
         "periods.Load 99 [MW]",
     )
     assert "no load named 'Load 99'" in doc["detail"]
-    sid = _session(client, network_id=case33)
     doc = assert_problem(
         client.post(f"/sessions/{sid}/solutions", json={"periods": [{"open_lines": [99]}]}),
         422,
