@@ -82,7 +82,8 @@ class Optimizer:
                     )
                 cur = con.execute(
                     "UPDATE sessions SET status = 'running', started = ?, finished = NULL, "
-                    "elapsed_s = 0, power_flows = 0, best_objective = NULL, best_plan = NULL, "
+                    "elapsed_s = 0, power_flows = 0, evaluations = 0, best_objective = NULL, "
+                    "best_plan = NULL, "
                     "solution_id = NULL, error = NULL, worker_pid = NULL, interrupted = 0 "
                     "WHERE id = ?",
                     (time.time(), session["id"]),

@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY, network_id TEXT NOT NULL, created REAL NOT NULL, config TEXT NOT NULL,
     status TEXT NOT NULL, started REAL, finished REAL, elapsed_s REAL, power_flows INTEGER,
     best_objective REAL, best_plan TEXT, solution_id TEXT, error TEXT, worker_pid INTEGER,
-    interrupted INTEGER NOT NULL DEFAULT 0);
+    interrupted INTEGER NOT NULL DEFAULT 0, evaluations INTEGER);
 CREATE TABLE IF NOT EXISTS solutions (
     id TEXT PRIMARY KEY, session_id TEXT NOT NULL, source TEXT NOT NULL, created REAL NOT NULL,
     objective REAL, feasible INTEGER, data TEXT NOT NULL);
@@ -84,6 +84,9 @@ class Store:
         con = connect(self.db_path)
         try:
             con.executescript(_SCHEMA)
+            columns = {r["name"] for r in con.execute("PRAGMA table_info(sessions)")}
+            if "evaluations" not in columns:  # a --data folder of an earlier version
+                con.execute("ALTER TABLE sessions ADD COLUMN evaluations INTEGER")
         finally:
             con.close()
 
