@@ -394,11 +394,10 @@ def test_runs(client: httpx.Client, server: ApiServer, repo: Path) -> None:
     kpis = client.get("/runs/outage-2h/kpis").json()
     assert kpis == json.loads((out / "kpis.json").read_text(encoding="utf-8"))
     assert kpis["run"]["steps"] == 8
-    if (out / "report.html").is_file():
-        r = client.get("/runs/outage-2h/report")
-        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
-    else:
-        assert_problem(client.get("/runs/outage-2h/report"), 404, "run_id")
+    r = client.get("/runs/outage-2h/report")  # `gridtwin run` always writes report.html
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert r.content == (out / "report.html").read_bytes()
+    assert_problem(client.get("/runs/no-such-run/report"), 404, "run_id")
 
 
 def test_restart_keeps_everything(
