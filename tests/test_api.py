@@ -137,6 +137,8 @@ def test_case33bw_optimum_through_the_api(client: httpx.Client, case33: str) -> 
     )
     assert sol["objective"] == lib.objective
     assert sol["assessment"] == lib.to_dict()["assessment"]
+    assert status["evaluations"] == sol["evaluations"] == lib.evaluations > 0
+    assert status["power_flows"] == lib.power_flows
 
 
 def test_concurrent_sessions_equal_the_library(client: httpx.Client, case33: str) -> None:
@@ -176,11 +178,12 @@ def test_stop_and_status_and_concurrency_limit(client: httpx.Client, mv_rural: s
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         both = [client.get(f"/sessions/{sid}").json() for sid in sids[:2]]
-        if all(b["best_objective"] is not None and b["power_flows"] for b in both):
+        if all(b["best_objective"] is not None and b["evaluations"] for b in both):
             break
         time.sleep(0.1)
     s = both[0]
     assert s["status"] == "running" and s["periods"] == 1
+    assert s["evaluations"] > 0 and s["evaluations"] == s["power_flows"]
     partial = client.get(f"/sessions/{sids[0]}/solution").json()
     assert partial["final"] is False and partial["objective"] == s["best_objective"]
     assert_problem(client.post(f"/sessions/{sids[0]}/start"), 409, "session_id")
@@ -239,6 +242,10 @@ def test_errors_are_problem_documents(client: httpx.Client, case33: str, server:
     raw = {"Content-Type": "application/json"}
     assert_problem(client.post("/sessions", content=b"{nope", headers=raw), 400, "body")
     assert_problem(client.post("/networks", content=b"[1,", headers=raw), 400, "body")
+    sid = _session(client, network_id=case33)
+    for url in (f"/sessions/{sid}/assess", "/sessions", f"/networks/{case33}/power-flow"):
+        doc = assert_problem(client.post(url, json=[1, 2]), 422, "body")  # not an object
+        assert doc["detail"] == "body: got [1, 2]; expected a JSON object"
     assert_problem(client.post("/sessions", json={"network_id": "net-x"}), 404, "network_id")
     assert_problem(client.get("/sessions/ses-unknown"), 404, "session_id")
     assert_problem(client.get("/networks/net-unknown"), 404, "network_id")
@@ -258,7 +265,6 @@ def test_errors_are_problem_documents(client: httpx.Client, case33: str, server:
         "periods.Load 99 [MW]",
     )
     assert "no load named 'Load 99'" in doc["detail"]
-    sid = _session(client, network_id=case33)
     doc = assert_problem(
         client.post(f"/sessions/{sid}/solutions", json={"periods": [{"open_lines": [99]}]}),
         422,
@@ -294,6 +300,42 @@ def test_errors_are_problem_documents(client: httpx.Client, case33: str, server:
 
     assert_problem(client.post("/networks", content=chunks(), headers=raw), 413, "body")
     assert "Traceback" not in server.log()
+
+
+def test_delete_network_removes_everything(client: httpx.Client, server: ApiServer) -> None:
+    """DELETE /networks/{id}: 409 while a session runs; then 204 and nothing left, files too."""
+    r = client.post("/networks?name=to-delete", json={"simbench": "1-MV-rural--0-sw"})
+    assert r.status_code == 201, r.text
+    nid = r.json()["id"]
+    periods = [{"time": "2024-01-01T00:00:00+00:00"}, {"time": "2024-01-01T01:00:00+00:00"}]
+    idle = _session(client, network_id=nid, periods=periods)
+    busy = _session(client, network_id=nid, max_evaluations=10**7)  # runs for seconds
+    assert client.post(f"/sessions/{busy}/start").status_code == 202
+    files = [
+        server.data / "networks" / f"{nid}.json",
+        server.data / "networks" / f"{nid}.net.pkl",
+        server.data / "sessions" / idle / "periods.csv",
+    ]
+    assert all(f.is_file() for f in files)
+    doc = assert_problem(client.delete(f"/networks/{nid}"), 409, "network_id")
+    assert "running" in doc["detail"]
+    assert client.get(f"/networks/{nid}").status_code == 200  # nothing deleted
+    client.post(f"/sessions/{busy}/stop")  # 202, or 409 if it has just finished by itself
+    assert _wait(client, busy)["status"] in ("stopped", "finished")
+    assert (server.data / "sessions" / busy).is_dir()
+    r = client.delete(f"/networks/{nid}")
+    assert r.status_code == 204 and r.content == b""
+    assert_problem(client.get(f"/networks/{nid}"), 404, "network_id")
+    for sid in (idle, busy):
+        assert_problem(client.get(f"/sessions/{sid}"), 404, "session_id")
+        assert_problem(client.get(f"/sessions/{sid}/solutions"), 404, "session_id")
+        assert not (server.data / "sessions" / sid).exists()
+    assert not any(f.exists() for f in files)
+    assert not list((server.data / "networks").glob(f"{nid}*"))
+    assert nid not in [n["id"] for n in client.get("/networks").json()]
+    assert {idle, busy}.isdisjoint(s["id"] for s in client.get("/sessions").json())
+    assert_problem(client.delete(f"/networks/{nid}"), 404, "network_id")
+    assert_problem(client.post("/sessions", json={"network_id": nid}), 404, "network_id")
 
 
 def test_token_auth(server: ApiServer, case33: str) -> None:
@@ -352,11 +394,10 @@ def test_runs(client: httpx.Client, server: ApiServer, repo: Path) -> None:
     kpis = client.get("/runs/outage-2h/kpis").json()
     assert kpis == json.loads((out / "kpis.json").read_text(encoding="utf-8"))
     assert kpis["run"]["steps"] == 8
-    if (out / "report.html").is_file():
-        r = client.get("/runs/outage-2h/report")
-        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
-    else:
-        assert_problem(client.get("/runs/outage-2h/report"), 404, "run_id")
+    r = client.get("/runs/outage-2h/report")  # `gridtwin run` always writes report.html
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert r.content == (out / "report.html").read_bytes()
+    assert_problem(client.get("/runs/no-such-run/report"), 404, "run_id")
 
 
 def test_restart_keeps_everything(
@@ -396,10 +437,12 @@ def test_restart_keeps_everything(
         assert _wait(c, running, timeout_s=30)["status"] == "stopped"
 
 
-def test_cgmes_through_the_api(client: httpx.Client, tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", ["2.4.15", "3.0"])
+def test_cgmes_through_the_api(client: httpx.Client, tmp_path: Path, version: str) -> None:
     pn_pow = pytest.importorskip("pypowsybl.network")
     path = tmp_path / "ieee9.zip"
-    pn_pow.create_ieee9().save(str(path), format="CGMES")
+    params = {"iidm.export.cgmes.cim-version": "100"} if version == "3.0" else {}
+    pn_pow.create_ieee9().save(str(path), format="CGMES", parameters=params)
     r = client.post(
         "/networks?name=ieee9",
         content=path.read_bytes(),

@@ -56,7 +56,11 @@ def _problem_response(request: Request, err: ApiError) -> Response:
 
 
 def _validation_field(loc: tuple[Any, ...]) -> str:
+    """The field a validation error names: ``weights.losses``, ``periods[0].open_lines``;
+    ``body`` for the body as a whole (e.g. a JSON array where an object is expected)."""
     parts = [p for p in loc if p != "body"]
+    if not parts and loc[:1] == ("body",):
+        return "body"
     out = ""
     for p in parts:
         if isinstance(p, int):
@@ -88,6 +92,8 @@ def _install_handlers(app: FastAPI) -> None:
             detail = "missing; expected a value"
         else:
             msg = msg.removeprefix("Input should be ").removeprefix("Value error, ")
+            if msg.startswith("a valid dictionary"):  # pydantic model_type, model_attributes_type
+                msg = "a JSON object"
             detail = f"got {first.get('input')!r}; expected {msg}"
         return _problem_response(request, ApiError(422, field, detail))
 

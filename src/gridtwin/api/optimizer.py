@@ -80,13 +80,16 @@ class Optimizer:
                         "at once (--max-optimizations): retry when one has finished",
                         headers={"Retry-After": "1"},
                     )
-                con.execute(
+                cur = con.execute(
                     "UPDATE sessions SET status = 'running', started = ?, finished = NULL, "
-                    "elapsed_s = 0, power_flows = 0, best_objective = NULL, best_plan = NULL, "
+                    "elapsed_s = 0, power_flows = 0, evaluations = 0, best_objective = NULL, "
+                    "best_plan = NULL, "
                     "solution_id = NULL, error = NULL, worker_pid = NULL, interrupted = 0 "
                     "WHERE id = ?",
                     (time.time(), session["id"]),
                 )
+                if cur.rowcount == 0:  # deleted with its network meanwhile
+                    raise ApiError(404, "session_id", f"no session {session['id']!r}")
             try:
                 future = self._pool.submit(run_session, task)
             except RuntimeError:  # a broken pool: start a new one

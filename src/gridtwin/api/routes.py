@@ -68,12 +68,12 @@ def get_network(network_id: str, svc: Svc) -> dict[str, Any]:
 
 @router.delete("/networks/{network_id}", status_code=204)
 def delete_network(network_id: str, svc: Svc) -> Response:
+    """Delete a network with its sessions, solutions and files (409 while a session runs)."""
     svc.network_row(network_id)
-    if any(s["status"] in RUNNING for s in svc.store.sessions(network_id)):
+    if not svc.store.delete_network(network_id):
         raise ApiError(
             409, "network_id", "a session on this network is running; expected it stopped"
         )
-    svc.store.delete_network(network_id)
     svc.cache.drop(network_id)
     return Response(status_code=204)
 
@@ -120,7 +120,9 @@ def create_session(body: SessionIn, svc: Svc) -> JSONResponse:
         "seed": body.seed,
         "n_periods": n_periods,
     }
-    svc.store.add_session(session_id, body.network_id, config)
+    if not svc.store.add_session(session_id, body.network_id, config):
+        shutil.rmtree(folder, ignore_errors=True)
+        raise ApiError(404, "network_id", f"no network {body.network_id!r} (deleted)")
     view = svc.session_view(svc.store.session(session_id))
     return JSONResponse(view, status_code=201, headers={"Location": f"/sessions/{session_id}"})
 

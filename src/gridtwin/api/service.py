@@ -96,6 +96,7 @@ class Service:
             "max_evaluations": config["max_evaluations"],
             "seed": config["seed"],
             "periods": config["n_periods"],
+            "evaluations": row["evaluations"],
             "power_flows": row["power_flows"],
             "best_objective": row["best_objective"],
             "elapsed_s": row["elapsed_s"],

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 import sqlite3
 import time
 import uuid
@@ -42,7 +43,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY, network_id TEXT NOT NULL, created REAL NOT NULL, config TEXT NOT NULL,
     status TEXT NOT NULL, started REAL, finished REAL, elapsed_s REAL, power_flows INTEGER,
     best_objective REAL, best_plan TEXT, solution_id TEXT, error TEXT, worker_pid INTEGER,
-    interrupted INTEGER NOT NULL DEFAULT 0);
+    interrupted INTEGER NOT NULL DEFAULT 0, evaluations INTEGER);
 CREATE TABLE IF NOT EXISTS solutions (
     id TEXT PRIMARY KEY, session_id TEXT NOT NULL, source TEXT NOT NULL, created REAL NOT NULL,
     objective REAL, feasible INTEGER, data TEXT NOT NULL);
@@ -83,6 +84,9 @@ class Store:
         con = connect(self.db_path)
         try:
             con.executescript(_SCHEMA)
+            columns = {r["name"] for r in con.execute("PRAGMA table_info(sessions)")}
+            if "evaluations" not in columns:  # a --data folder of an earlier version
+                con.execute("ALTER TABLE sessions ADD COLUMN evaluations INTEGER")
         finally:
             con.close()
 
@@ -147,12 +151,22 @@ class Store:
     def networks(self) -> list[sqlite3.Row]:
         return self.query("SELECT * FROM networks ORDER BY created")
 
-    def delete_network(self, network_id: str) -> None:
+    def delete_network(self, network_id: str) -> bool:
+        """Delete a network, its sessions and solutions, and every file of theirs.
+
+        Returns
+        -------
+        bool
+            False (and nothing deleted) when one of its sessions is running; the
+            check and the deletion are one transaction, so no start slips between.
+        """
         with self.tx() as con:
-            sessions = [
-                r["id"]
-                for r in con.execute("SELECT id FROM sessions WHERE network_id = ?", (network_id,))
-            ]
+            rows = list(
+                con.execute("SELECT id, status FROM sessions WHERE network_id = ?", (network_id,))
+            )
+            if any(r["status"] in RUNNING for r in rows):
+                return False
+            sessions = [r["id"] for r in rows]
             for sid in sessions:
                 con.execute("DELETE FROM solutions WHERE session_id = ?", (sid,))
             con.execute("DELETE FROM sessions WHERE network_id = ?", (network_id,))
@@ -160,18 +174,24 @@ class Store:
         for path in (
             self.network_file(network_id),
             self.network_file(network_id).with_suffix(".zip"),
+            self.pickle_file(network_id),
         ):
             path.unlink(missing_ok=True)
+        for sid in sessions:
+            shutil.rmtree(self.session_dir(sid), ignore_errors=True)
+        return True
 
     # --- sessions ---------------------------------------------------------------------------
 
-    def add_session(self, session_id: str, network_id: str, config: dict[str, Any]) -> None:
+    def add_session(self, session_id: str, network_id: str, config: dict[str, Any]) -> bool:
+        """Add a session; False when its network is gone (deleted meanwhile)."""
         with self.tx() as con:
-            con.execute(
+            cur = con.execute(
                 "INSERT INTO sessions (id, network_id, created, config, status) "
-                "VALUES (?, ?, ?, ?, 'created')",
-                (session_id, network_id, time.time(), json.dumps(config)),
+                "SELECT ?, ?, ?, ?, 'created' WHERE EXISTS (SELECT 1 FROM networks WHERE id = ?)",
+                (session_id, network_id, time.time(), json.dumps(config), network_id),
             )
+            return cur.rowcount == 1
 
     def session(self, session_id: str) -> sqlite3.Row | None:
         rows = self.query("SELECT * FROM sessions WHERE id = ?", (session_id,))

@@ -116,7 +116,7 @@ def run_session(task: dict[str, Any]) -> str:
             _current.clear()
             return "stopped"
         problem = _problem(task)
-        problem.flow  # built here, before the progress thread reads it  # noqa: B018
+        best["flows0"] = getattr(problem.flow, "n_flows", 0)  # built before the thread reads it
         progress = threading.Thread(
             target=_progress, args=(db, sid, problem, t0, done), daemon=True
         )
@@ -196,6 +196,7 @@ def _stopped(task: dict[str, Any], best: dict[str, Any], t0: float) -> tuple[str
     from gridtwin.api.compute import assess_plan
 
     problem = best["problem"]
+    n = getattr(problem.flow, "n_flows", 0) - best.get("flows0", 0)  # before the assessment's
     start = problem.start_closed
     assessment = assess_plan(problem, best["plan"], best["periods"], best["weights"], start)
     data = {
@@ -207,6 +208,8 @@ def _stopped(task: dict[str, Any], best: dict[str, Any], t0: float) -> tuple[str
         "status": "stopped",
         "objective": best["objective"],
         "runtime_s": time.perf_counter() - t0,
+        "power_flows": n,
+        "evaluations": n,  # one power flow per evaluation (no SearchMemory, see _progress)
         "periods": [
             {
                 "open_lines": problem.line_index()[~row].tolist(),
@@ -220,15 +223,23 @@ def _stopped(task: dict[str, Any], best: dict[str, Any], t0: float) -> tuple[str
 
 
 def _progress(db: str, sid: str, problem: Any, t0: float, done: threading.Event) -> None:
+    """Every 0.5 s: power flows, evaluations and elapsed time of the running session.
+
+    The search runs without a ``SearchMemory``, so each configuration-period
+    evaluation is one AC power flow (the library's ``Solution`` then has
+    ``evaluations == power_flows``): the live count of power flows is the live
+    count of evaluations. At the end the library's own count is written.
+    """
     flow = problem.flow
     base = getattr(flow, "n_flows", 0)
     while not done.wait(0.5):
+        n = getattr(flow, "n_flows", base) - base
         con = connect(db)
         try:
             con.execute(
-                "UPDATE sessions SET power_flows = ?, elapsed_s = ? "
+                "UPDATE sessions SET power_flows = ?, evaluations = ?, elapsed_s = ? "
                 "WHERE id = ? AND status IN ('running', 'stopping')",
-                (getattr(flow, "n_flows", base) - base, time.perf_counter() - t0, sid),
+                (n, n, time.perf_counter() - t0, sid),
             )
         finally:
             con.close()
@@ -269,7 +280,8 @@ def _finish(
             )
         con.execute(
             "UPDATE sessions SET status = ?, finished = ?, elapsed_s = ?, solution_id = ?, "
-            "error = ?, worker_pid = NULL, power_flows = COALESCE(?, power_flows) WHERE id = ?",
+            "error = ?, worker_pid = NULL, power_flows = COALESCE(?, power_flows), "
+            "evaluations = COALESCE(?, evaluations) WHERE id = ?",
             (
                 status,
                 time.time(),
@@ -277,6 +289,7 @@ def _finish(
                 solution_id,
                 error,
                 (data or {}).get("power_flows"),
+                (data or {}).get("evaluations"),
                 sid,
             ),
         )

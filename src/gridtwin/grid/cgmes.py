@@ -1,10 +1,16 @@
 """CGMES grids: a zip of the EQ/SSH/TP/SV profiles (CGMES 2.4.15 or 3.0) as a pandapower net.
 
 The conversion itself is pandapower's CIM converter
-(:func:`pandapower.converter.cim.from_cim.from_cim`, maintained with
-pandapower, which gridtwin already builds on). This module is the edge around
-it: it checks the zip and its profiles, refuses the classes gridtwin's power
-flow does not model instead of dropping them, and picks the slack.
+(:func:`pandapower.converter.cim.cim2pp.from_cim.from_cim_dict`, maintained
+with pandapower, which gridtwin already builds on). This module is the edge
+around it: it checks the zip and its profiles, refuses the classes gridtwin's
+power flow does not model instead of dropping them, and picks the slack.
+
+CGMES 3.0 (namespace ``CIM100``): ``Equipment.inService`` is optional there,
+and pandapower's 3.0 path needs it on every equipment (a missing value would
+turn loads and machines off, and ``ACLineSegment`` fails outright); between
+parsing and converting, :func:`_fill_in_service` gives it the SSH value, else
+the SV ``SvStatus.inService``, else ``true``.
 
 Slack: the synchronous machine with the highest ``referencePriority`` (> 0)
 in SSH; if no machine has one (pypowsybl's exports write 0 everywhere), the
@@ -26,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pandapower as pp
+import pandas as pd
 
 from gridtwin.errors import InputError
 
@@ -109,17 +116,15 @@ def read_cgmes(path: str | Path) -> pp.pandapowerNet:
     if not Path(path).is_file():
         raise InputError(src, "", "no such file; expected a CGMES zip (EQ, SSH, TP, SV)")
     _, version = _check_zip(src)
-    from pandapower.converter.cim import from_cim
-
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")  # the converter's pandas warnings, its prints
-            net = from_cim.from_cim(file_list=[src], cgmes_version=version)
+            net = _convert(src, version)
     except Exception as exc:
         raise InputError(
             src,
             "",
-            f"the CGMES converter failed ({type(exc).__name__}: {exc}); "
+            f"the CGMES {version} converter failed ({type(exc).__name__}: {exc}); "
             f"expected {SUPPORTED_CLASSES_TEXT}",
         ) from None
     _check_converted(net, src)
@@ -130,6 +135,59 @@ def read_cgmes(path: str | Path) -> pp.pandapowerNet:
     if "controller" in net:
         net.controller = net.controller.iloc[0:0]
     return net
+
+
+def _convert(src: str, version: str) -> pp.pandapowerNet:
+    """Parse with pandapower's CIM parser, fill CGMES 3.0 ``inService``, convert."""
+    from pandapower.converter.cim.cim2pp import from_cim
+    from pandapower.converter.cim.cim_classes import CimParser
+
+    parser = CimParser(cgmes_version=version)
+    parser.parse_files(file_list=[src], prepare_cim_net=True, set_data_types=False)
+    if version == "3.0":
+        _fill_in_service(parser.get_cim_dict())
+    parser.set_cim_data_types()
+    return from_cim.from_cim_dict(parser, cim_version=version)
+
+
+def _fill_in_service(cim: dict) -> None:
+    """Give every CGMES 3.0 equipment an ``inService`` (``Equipment.inService`` is optional).
+
+    pandapower's 3.0 path reads ``inService`` on each equipment class (and on
+    ``ACLineSegment``, where its parser never puts it); a missing value would
+    become ``False``, i.e. out of service. The value used: the SSH
+    ``Equipment.inService`` if written, else the SV ``SvStatus.inService`` of
+    the equipment (pypowsybl writes this one), else ``True`` (in service; the
+    terminals' ``connected`` still applies).
+    """
+    status: dict[str, bool] = {}
+    sv_status = cim.get("sv", {}).get("SvStatus")
+    if sv_status is not None and {"ConductingEquipment", "inService"} <= set(sv_status):
+        status.update(
+            zip(sv_status["ConductingEquipment"], _as_bool(sv_status["inService"]), strict=True)
+        )
+    for frame in cim.get("ssh", {}).values():
+        if "inService" in frame and len(frame):
+            known = frame[frame["inService"].notna()]
+            status.update(zip(known["rdfId"], _as_bool(known["inService"]), strict=True))
+    targets = [(p, t) for p in ("ssh", "eq") for t, f in cim.get(p, {}).items() if "inService" in f]
+    targets.append(("eq", "ACLineSegment"))
+    for profile, table in targets:
+        frame = cim[profile].get(table)
+        if frame is None or not len(frame):
+            continue
+        frame = frame.copy()
+        value = frame["rdfId"].map(status)
+        if "inService" in frame:
+            given = frame["inService"].notna()
+            value[given] = _as_bool(frame.loc[given, "inService"])
+        frame["inService"] = value.fillna(True).astype(bool)
+        cim[profile][table] = frame
+
+
+def _as_bool(values: pd.Series) -> list[bool]:
+    """CIM booleans (``true``/``false`` literals, or already bools) as bools."""
+    return [v is True or str(v).strip().lower() == "true" for v in values]
 
 
 def _check_zip(src: str) -> tuple[dict[str, str], str]:
