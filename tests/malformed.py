@@ -13,12 +13,16 @@ import copy
 import enum
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel
 
 from gridtwin.scenario import Scenario
+
+PEAK_SHAVING = Path(__file__).resolve().parents[1] / "examples" / "peak_shaving.py"
+"""A user's automation function (absolute path: the sweep writes scenarios to temp folders)."""
 
 BAD_NUMBERS = [float("inf"), float("-inf"), float("nan"), True, False]
 """Values refused by every numeric field: non-finite numbers and booleans."""
@@ -80,6 +84,7 @@ def full_scenario() -> dict[str, Any]:
             "vm_max_pu": 1.1,
             "max_loading_percent": 100.0,
             "seed": 5,
+            "all_lines_switchable": True,  # case33bw has no line switches
         },
         "forecasting": {
             "model": "persistence",
@@ -92,7 +97,18 @@ def full_scenario() -> dict[str, Any]:
         "limits": {"max_steps": 1000, "max_store_gb": 1.0},
         "commands": {"latency": "0s", "loss_probability": 0.1, "seed": 7},
         "scada": {"meter_accuracy": 0.02, "seed": 8},
-        "functions": [{"use": "mypkg.mod:MyFunction", "params": {"gain": 1.0}}],
+        "mqtt": {
+            "url": "mqtt://localhost:1883",
+            "qos": 1,
+            "max_lateness_s": 60.0,
+            "max_queued": 100,
+            "max_pending_commands": 100,
+            "connect_wait_s": 1.0,
+            "keepalive_s": 10,
+            "reconnect_min_s": 0.1,
+            "reconnect_max_s": 1.0,
+        },
+        "functions": [{"use": f"{PEAK_SHAVING}:PeakShaving", "params": {"export_limit_mw": 1.0}}],
     }
 
 
@@ -218,4 +234,52 @@ def mapping_paths(data: dict[str, Any], at: tuple[str, ...] = ()) -> list[tuple[
         out.append((*at, key))
         if isinstance(value, dict):
             out.extend(mapping_paths(value, (*at, key)))
+    return out
+
+
+def _field_at(path: tuple[Any, ...]) -> tuple[str, Any]:
+    """The name and pydantic FieldInfo of the field at ``path`` of a scenario."""
+    model: Any = Scenario
+    name, info, mapping = "", None, False
+    for key in path:
+        if isinstance(key, int) or mapping or model is None:
+            mapping = False  # a list item or a mapping's key: same model
+            continue
+        name, info = str(key), model.model_fields[key]
+        model = None
+        for member in _unwrap(info.annotation):
+            args = typing.get_args(member)
+            mapping = mapping or (typing.get_origin(member) is dict)
+            for candidate in (member, *args):
+                if _is_model(candidate):
+                    model = candidate
+    return name, info
+
+
+def _is_bounded_duration(info: Any) -> bool:
+    from gridtwin.scenario import base
+
+    funcs = {base._duration, base._positive_duration}
+    items = list(info.metadata)
+    for member in _unwrap(info.annotation):
+        items.extend(typing.get_args(member)[1:])
+    return any(getattr(item, "func", None) in funcs for item in items)
+
+
+def time_paths(data: dict[str, Any] | None = None) -> list[tuple[tuple[Any, ...], Any]]:
+    """Every duration or ``*_s`` field of the schema, with a value just above its bound.
+
+    Durations (``15min``, ``1d``) are bounded by ``MAX_DURATION_S``; a float ``*_s`` field
+    is a wall-clock wait (bounded by ``MAX_WAIT_S``) or a time constant: 1e12 s (31,700
+    years) is above both. The length of the run (``time.duration``) has its own checks.
+    """
+    from gridtwin.scenario.base import MAX_DURATION_S
+
+    out = []
+    for path in numeric_paths(data):
+        name, info = _field_at(path)
+        if _is_bounded_duration(info):
+            out.append((path, f"{MAX_DURATION_S // 86400 + 1}d"))
+        elif name.endswith("_s"):
+            out.append((path, 1e12))
     return out

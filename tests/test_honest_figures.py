@@ -14,16 +14,19 @@ import json
 import os
 import signal
 import threading
+import time
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from gridtwin.controllers.estimation.wls import Topology, WlsEstimator
-from gridtwin.recording.influx_client import InfluxTarget, connect
+from gridtwin.recording.influx_client import connect
+from gridtwin.recording.influx_run import target_from_spec
 from gridtwin.recording.influx_schema import Batch
 from gridtwin.recording.influx_writer import InfluxWriter
 from gridtwin.scenario import scenario_from_dict
+from gridtwin.scenario.recording import InfluxSpec
 from gridtwin.simulators.sensors import SensorModel
 from gridtwin.world import run_scenario
 from tests.conftest import base_scenario
@@ -95,28 +98,42 @@ def test_a_step_not_estimated_has_no_error_figure(tmp_path):
     assert se["vm_mae_pu"] is None and se["vm_max_abs_err_pu"] is None
 
 
-def test_influxdb_freeze_is_reported_as_the_time_it_did_not_answer(tmp_path):
-    """influxd stopped (SIGSTOP) for 4 s while the writer sends; outage >= those 4 s."""
+@pytest.mark.parametrize("timeout_s", [None, 1.5], ids=["default-timeout", "timeout-1.5s"])
+def test_influxdb_freeze_is_reported_as_the_time_it_did_not_answer(tmp_path, timeout_s):
+    """influxd stopped (SIGSTOP) for 4 s while the writer sends; outage = those 4 s.
+
+    With the scenario's default HTTP time-out (30 s) the first request hangs through the
+    freeze and is answered after the thaw (a slow answer); with 1.5 s it times out and is
+    retried. Both are the time the database did not answer.
+    """
     server = InfluxServer(tmp_path / "influxd")
     server.start()
     try:
-        target = InfluxTarget(url=server.url, database="freeze", timeout_s=1.5)
-        writer = InfluxWriter(connect(target), tmp_path / "spill.lp")
-        frozen_s = 4.0
-        thawed = threading.Event()
+        options = {"url": server.url, "database": "freeze"}
+        if timeout_s is not None:
+            options["timeout_s"] = timeout_s
+        spec = InfluxSpec(**options)
+        assert spec.timeout_s == (timeout_s or 30)
+        writer = InfluxWriter(connect(target_from_spec(spec, "test")), tmp_path / "spill.lp")
+        frozen = {}
+
+        def thaw():
+            os.kill(server.proc.pid, signal.SIGCONT)
+            frozen["s"] = time.monotonic() - frozen["at"]
+
+        timer = threading.Timer(4.0, thaw)
+        frozen["at"] = time.monotonic()
         os.kill(server.proc.pid, signal.SIGSTOP)
-        timer = threading.Timer(
-            frozen_s, lambda: (os.kill(server.proc.pid, signal.SIGCONT), thawed.set())
-        )
         timer.start()
         for i in range(5):
             writer.put(Batch(f"m,k=x v={i}i {i + 1}\n".encode(), "s", {"m": 1}))
         stats = writer.close(drain_timeout_s=60)
-        assert thawed.is_set()
+        session_s = time.monotonic() - frozen["at"]
         assert stats.points == 5 and stats.unsent_points == 0
-        assert stats.retries > 0
-        # the database did not answer from the first request on until after the thaw
-        assert stats.outage_s >= 0.9 * frozen_s, stats
+        assert (stats.retries > 0) == (timeout_s is not None)
+        assert (stats.slow_answers == 1) == (timeout_s is None)
+        # from the first request (sent just after the freeze began) to the answer after the thaw
+        assert 0.9 * frozen["s"] <= stats.outage_s <= session_s, (stats, frozen)
     finally:
         os.kill(server.proc.pid, signal.SIGCONT)
         server.stop()

@@ -35,6 +35,7 @@ from tests.malformed import (
     mapping_paths,
     numeric_paths,
     set_path,
+    time_paths,
     yaml_with_duplicate,
 )
 
@@ -81,6 +82,10 @@ def _schema_cases() -> list[Case]:
     ]
     for path, value, name in ordered:
         text = _yaml(set_path(full_scenario(), path, value))
+        cases.append(Case(f"{name}={value}", {"s.yaml": text}, "s.yaml", name))
+    for path, value in time_paths():  # every duration and *_s field above its bound
+        text = _yaml(set_path(full_scenario(), path, value))
+        name = field_text(path)
         cases.append(Case(f"{name}={value}", {"s.yaml": text}, "s.yaml", name))
     return cases
 
@@ -157,6 +162,16 @@ CASES = _schema_cases() + _net_cases() + _csv_cases()
 
 def test_the_sweep_is_large():
     assert len(CASES) >= 200, len(CASES)
+    assert len(time_paths()) >= 25  # durations and waits of every section
+
+
+def test_the_base_scenario_is_valid_as_a_whole(tmp_path):
+    """Each case differs from a scenario ``validate`` accepts in the one field it names, so a
+    case refused after the schema stage (network, functions, run size) is refused for it."""
+    (tmp_path / "s.yaml").write_text(_yaml(full_scenario()), encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "s.yaml")])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("ok: full: 8 steps of 900 s, 33 buses"), result.stdout
 
 
 def test_malformed_sweep_through_validate(tmp_path):

@@ -161,7 +161,15 @@ CASES = [
     ),
     (
         _with("time.duration", "9855000d"),
-        "time.duration: got 9855000d; the run would end after 2262",
+        "time.duration: 9855000d at 15min is 946,080,000 steps and would end after 2262",
+    ),
+    (
+        _with("recording.influx", {"url": "http://h:8086", "timeout_s": 1e12}),
+        "recording.influx.timeout_s: got 1000000000000.0; expected less than or equal to 86400",
+    ),
+    (
+        _with("commands", {"latency": "106752d"}),
+        "commands.latency: got 106752d; expected at most 106751d (about 292 years",
     ),
     (
         _with("time.duration", "3000d"),

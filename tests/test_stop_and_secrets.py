@@ -83,9 +83,10 @@ def test_a_signal_stops_the_run_in_order(tmp_path, sig, code):
 
 @settings(max_examples=200, deadline=None)
 @given(
+    # userinfo of RFC 3986 ends at '?' and '#'; '&' would start a (masked) query parameter
     user=st.text(
         st.characters(
-            blacklist_characters=":/@'\"", blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")
+            blacklist_characters=":/@'\"?#&", blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")
         ),
         max_size=8,
     ),
@@ -93,7 +94,7 @@ def test_a_signal_stops_the_run_in_order(tmp_path, sig, code):
         st.characters(
             blacklist_characters="/'\"", blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")
         ),
-        min_size=4,
+        min_size=1,
         max_size=16,
     ),
     scheme=st.sampled_from(["http", "https", "HTTP"]),
@@ -101,12 +102,13 @@ def test_a_signal_stops_the_run_in_order(tmp_path, sig, code):
     around=st.sampled_from(["{}", "got '{}'; expected", "url: {} and more"]),
 )
 def test_redaction_removes_any_url_password(user, password, scheme, host, around):
+    # The whole text is compared with what it must become: the password's span, and only it,
+    # is replaced (a password that happens to be a word of the text cannot make this fail).
     url = f"{scheme}://{user}:{password}@{host}"
-    text = redact_text(around.format(url))
-    assert f"{scheme}://{user}:{MASK}@{host}" in text
-    assert password not in text.replace(user, "").replace(host, "").replace(scheme, "")
+    masked = f"{scheme}://{user}:{MASK}@{host}"
+    assert redact_text(around.format(url)) == around.format(masked)
     error = InputError("--influx", "url", f"got {url!r}; expected something")
-    assert password not in str(error).replace(user, "").replace(host, "").replace(scheme, "")
+    assert str(error) == f"--influx: url: got {masked!r}; expected something"
 
 
 @pytest.mark.parametrize("name", ["p", "password", "token", "Token", "pwd"])

@@ -120,9 +120,8 @@ def _build(
         component.plan(wiring)
     if wiring.resources.get("static_twin"):
         wiring.resources["static_engine"] = new_engine()
-    store = ParquetStore(
-        run_dir, scenario.time.start, wiring.tables, scenario.recording.flush_every_steps
-    )
+    flush_every = min(scenario.recording.flush_every_steps, scenario.time.n_steps)  # buffers
+    store = ParquetStore(run_dir, scenario.time.start, wiring.tables, flush_every)
     kpis = GridKpis(step_s=scenario.time.step)
     run_id = new_run_id(run_dir)  # unique per run: InfluxDB tag and kpis.json run.run_id
     recording = (

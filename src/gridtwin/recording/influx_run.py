@@ -73,6 +73,7 @@ class InfluxReport:
             "points_by_measurement": dict(self.stats.by_measurement),
             "retries": self.stats.retries,
             "outage_s": round(self.stats.outage_s, 3),
+            "slow_answers": self.stats.slow_answers,
             "rejected_points": self.stats.rejected_points,
             "unsent_points": self.stats.unsent_points,
             "spill_file": str(self.spill_file) if self.spill_file else None,

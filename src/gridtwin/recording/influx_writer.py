@@ -11,7 +11,12 @@
   memory queue always holds older batches than the spill file.
 - The writer thread sends the oldest batch; on a refused connection, a
   time-out or a server error it keeps the batch and retries with exponential
-  back-off (``retry_min_s`` doubling up to ``retry_max_s``). A write that
+  back-off (``retry_min_s`` doubling up to ``retry_max_s``).
+- The outage figure (``WriteStats.outage_s``) is the time the database did not
+  answer: from sending a request that failed, or that was answered only after
+  more than ``slow_answer_s``, to the next answer. So a freeze shorter than the
+  HTTP time-out (the request hangs, then succeeds) counts in full, as does one
+  longer than it (the request times out and is retried). A write that
   timed out may still have reached the server: sending it again is harmless,
   since InfluxDB keeps one point per series and timestamp.
 - A batch the server rejects for good (HTTP 400: a field type conflict) is
@@ -60,7 +65,8 @@ class WriteStats:
     rejected_points: int = 0
     spilled_batches: int = 0
     unsent_points: int = 0
-    outage_s: float = 0.0  # [s] from sending the first failed request to the next answer
+    outage_s: float = 0.0  # [s] from sending a failed or slow request to the next answer
+    slow_answers: int = 0  # requests answered after more than slow_answer_s
     last_error: str = ""
 
 
@@ -109,6 +115,9 @@ class InfluxWriter:
         Bytes of unsent batches kept in memory before spilling to disk.
     retry_min_s, retry_max_s : float
         First and longest wait between retries [s].
+    slow_answer_s : float
+        A request answered after longer than this counts as an outage for the
+        whole time it waited [s].
     """
 
     def __init__(
@@ -119,12 +128,14 @@ class InfluxWriter:
         max_memory_bytes: int = 256 * 2**20,
         retry_min_s: float = 0.05,
         retry_max_s: float = 2.0,
+        slow_answer_s: float = 1.0,
     ) -> None:
         self.client = client
         self.spill_path = Path(spill_path)
         self.max_memory_bytes = max_memory_bytes
         self.retry_min_s = retry_min_s
         self.retry_max_s = retry_max_s
+        self.slow_answer_s = slow_answer_s
         self.stats = WriteStats()
         self._memory: deque[Batch] = deque()
         self._memory_bytes = 0
@@ -248,16 +259,24 @@ class InfluxWriter:
                 self.stats.last_error = str(exc)
                 log.error("InfluxDB rejected a batch of %d points: %s", batch.n_points, exc)
                 return True
-            if down_since is not None:
-                outage = time.monotonic() - down_since
-                self.stats.outage_s += outage
-                log.warning("InfluxDB writes resumed after %.1f s", outage)
+            self._answered(sent_at, down_since)
             self.stats.points += batch.n_points
             self.stats.bytes += len(batch.payload)
             self.stats.batches += 1
             for name, n in batch.points.items():
                 self.stats.by_measurement[name] = self.stats.by_measurement.get(name, 0) + n
             return True
+
+    def _answered(self, sent_at: float, down_since: float | None) -> None:
+        """Count the outage that ends with this answer (a slow answer is one by itself)."""
+        now = time.monotonic()
+        if down_since is None and now - sent_at > self.slow_answer_s:
+            down_since = sent_at
+            self.stats.slow_answers += 1
+        if down_since is not None:
+            outage = now - down_since
+            self.stats.outage_s += outage
+            log.warning("InfluxDB did not answer for %.1f s; writes resumed", outage)
 
     # -- end -----------------------------------------------------------------------------------
 

@@ -20,10 +20,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 from gridtwin.timeparse import format_duration, parse_duration_s, parse_instant
 
 __all__ = [
+    "MAX_DURATION_S",
     "MAX_SEED",
+    "MAX_WAIT_S",
     "DurationS",
     "Instant",
     "PositiveDurationS",
+    "RunDurationS",
     "Section",
     "Seed",
     "check_finite_tree",
@@ -33,12 +36,31 @@ MAX_SEED = 2**32 - 1
 """Largest seed: numpy's and scikit-learn's ``random_state`` take [0, 2**32 - 1]."""
 
 
-def _duration(value: Any) -> int:
+MAX_DURATION_S = 106_751 * 86_400
+"""Longest duration [s] of any scenario field (106751d, about 292 years): the range of
+pandas' and Parquet's nanosecond time deltas, and well inside a C ``long`` [s]."""
+
+MAX_WAIT_S = 86_400.0
+"""Longest wall-clock wait or time-out [s] (a day): far inside ``threading.TIMEOUT_MAX``,
+the platform's ``time_t`` (``socket.settimeout``) and asyncio's timers."""
+
+
+def _any_duration(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("expected a duration like 15min, 1h, 1d or 365d, not true/false")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("expected a finite duration like 15min, 1h, 1d or 365d")
     return parse_duration_s(value)
+
+
+def _duration(value: Any) -> int:
+    seconds = _any_duration(value)
+    if seconds > MAX_DURATION_S:
+        raise ValueError(
+            f"got {format_duration(seconds)}; expected at most {format_duration(MAX_DURATION_S)} "
+            "(about 292 years, the range of pandas and Parquet time stamps)"
+        )
+    return seconds
 
 
 def _positive_duration(value: Any) -> int:
@@ -59,6 +81,10 @@ PositiveDurationS = Annotated[
     int, BeforeValidator(_positive_duration), PlainSerializer(format_duration)
 ]
 """A duration [s] longer than zero: intervals, steps, periods (a library divides by them)."""
+
+RunDurationS = Annotated[int, BeforeValidator(_any_duration), PlainSerializer(format_duration)]
+"""The length of a run [s]: bounded by the run's own checks (the last Parquet time stamp, the
+run-size limits), which say what it would cost, not by :data:`MAX_DURATION_S`."""
 
 Instant = Annotated[datetime, BeforeValidator(_instant), PlainSerializer(lambda v: v.isoformat())]
 """An ISO 8601 instant with a UTC offset."""

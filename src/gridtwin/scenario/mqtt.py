@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from gridtwin.scenario.base import Section, check_url
+from gridtwin.scenario.base import MAX_DURATION_S, Section, check_url
 
 __all__ = ["MqttFormats", "MqttSpec", "PublishSpec", "mqtt_spec"]
 
@@ -61,6 +61,7 @@ class MqttSpec(Section):
     max_lateness_s: float | None = Field(
         default=None,
         ge=0,
+        le=MAX_DURATION_S,
         description="a command older than this on the bus clock is rejected as late "
         "[s] (default: one step of the bus clock)",
     )

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from gridtwin.scenario.base import DurationS, Section, Seed
+from gridtwin.scenario.base import MAX_WAIT_S, DurationS, Section, Seed
 from gridtwin.timeparse import format_duration
 
 __all__ = [
@@ -43,7 +43,9 @@ class ReconfigurationSpec(Section):
         default=None, ge=0, description="[EUR/(%·h)]"
     )
     max_evaluations: int = Field(default=3000, gt=0, description="search budget per plan")
-    time_limit_s: float | None = Field(default=None, gt=0, description="wall-clock cap [s]")
+    time_limit_s: float | None = Field(
+        default=None, gt=0, le=MAX_WAIT_S, description="wall-clock cap [s]"
+    )
     all_lines_switchable: bool = Field(
         default=False, description="every line is switchable (nets without switch tables)"
     )

@@ -8,9 +8,10 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_serializer, field_validator
 
 from gridtwin.redact import redact_url
-from gridtwin.scenario.base import Section, check_url
+from gridtwin.scenario.base import MAX_WAIT_S, Section, check_url
 
 __all__ = [
+    "MAX_FLUSH_STEPS",
     "InfluxSpec",
     "RecordingSpec",
     "influx_spec",
@@ -32,14 +33,21 @@ class InfluxSpec(Section):
     retention_policy: str | None = Field(default=None, description="v1 retention policy")
     org: str | None = Field(default=None, description="v2 organization")
     batch_points: int = Field(default=50_000, gt=0, description="points per write")
-    max_delay_s: float = Field(default=1.0, gt=0, description="longest wait before a write [s]")
+    max_delay_s: float = Field(
+        default=1.0, gt=0, le=MAX_WAIT_S, description="longest wait before a write [s]"
+    )
     max_memory_mb: float = Field(
         default=256, ge=0, description="unsent data kept in memory before spilling to disk [MB]"
     )
     drain_timeout_s: float = Field(
-        default=30, ge=0, description="wait at the end of the run for unsent data [s]"
+        default=30,
+        ge=0,
+        le=MAX_WAIT_S,
+        description="wait at the end of the run for unsent data [s]",
     )
-    timeout_s: float = Field(default=30, gt=0, description="time-out of one HTTP request [s]")
+    timeout_s: float = Field(
+        default=30, gt=0, le=MAX_WAIT_S, description="time-out of one HTTP request [s]"
+    )
 
     @field_validator("url")
     @classmethod
@@ -65,6 +73,10 @@ def influx_spec(data: dict[str, Any], source: str) -> InfluxSpec:
         raise to_input_error(exc, source, InfluxSpec) from None
 
 
+MAX_FLUSH_STEPS = 100_000
+"""Most steps held in memory before a Parquet part is written (the buffers are allocated
+for that many steps, capped at the run's step count)."""
+
 TableName = Literal["grid", "bus", "line", "trafo", "load", "sgen", "storage", "switch", "timing"]
 """A per-step table of the run store."""
 
@@ -78,7 +90,10 @@ class RecordingSpec(Section):
     """What the run store keeps and how often it writes to disk."""
 
     flush_every_steps: int = Field(
-        default=960, gt=0, description="steps held in memory before a Parquet part is written"
+        default=960,
+        gt=0,
+        le=MAX_FLUSH_STEPS,
+        description="steps held in memory before a Parquet part is written",
     )
     tables: list[TableName] = Field(default_factory=lambda: list(TABLE_NAMES))
     influx: InfluxSpec | None = Field(

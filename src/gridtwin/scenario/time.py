@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from pydantic import Field, field_validator, model_validator
 
-from gridtwin.scenario.base import DurationS, Instant, Section
+from gridtwin.scenario.base import DurationS, Instant, RunDurationS, Section
+from gridtwin.scenario.limits import DEFAULT_MAX_STEPS
 from gridtwin.timeparse import format_duration
 
 __all__ = [
@@ -23,7 +24,7 @@ class TimeSpec(Section):
     """When the run starts, how long it lasts and its step."""
 
     start: Instant = Field(description="ISO 8601 start with UTC offset")
-    duration: DurationS = Field(description="length of the run, e.g. 1d or 365d")
+    duration: RunDurationS = Field(description="length of the run, e.g. 1d or 365d")
     step: DurationS = Field(default=900, description="simulation step, e.g. 15min")
     real_time_factor: float | None = Field(
         default=None, gt=0, description="run in wall-clock time: 1.0 = real time, 0.1 = 10x faster"
@@ -49,8 +50,10 @@ class TimeSpec(Section):
             raise ValueError("start: expected a time between 1678 and 2262 (Parquet time stamps)")
         if self.duration > (LAST_INSTANT - self.start).total_seconds():
             raise ValueError(
-                f"duration: got {format_duration(self.duration)}; the run would end after "
-                f"{LAST_INSTANT:%Y} (the last Parquet time stamp); expected a shorter duration"
+                f"duration: {format_duration(self.duration)} at {format_duration(self.step)} is "
+                f"{self.n_steps:,} steps and would end after {LAST_INSTANT:%Y} (the last Parquet "
+                f"time stamp); expected a run that ends before {LAST_INSTANT:%Y} (and, unless "
+                f"forced, at most limits.max_steps = {DEFAULT_MAX_STEPS:,} steps by default)"
             )
         return self
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from gridtwin.scenario.base import DurationS, PositiveDurationS, Section
+from gridtwin.scenario.base import MAX_DURATION_S, DurationS, PositiveDurationS, Section
 
 __all__ = [
     "CentralSpec",
@@ -53,7 +53,9 @@ class LocalCurvesSpec(Section):
     p_u: CurveSpec | None = Field(default=None, description="overrides the preset's P(U)")
     q_u_enabled: bool = True
     p_u_enabled: bool = True
-    response_time_s: float = Field(default=10.0, ge=0, description="first-order time constant")
+    response_time_s: float = Field(
+        default=10.0, ge=0, le=MAX_DURATION_S, description="first-order time constant [s]"
+    )
 
 
 class CentralSpec(Section):
