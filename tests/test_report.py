@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.browser import chromium_paths, console_errors, requested_urls, start_chromium
@@ -30,6 +31,17 @@ return Bokeh.documents.flatMap(doc => doc.roots().map(r => [
 ]));
 """
 
+MARKS_JS = """
+return Bokeh.documents.flatMap(doc => doc.roots().map(r => [r.name, {
+    events: (r.center || []).filter(
+        a => a.constructor.__name__ === "Span" && a.dimension === "height").length,
+    what: (r.renderers || []).filter(g => g.data_source && g.data_source.data.what)
+        .flatMap(g => [...g.data_source.data.what]),
+    x_range: r.x_range.id,
+}]));
+"""
+
+FAULT_REPAIR = ("line_fault", "repair")
 GRID_PLOTS = {"grid_voltage", "bus_heatmap", "line_loading", "power_balance"}
 
 
@@ -118,6 +130,44 @@ def test_flisr_report_has_the_fault_section(browser, flisr_runs, tmp_path):
     body = browser.find_element("tag name", "body").text
     assert "line_fault" in body and "repair" in body
     assert "customer minutes lost" in body
+    n_events = len(pd.read_parquet(flisr / "events.parquet"))
+    marks = dict(browser.execute_script(MARKS_JS))
+    for name in GRID_PLOTS | {"fl_timeline", "fl_not_supplied"}:  # every time axis
+        assert marks[name]["events"] == n_events, (name, marks[name])
+    timeline = marks["fl_timeline"]
+    assert timeline["x_range"] == marks["grid_voltage"]["x_range"]  # the grid plots' span
+    assert {"trip (protection)", "isolation", "restoration", "return to normal"} <= set(
+        timeline["what"]
+    )
+    assert {"line_fault MV1.101 Line 6", "repair MV1.101 Line 6"} <= set(timeline["what"])
+    assert "one row per switch" in body and "trip (protection opens" in body
+
+
+def test_switch_actions_follow_the_commands_and_events(flisr_runs):
+    """Trip and isolation/restoration from the recorded tables; no FLISR: reclose at repair."""
+    from gridtwin.report.switch_timeline import switch_actions
+
+    for run, flisr in zip(flisr_runs, (True, False), strict=True):
+        sw = pd.read_parquet(run / "switch.parquet")
+        changes = sw[sw.sim_time_s > 0].sort_values("sim_time_s", kind="stable")
+        events = pd.read_parquet(run / "events.parquet")
+        commands = pd.read_parquet(run / "command.parquet")
+        step_s = json.loads((run / "kpis.json").read_text())["run"]["step_s"]
+        labels = switch_actions(changes, commands, events, step_s)
+        fault_s, repair_s = (events.sim_time_s[events.type == k].iloc[0] for k in FAULT_REPAIR)
+        arrivals = set(commands.arrival_s[commands.source == "flisr"])
+        for t, closed, label in zip(changes.sim_time_s, changes.closed, labels, strict=True):
+            if label == "trip (protection)":
+                assert t == fault_s and not closed
+            elif label in ("isolation", "restoration", "reclose (FLISR)"):
+                assert flisr and fault_s < t < repair_s and t in arrivals
+                assert closed == (label != "isolation")
+            elif label == "return to normal":
+                assert flisr and t > repair_s and t in arrivals
+            else:
+                assert label == "reclose at repair" and not flisr and t == repair_s and closed
+        assert labels.count("trip (protection)") >= 1
+        assert ("isolation" in labels) == flisr and ("reclose at repair" in labels) != flisr
 
 
 def test_report_command_rebuilds_from_the_run_directory(flisr_runs, tmp_path):

@@ -22,7 +22,7 @@ SHIPPED = sorted(p.stem for p in (REPO / "scenarios").glob("*.yaml"))
 
 def expected_tables(sc) -> set[str]:
     """The tables the README lists for this scenario's recording.tables and functions."""
-    tables = {t for t in BASE_TABLES if t in sc.recording.tables} | {"events"}
+    tables = {t for t in BASE_TABLES if t in sc.recording.tables} | {"events", "command"}
     if sc.measurements is not None:
         tables.add("measurement")
     if sc.estimation is not None:

@@ -101,7 +101,7 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
         self.voltage_kpis = sim_params.get("voltage_kpis")
         self.reconfig_kpis = sim_params.get("reconfig_kpis")
         self.forecast_kpis = sim_params.get("forecast_kpis")
-        announced = ["events", *(["switch"] if "switch" in self.tables else [])]
+        announced = ["events", "command", *(["switch"] if "switch" in self.tables else [])]
         announced += ["bad_data_removed"] if "estimation" in self.tables else []
         for table in announced:  # present in the run directory even if nothing happens
             sim_params["store"].append_rows(table, [])
