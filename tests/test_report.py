@@ -197,24 +197,56 @@ def test_compare_differences_equal_the_kpi_differences(browser, flisr_runs, tmp_
     table = {}
     for line in proc.stdout.splitlines():
         cells = [c.strip() for c in line.split("│")[1:-1]]
-        if len(cells) == 5:
+        if len(cells) == 6:
             table[cells[0].split(": ")[-1]] = cells
     checked = 0
     for section in all_sections([ka, kb]):
         for row in section.rows:
             cells = table[row.label]
             assert cells[1] == row.text(ka) and cells[2] == row.text(kb)
-            for got, x, y in zip(
-                cells[3].split(" / "), row.values(ka), row.values(kb), strict=True
+            for got, rel, x, y in zip(
+                cells[3].split(" / "),
+                cells[4].split(" / "),
+                row.values(ka),
+                row.values(kb),
+                strict=True,
             ):
                 if x is None or y is None:
-                    assert got == "n/a"
+                    assert got == rel == "n/a"
                     continue
                 digits = 0 if row.digits is None else row.digits
                 assert float(got) == pytest.approx(round(y - x, digits), abs=10 ** (-digits))
+                if x == 0:
+                    assert rel == "n/a"
+                else:
+                    assert rel.endswith(" %")
+                    percent = (y - x) / abs(x) * 100
+                    assert float(rel.removesuffix(" %")) == pytest.approx(percent, abs=0.051)
                 checked += 1
     assert checked >= 15
     assert table["energy not supplied"][3].startswith("-")  # FLISR supplies more
+    assert table["energy not supplied"][4].startswith("-9")  # by over 90 %
+    markdown = gridtwin("compare", str(a), str(b), "--markdown", "--no-html")
+    assert markdown.returncode == 0, markdown.stderr
+    lines = markdown.stdout.splitlines()
+    assert (
+        lines[0]
+        == f"| figure | {a.name} | {b.name} | {b.name} − {a.name} | {b.name} vs {a.name} | unit |"
+    )
+    assert lines[1] == "| --- | ---: | ---: | ---: | ---: | --- |"
+    md = {}
+    for line in lines[2:]:
+        cells = [c.strip() for c in line.strip("|").split(" | ")]
+        md[cells[0].split(": ")[-1]] = cells
+    assert md == table  # the same figures as the terminal's table
+    only = gridtwin(
+        "compare", str(a), str(b), "--markdown", "--no-html", "--section", "reliability"
+    )
+    assert only.returncode == 0, only.stderr
+    kept = only.stdout.splitlines()[2:]
+    assert kept and kept[0].startswith("| reliability: ") and set(kept) < set(lines[2:])
+    bad = gridtwin("compare", str(a), str(b), "--no-html", "--section", "nope")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "reliability" in bad.stderr
     roots = load_page(browser, page, tmp_path / "compare.png")
     for name in ("cmp_vm_min", "cmp_losses", "cmp_not_supplied"):
         assert len(roots[name]) == 2 and min(roots[name]) > 0  # one curve per run

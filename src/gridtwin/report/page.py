@@ -72,7 +72,8 @@ def kv_table(rows: Sequence[Sequence[str]], header: Sequence[str] | None = None)
     """A small HTML table; cells that look like numbers are right-aligned."""
 
     def cell(value: str, tag: str = "td") -> str:
-        num = tag == "td" and value.replace(".", "").replace("-", "").replace(" / ", "").isdigit()
+        bare = value.replace(" / ", "").replace(" %", "").lstrip("+-").replace("-", "")
+        num = tag == "td" and bare.replace(".", "").isdigit()
         cls = ' class="num"' if num else ""
         return f"<{tag}{cls}>{html.escape(value)}</{tag}>"
 
