@@ -73,6 +73,27 @@ def flisr_runs(tmp_path_factory) -> tuple[Path, Path]:
     return runs[0], runs[1]
 
 
+@pytest.fixture(scope="module")
+def all_functions_run(tmp_path_factory, repo) -> Path:
+    """mv-rural-all-functions shortened to 8 h, its fault, repair and bad data inside."""
+    import yaml
+
+    base = tmp_path_factory.mktemp("all-functions")
+    data = yaml.safe_load((repo / "scenarios" / "mv-rural-all-functions.yaml").read_text())
+    data["time"].update(start="2016-04-05T06:00:00+01:00", duration="8h")
+    data["events"] = [
+        {"at": "2h", "type": "line_fault", "target": "MV1.101 Line 6", "permanent": 1},
+        {"at": "4h", "type": "repair", "target": "MV1.101 Line 6"},
+        {"at": "5h", "type": "bad_data", "target": "scada:vm_pu:MV1.101 Bus 40", "k_sigma": 20,
+         "duration": "1h"},
+    ]  # fmt: skip
+    scenario = base / "all-functions-8h.yaml"
+    scenario.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    proc = gridtwin("run", str(scenario), "--out", str(base / "run"), "-q")
+    assert proc.returncode == 0, proc.stderr
+    return base / "run"
+
+
 def load_page(browser, page: Path, shot: Path) -> dict[str, list[int]]:
     """Open ``page``; check console and requests; return plot name -> data lengths."""
     requested_urls(browser)  # drop what the browser asked for before
@@ -141,6 +162,36 @@ def test_flisr_report_has_the_fault_section(browser, flisr_runs, tmp_path):
     )
     assert {"line_fault MV1.101 Line 6", "repair MV1.101 Line 6"} <= set(timeline["what"])
     assert "one row per switch" in body and "trip (protection opens" in body
+
+
+FUNCTION_PLOTS = {
+    "estimation": {"se_error", "se_chi2"},
+    "forecasting": {"forecast_load", "forecast_pv"},
+    "voltage": {"vc_violation", "vc_taps", "vc_der", "vc_curtailment"},
+    "reconfiguration": {"rc_losses", "rc_switches"},
+    "faults": {"fl_timeline", "fl_not_supplied"},
+}
+
+
+def test_all_functions_report_in_chromium(browser, all_functions_run, tmp_path):
+    """Every function's section and plot, with data, events on every time axis, offline."""
+    run = all_functions_run
+    roots = load_page(browser, run / "report.html", tmp_path / "all-functions-report.png")
+    assert set(FUNCTION_PLOTS) | {"summary", "scenario", "events", "grid"} <= sections_of(browser)
+    plots = set().union(*FUNCTION_PLOTS.values())
+    assert_plots_hold_data(roots, GRID_PLOTS | plots)
+    marks = dict(browser.execute_script(MARKS_JS))
+    n_events = len(pd.read_parquet(run / "events.parquet"))
+    for name in GRID_PLOTS | plots - {"vc_violation"}:  # every time axis (not the bus bars)
+        assert marks[name]["events"] == n_events, (name, marks[name])
+    assert {"trip (protection)", "isolation", "return to normal"} <= set(
+        marks["fl_timeline"]["what"]
+    )
+    kpis = json.loads((run / "kpis.json").read_text())
+    assert kpis["voltage"]["curtailed_mwh"] > 0  # the curtailment plot is not all zeros
+    assert max(roots["vc_curtailment"]) > 0
+    body = browser.find_element("tag name", "body").text
+    assert "Skill (vs seasonal naive)" in body and "Bad data" in body and "Plans" in body
 
 
 def test_switch_actions_follow_the_commands_and_events(flisr_runs):

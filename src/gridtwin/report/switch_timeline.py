@@ -15,8 +15,8 @@ grid (``command``: source, arrival time, status) and the events (``events``).
 | any, after the repair | ``flisr`` | return to normal |
 | other | another source or none | opened / closed |
 
-A change is "by a command" when an applied command of that source arrived
-within the step before it (the grid applies a command at the first step at or
+A change is "by a command" when an applied ``switch_closed`` command of that
+source arrived within the step before it (the grid applies a command at the first step at or
 after its arrival).
 """
 
@@ -48,13 +48,14 @@ FAULT_EVENTS = ("line_fault", "repair")
 
 
 def _command_source(t_s: np.ndarray, commands: pd.DataFrame | None, step_s: float) -> list[str]:
-    """Per change time: the source of an applied command that arrived within the step before."""
+    """Per change time: the source of an applied switch command that arrived in the step before."""
     out = [""] * len(t_s)
     if commands is None or commands.empty:
         return out
-    applied = commands
-    if "status" in commands:
-        applied = commands[commands["status"].astype(str) == "applied"]
+    applied = commands[
+        (commands["target"].astype(str) == "switch_closed")
+        & (commands["status"].astype(str) == "applied")
+    ]
     arrival = applied["arrival_s"].to_numpy(dtype=float)
     source = applied["source"].astype(str).to_numpy()
     for i, t in enumerate(t_s):
@@ -82,7 +83,7 @@ def switch_actions(
     changes : DataFrame
         ``sim_time_s`` [s], ``element``, ``closed``: changes of position, in time order.
     commands : DataFrame or None
-        The ``command`` table (``source``, ``arrival_s`` [s], ``status``).
+        The ``command`` table (``source``, ``target``, ``arrival_s`` [s], ``status``).
     events : DataFrame or None
         The ``events`` table (``sim_time_s`` [s], ``type``).
     step_s : float
