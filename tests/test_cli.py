@@ -134,3 +134,26 @@ def test_cli_imports_no_heavy_module_for_help_show_scenarios():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+def test_reconfigure_weights_example_is_whole_and_works():
+    """The --weights example is never broken inside (any width) and parses as written."""
+    import os
+    import re
+
+    from gridtwin.controllers.reconfig import Objective, Weights
+    from gridtwin.controllers.reconfig.io import parse_weights
+
+    for columns in ("60", "80", "200"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "gridtwin", "reconfigure", "--help"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "COLUMNS": columns},
+        )
+        examples = re.findall(r"e\.g\.\s+'([^']*)'", proc.stdout)
+        assert len(examples) == 1 and " " not in examples[0], (columns, examples)
+    base = Weights.for_objective(Objective("losses"))
+    weights = parse_weights(examples[0], base)
+    assert weights != base  # the example changes the prices

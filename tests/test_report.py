@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.browser import chromium_paths, console_errors, requested_urls, start_chromium
@@ -30,6 +31,17 @@ return Bokeh.documents.flatMap(doc => doc.roots().map(r => [
 ]));
 """
 
+MARKS_JS = """
+return Bokeh.documents.flatMap(doc => doc.roots().map(r => [r.name, {
+    events: (r.center || []).filter(
+        a => a.constructor.__name__ === "Span" && a.dimension === "height").length,
+    what: (r.renderers || []).filter(g => g.data_source && g.data_source.data.what)
+        .flatMap(g => [...g.data_source.data.what]),
+    x_range: r.x_range.id,
+}]));
+"""
+
+FAULT_REPAIR = ("line_fault", "repair")
 GRID_PLOTS = {"grid_voltage", "bus_heatmap", "line_loading", "power_balance"}
 
 
@@ -59,6 +71,27 @@ def flisr_runs(tmp_path_factory) -> tuple[Path, Path]:
         assert proc.returncode == 0, proc.stderr
         runs.append(base / name)
     return runs[0], runs[1]
+
+
+@pytest.fixture(scope="module")
+def all_functions_run(tmp_path_factory, repo) -> Path:
+    """mv-rural-all-functions shortened to 8 h, its fault, repair and bad data inside."""
+    import yaml
+
+    base = tmp_path_factory.mktemp("all-functions")
+    data = yaml.safe_load((repo / "scenarios" / "mv-rural-all-functions.yaml").read_text())
+    data["time"].update(start="2016-04-05T06:00:00+01:00", duration="8h")
+    data["events"] = [
+        {"at": "2h", "type": "line_fault", "target": "MV1.101 Line 6", "permanent": 1},
+        {"at": "4h", "type": "repair", "target": "MV1.101 Line 6"},
+        {"at": "5h", "type": "bad_data", "target": "scada:vm_pu:MV1.101 Bus 40", "k_sigma": 20,
+         "duration": "1h"},
+    ]  # fmt: skip
+    scenario = base / "all-functions-8h.yaml"
+    scenario.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    proc = gridtwin("run", str(scenario), "--out", str(base / "run"), "-q")
+    assert proc.returncode == 0, proc.stderr
+    return base / "run"
 
 
 def load_page(browser, page: Path, shot: Path) -> dict[str, list[int]]:
@@ -118,6 +151,74 @@ def test_flisr_report_has_the_fault_section(browser, flisr_runs, tmp_path):
     body = browser.find_element("tag name", "body").text
     assert "line_fault" in body and "repair" in body
     assert "customer minutes lost" in body
+    n_events = len(pd.read_parquet(flisr / "events.parquet"))
+    marks = dict(browser.execute_script(MARKS_JS))
+    for name in GRID_PLOTS | {"fl_timeline", "fl_not_supplied"}:  # every time axis
+        assert marks[name]["events"] == n_events, (name, marks[name])
+    timeline = marks["fl_timeline"]
+    assert timeline["x_range"] == marks["grid_voltage"]["x_range"]  # the grid plots' span
+    assert {"trip (protection)", "isolation", "restoration", "return to normal"} <= set(
+        timeline["what"]
+    )
+    assert {"line_fault MV1.101 Line 6", "repair MV1.101 Line 6"} <= set(timeline["what"])
+    assert "one row per switch" in body and "trip (protection opens" in body
+
+
+FUNCTION_PLOTS = {
+    "estimation": {"se_error", "se_chi2"},
+    "forecasting": {"forecast_load", "forecast_pv"},
+    "voltage": {"vc_violation", "vc_taps", "vc_der", "vc_curtailment"},
+    "reconfiguration": {"rc_losses", "rc_switches"},
+    "faults": {"fl_timeline", "fl_not_supplied"},
+}
+
+
+def test_all_functions_report_in_chromium(browser, all_functions_run, tmp_path):
+    """Every function's section and plot, with data, events on every time axis, offline."""
+    run = all_functions_run
+    roots = load_page(browser, run / "report.html", tmp_path / "all-functions-report.png")
+    assert set(FUNCTION_PLOTS) | {"summary", "scenario", "events", "grid"} <= sections_of(browser)
+    plots = set().union(*FUNCTION_PLOTS.values())
+    assert_plots_hold_data(roots, GRID_PLOTS | plots)
+    marks = dict(browser.execute_script(MARKS_JS))
+    n_events = len(pd.read_parquet(run / "events.parquet"))
+    for name in GRID_PLOTS | plots - {"vc_violation"}:  # every time axis (not the bus bars)
+        assert marks[name]["events"] == n_events, (name, marks[name])
+    assert {"trip (protection)", "isolation", "return to normal"} <= set(
+        marks["fl_timeline"]["what"]
+    )
+    kpis = json.loads((run / "kpis.json").read_text())
+    assert kpis["voltage"]["curtailed_mwh"] > 0  # the curtailment plot is not all zeros
+    assert max(roots["vc_curtailment"]) > 0
+    body = browser.find_element("tag name", "body").text
+    assert "Skill (vs seasonal naive)" in body and "Bad data" in body and "Plans" in body
+
+
+def test_switch_actions_follow_the_commands_and_events(flisr_runs):
+    """Trip and isolation/restoration from the recorded tables; no FLISR: reclose at repair."""
+    from gridtwin.report.switch_timeline import switch_actions
+
+    for run, flisr in zip(flisr_runs, (True, False), strict=True):
+        sw = pd.read_parquet(run / "switch.parquet")
+        changes = sw[sw.sim_time_s > 0].sort_values("sim_time_s", kind="stable")
+        events = pd.read_parquet(run / "events.parquet")
+        commands = pd.read_parquet(run / "command.parquet")
+        step_s = json.loads((run / "kpis.json").read_text())["run"]["step_s"]
+        labels = switch_actions(changes, commands, events, step_s)
+        fault_s, repair_s = (events.sim_time_s[events.type == k].iloc[0] for k in FAULT_REPAIR)
+        arrivals = set(commands.arrival_s[commands.source == "flisr"])
+        for t, closed, label in zip(changes.sim_time_s, changes.closed, labels, strict=True):
+            if label == "trip (protection)":
+                assert t == fault_s and not closed
+            elif label in ("isolation", "restoration", "reclose (FLISR)"):
+                assert flisr and fault_s < t < repair_s and t in arrivals
+                assert closed == (label != "isolation")
+            elif label == "return to normal":
+                assert flisr and t > repair_s and t in arrivals
+            else:
+                assert label == "reclose at repair" and not flisr and t == repair_s and closed
+        assert labels.count("trip (protection)") >= 1
+        assert ("isolation" in labels) == flisr and ("reclose at repair" in labels) != flisr
 
 
 def test_report_command_rebuilds_from_the_run_directory(flisr_runs, tmp_path):
@@ -147,24 +248,56 @@ def test_compare_differences_equal_the_kpi_differences(browser, flisr_runs, tmp_
     table = {}
     for line in proc.stdout.splitlines():
         cells = [c.strip() for c in line.split("│")[1:-1]]
-        if len(cells) == 5:
+        if len(cells) == 6:
             table[cells[0].split(": ")[-1]] = cells
     checked = 0
     for section in all_sections([ka, kb]):
         for row in section.rows:
             cells = table[row.label]
             assert cells[1] == row.text(ka) and cells[2] == row.text(kb)
-            for got, x, y in zip(
-                cells[3].split(" / "), row.values(ka), row.values(kb), strict=True
+            for got, rel, x, y in zip(
+                cells[3].split(" / "),
+                cells[4].split(" / "),
+                row.values(ka),
+                row.values(kb),
+                strict=True,
             ):
                 if x is None or y is None:
-                    assert got == "n/a"
+                    assert got == rel == "n/a"
                     continue
                 digits = 0 if row.digits is None else row.digits
                 assert float(got) == pytest.approx(round(y - x, digits), abs=10 ** (-digits))
+                if x == 0:
+                    assert rel == "n/a"
+                else:
+                    assert rel.endswith(" %")
+                    percent = (y - x) / abs(x) * 100
+                    assert float(rel.removesuffix(" %")) == pytest.approx(percent, abs=0.051)
                 checked += 1
     assert checked >= 15
     assert table["energy not supplied"][3].startswith("-")  # FLISR supplies more
+    assert table["energy not supplied"][4].startswith("-9")  # by over 90 %
+    markdown = gridtwin("compare", str(a), str(b), "--markdown", "--no-html")
+    assert markdown.returncode == 0, markdown.stderr
+    lines = markdown.stdout.splitlines()
+    assert (
+        lines[0]
+        == f"| figure | {a.name} | {b.name} | {b.name} − {a.name} | {b.name} vs {a.name} | unit |"
+    )
+    assert lines[1] == "| --- | ---: | ---: | ---: | ---: | --- |"
+    md = {}
+    for line in lines[2:]:
+        cells = [c.strip() for c in line.strip("|").split(" | ")]
+        md[cells[0].split(": ")[-1]] = cells
+    assert md == table  # the same figures as the terminal's table
+    only = gridtwin(
+        "compare", str(a), str(b), "--markdown", "--no-html", "--section", "reliability"
+    )
+    assert only.returncode == 0, only.stderr
+    kept = only.stdout.splitlines()[2:]
+    assert kept and kept[0].startswith("| reliability: ") and set(kept) < set(lines[2:])
+    bad = gridtwin("compare", str(a), str(b), "--no-html", "--section", "nope")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "reliability" in bad.stderr
     roots = load_page(browser, page, tmp_path / "compare.png")
     for name in ("cmp_vm_min", "cmp_losses", "cmp_not_supplied"):
         assert len(roots[name]) == 2 and min(roots[name]) > 0  # one curve per run

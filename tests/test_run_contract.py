@@ -22,7 +22,7 @@ SHIPPED = sorted(p.stem for p in (REPO / "scenarios").glob("*.yaml"))
 
 def expected_tables(sc) -> set[str]:
     """The tables the README lists for this scenario's recording.tables and functions."""
-    tables = {t for t in BASE_TABLES if t in sc.recording.tables} | {"events"}
+    tables = {t for t in BASE_TABLES if t in sc.recording.tables} | {"events", "command"}
     if sc.measurements is not None:
         tables.add("measurement")
     if sc.estimation is not None:
@@ -124,3 +124,28 @@ def test_run_ids_are_unique_even_for_the_same_out_name(tmp_path):
     first = run_scenario(sc, out_dir=tmp_path / "same").kpis["run"]["run_id"]
     second = run_scenario(sc, out_dir=tmp_path / "same").kpis["run"]["run_id"]
     assert first != second and first.startswith("same-")
+
+
+def test_a_loading_without_a_real_rating_is_na(runs, tmp_path):
+    """case33bw's lines carry pandapower's placeholder rating: n/a and null, never 0.0 %."""
+    import pandapower.networks as pn
+
+    from gridtwin.grid.engine import UNRATED_KA
+    from tests.test_cli import gridtwin
+
+    assert (pn.case33bw().line.max_i_ka >= UNRATED_KA).all()  # no line has a real rating
+    _, result = runs["case33bw-outage"]
+    kpis = json.loads((result.run_dir / "kpis.json").read_text())
+    assert kpis["grid"]["line_loading_max_percent"] is None
+    assert kpis["grid"]["vm_min_pu"] > 0  # the other figures are there
+    assert pd.read_parquet(result.run_dir / "line.parquet").loading_percent.isna().all()
+    shown = gridtwin("show", str(result.run_dir))
+    assert shown.returncode == 0, shown.stderr
+    (row,) = [line for line in shown.stdout.splitlines() if "max line loading" in line]
+    cells = [c.strip() for c in row.split("│")[1:-1]]
+    assert cells == ["max line loading", "n/a", "%"]
+    assert "0.0" not in row
+    built = gridtwin("report", str(result.run_dir), "--out", str(tmp_path / "report.html"))
+    assert built.returncode == 0, built.stderr
+    report = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<td>max line loading</td><td>n/a</td>" in report

@@ -105,6 +105,7 @@ def test_same_scenario_same_seed_identical_parquet(write_scenario, tmp_path):
     tables = sorted(p.name for p in a.run_dir.glob("*.parquet"))
     assert tables == [
         "bus.parquet",
+        "command.parquet",
         "events.parquet",
         "grid.parquet",
         "line.parquet",

@@ -101,7 +101,7 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
         self.start_s = int(sim_params["start_s"])
         self.on_step = sim_params.get("on_step")
         self.feeds: list[Feed] = list(sim_params.get("feeds", []))
-        announced = ["events", *(["switch"] if "switch" in self.tables else [])]
+        announced = ["events", "command", *(["switch"] if "switch" in self.tables else [])]
         announced += sim_params.get("announced", [])
         for table in announced:  # present in the run directory even if nothing happens
             sim_params["store"].append_rows(table, [])

@@ -89,6 +89,20 @@ ROW_SCHEMAS: dict[str, pa.Schema] = {
             ("skipped", pa.bool_()),
         ]
     ),
+    "command": pa.schema(  # simulators.channel.CommandRecord, at the command's issue time
+        [
+            ("time", TIME),
+            ("sim_time_s", pa.int64()),
+            ("command_id", pa.int64()),
+            ("source", pa.string()),
+            ("target", pa.string()),
+            ("n_elements", pa.int64()),
+            ("local", pa.bool_()),
+            ("issued_s", pa.int64()),
+            ("arrival_s", pa.int64()),
+            ("status", pa.string()),
+        ]
+    ),
     "command_rejected": pa.schema(  # commands from outside gridtwin that were refused
         [
             ("time", TIME),

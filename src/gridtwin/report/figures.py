@@ -25,7 +25,15 @@ from bokeh.models import (  # type: ignore[attr-defined]
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
-__all__ = ["BINS_S", "MAX_POINTS", "PALETTE", "Binned", "bin_series", "time_figure"]
+__all__ = [
+    "BINS_S",
+    "MAX_POINTS",
+    "PALETTE",
+    "Binned",
+    "bin_series",
+    "event_lines",
+    "time_figure",
+]
 
 MAX_POINTS = 1000
 """Time points per series shown as they are; longer series are binned."""
@@ -117,9 +125,25 @@ def time_figure(
         **kwargs,
     )
     fig.yaxis.axis_label = y_label
-    for at_ms, _ in events_ms:
-        fig.add_layout(Span(location=at_ms, dimension="height", line_dash="dashed", line_alpha=0.6))
+    event_lines(fig, events_ms)
     return fig
+
+
+def event_lines(
+    fig: Any, events_ms: list[tuple[float, str]], color: str = "black", width: float = 1.0
+) -> None:
+    """Mark every event as a dashed vertical line at its time [ms, scenario clock]."""
+    for at_ms, _ in events_ms:
+        fig.add_layout(
+            Span(
+                location=at_ms,
+                dimension="height",
+                line_dash="dashed",
+                line_alpha=0.6 if width <= 1 else 0.9,
+                line_color=color,
+                line_width=width,
+            )
+        )
 
 
 def add_series(fig: Any, binned: Binned, names: dict[str, str], unit: str) -> None:

@@ -35,12 +35,16 @@ class Context:
         The clock's name for axis labels, e.g. ``UTC+01:00``.
     events_ms : list of (float, str)
         Every recorded event: time [ms, scenario clock] and ``type target``.
+    x_range : Bokeh range or None
+        The grid plots' time axis, once the grid section is built: timelines share
+        it, so they span the run and zoom with the grid plots.
     """
 
     run: RunDir
     start_ms: float
     clock: str
     events_ms: list[tuple[float, str]] = field(default_factory=list)
+    x_range: Any = None
 
     def t_ms(self, sim_time_s: Any) -> Any:
         """Seconds after the start -> ms on the scenario's clock."""
@@ -68,7 +72,8 @@ def kv_table(rows: Sequence[Sequence[str]], header: Sequence[str] | None = None)
     """A small HTML table; cells that look like numbers are right-aligned."""
 
     def cell(value: str, tag: str = "td") -> str:
-        num = tag == "td" and value.replace(".", "").replace("-", "").replace(" / ", "").isdigit()
+        bare = value.replace(" / ", "").replace(" %", "").lstrip("+-").replace("-", "")
+        num = tag == "td" and bare.replace(".", "").isdigit()
         cls = ' class="num"' if num else ""
         return f"<{tag}{cls}>{html.escape(value)}</{tag}>"
 

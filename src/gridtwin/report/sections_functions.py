@@ -4,7 +4,7 @@
 | --- | --- | --- |
 | estimation | ``estimation``, ``estimate_bus`` | error vs truth over time; chi-square |
 | forecasting | ``forecast`` | 10-90 % fan vs actual for a feeder load and PV |
-| voltage control | kpis ``voltage`` | violation minutes per bus; taps; DER Q and P |
+| voltage control | kpis ``voltage`` | violation minutes per bus; taps; DER Q and P; curtailment |
 | reconfiguration | ``reconfig`` | losses vs held configuration; switch timeline |
 | faults / FLISR | kpis ``reliability`` or ``line_fault`` events | timeline; supply lost |
 """
@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 from bokeh.models import ColumnDataSource, FactorRange, HoverTool
 
-from gridtwin.report.figures import PALETTE, add_series, bin_series, time_figure
+from gridtwin.report.figures import add_series, bin_series, time_figure
 from gridtwin.report.page import Context, Section, kv_table
 from gridtwin.report.summary import format_figure, lookup
+from gridtwin.report.switch_timeline import switch_timeline
 
 __all__ = ["estimation", "faults", "forecasting", "reconfiguration", "voltage"]
 
@@ -136,7 +137,7 @@ def _fan(ctx: Context, df: Any, target: str, name: str) -> Any:
 
 
 def voltage(ctx: Context) -> Section | None:
-    """Violation minutes per bus, the taps, and the DERs' Q and P."""
+    """Violation minutes per bus, the taps, the DERs' Q and P, and curtailment over time."""
     run = ctx.run
     if not run.kpis.get("voltage") or not run.has("bus"):
         return None
@@ -181,6 +182,7 @@ def voltage(ctx: Context) -> Section | None:
         b = bin_series(sgen_t, ctx.start_ms, {"p": p.sum(axis=1), "q": q.sum(axis=1)})
         add_series(der, b, {"P [MW]": "p", "Q [MVAr]": "q"}, "")
         s.plot(der)
+        s.plot(_curtailment(ctx, sgen_t, p.sum(axis=1)))
     rows = [
         ("curtailed energy", format_figure(lookup(run.kpis, "voltage.curtailed_mwh"), 3), "MWh"),
         ("tap changes", format_figure(lookup(run.kpis, "voltage.tap_changes"), None), ""),
@@ -188,6 +190,21 @@ def voltage(ctx: Context) -> Section | None:
     ]
     s.text(kv_table(rows))
     return s
+
+
+def _curtailment(ctx: Context, sgen_t: np.ndarray, p_mw: np.ndarray) -> Any:
+    """Curtailed DER power over time: available minus served P, summed over the sgens [MW]."""
+    available = ctx.run.matrix("sgen", "available_p_mw")[2].sum(axis=1)
+    curtailed = np.clip(available - p_mw, 0.0, None)  # as voltage.curtailed_mwh counts it
+    fig = time_figure(
+        "vc_curtailment",
+        "DER curtailment: available minus served P, over all DERs",
+        "[MW]",
+        ctx.events_ms,
+    )
+    b = bin_series(sgen_t, ctx.start_ms, {"curtailed": curtailed})
+    add_series(fig, b, {"curtailed P": "curtailed"}, "MW")
+    return fig
 
 
 def reconfiguration(ctx: Context) -> Section | None:
@@ -207,7 +224,7 @@ def reconfiguration(ctx: Context) -> Section | None:
     )
     add_series(fig, b, {"with controller": "ctl", "starting configuration": "static"}, "MW")
     s.plot(fig)
-    s.plot(_switch_timeline(ctx, "rc_switches", "Switch operations"))
+    s.plot(switch_timeline(ctx, "rc_switches", "Switch operations", classify=False))
     if run.has("reconfig_plans"):
         plans = run.read("reconfig_plans")
         rows = [
@@ -220,32 +237,6 @@ def reconfiguration(ctx: Context) -> Section | None:
     return s
 
 
-def _switch_timeline(ctx: Context, name: str, title: str) -> Any:
-    """Switch changes after the start: one row per switch, marker by new position."""
-    from bokeh.plotting import figure
-
-    run = ctx.run
-    sw = run.read("switch") if run.has("switch") else None
-    changes = sw[sw.sim_time_s > 0] if sw is not None else None
-    names = sorted({str(e) for e in changes.element}) if changes is not None else []
-    fig = figure(
-        name=name,
-        title=title + ("" if names else " (none after the start)"),
-        x_axis_type="datetime",
-        y_range=FactorRange(factors=names or ["none"]),
-        height=max(200, 30 * len(names) + 80),
-        sizing_mode="stretch_width",
-        tools="xpan,xwheel_zoom,box_zoom,reset,save",
-    )
-    for closed, color, label in ((True, PALETTE[2], "closed"), (False, PALETTE[3], "opened")):
-        part = changes[changes.closed == closed] if changes is not None else None
-        xs = ctx.t_ms(part.sim_time_s.to_numpy().astype(float)) if part is not None else []
-        ys = [str(e) for e in part.element] if part is not None else []
-        fig.scatter(xs, ys, size=10, color=color, legend_label=label, marker="square")
-    fig.add_tools(HoverTool(tooltips=[("time", "$x{%F %H:%M}")], formatters={"$x": "datetime"}))
-    return fig
-
-
 def faults(ctx: Context) -> Section | None:
     """Fault, trip, isolation, restoration and repair on one time line; supply lost."""
     run = ctx.run
@@ -255,10 +246,15 @@ def faults(ctx: Context) -> Section | None:
         return None
     s = Section("faults", "Faults and FLISR")
     s.text(
-        '<p class="sub">Switch markers: red = opened (trip, isolation), green = closed '
-        "(reclose, restoration); dashed lines: events (fault, repair).</p>"
+        '<p class="sub">Timeline: one row per switch that moved, a marker per switching, '
+        "told apart from the recorded commands and events: trip (protection opens the "
+        "feeder breaker at the fault), isolation (FLISR opens the faulted section), "
+        "reclose (FLISR, the protection after a temporary fault, or at the repair), "
+        "restoration (FLISR closes a tie), return to normal (after the repair); the top "
+        "row and the dashed lines mark the events (fault, repair). Hover a marker for its "
+        "time and switch.</p>"
     )
-    s.plot(_switch_timeline(ctx, "fl_timeline", "Timeline of switchings"))
+    s.plot(switch_timeline(ctx, "fl_timeline", "Timeline of switchings", classify=True))
     g = run.read("grid")
     lost = (g.load_demand_p_mw - g.load_p_mw).clip(lower=0).to_numpy()
     b = bin_series(
@@ -266,7 +262,9 @@ def faults(ctx: Context) -> Section | None:
         ctx.start_ms,
         {"lost": lost, "dead": g.deenergized_buses.to_numpy()},
     )
-    fig = time_figure("fl_not_supplied", "Demand not supplied", "[MW]", ctx.events_ms)
+    fig = time_figure(
+        "fl_not_supplied", "Demand not supplied", "[MW]", ctx.events_ms, x_range=ctx.x_range
+    )
     add_series(fig, b, {"demand not supplied [MW]": "lost"}, "MW")
     s.plot(fig)
     rows = []

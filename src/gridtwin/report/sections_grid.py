@@ -19,7 +19,14 @@ from bokeh.models import (  # type: ignore[attr-defined]
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
-from gridtwin.report.figures import BINS_S, add_series, band, bin_series, time_figure
+from gridtwin.report.figures import (
+    BINS_S,
+    add_series,
+    band,
+    bin_series,
+    event_lines,
+    time_figure,
+)
 from gridtwin.report.page import Context, Section, kv_table
 from gridtwin.report.summary import summary_sections
 
@@ -117,6 +124,7 @@ def grid(ctx: Context) -> Section:
     low, high = _band(ctx)
     band(vm, low, high)
     s.plot(vm)
+    ctx.x_range = vm.x_range
     if run.has("bus"):
         s.plot(_heatmap(ctx, vm.x_range))
     loading = time_figure(
@@ -166,7 +174,10 @@ def _top_lines(ctx: Context, steps_s: np.ndarray, n: int = 5) -> tuple[Any, dict
 
 
 def _heatmap(ctx: Context, x_range: Any) -> Any:
-    """Bus by time, Vm [pu] (NaN where a bus is de-energized); max per bin for long runs."""
+    """Bus by time, Vm [pu] (NaN where a bus is de-energized); max per bin for long runs.
+
+    Events are red dashed lines.
+    """
     steps, names, vm = ctx.run.matrix("bus", "vm_pu")
     energized = ctx.run.matrix("bus", "energized")[2]
     vm = np.where(energized, vm, np.nan)
@@ -199,7 +210,10 @@ def _heatmap(ctx: Context, x_range: Any) -> Any:
     )
     fig = figure(
         name="bus_heatmap",
-        title=f"Bus voltage by bus and time, Vm [pu] ({label}; grey: de-energized)",
+        title=(
+            f"Bus voltage by bus and time, Vm [pu] ({label}; grey: de-energized; "
+            "red dashed: events)"
+        ),
         x_axis_type="datetime",
         x_range=x_range,
         y_range=Range1d(start=0, end=n_bus),
@@ -221,6 +235,7 @@ def _heatmap(ctx: Context, x_range: Any) -> Any:
     fig.yaxis.ticker = FixedTicker(ticks=[t + 0.5 for t in ticks])
     fig.yaxis.major_label_overrides = {t + 0.5: names[t] for t in ticks}
     fig.add_layout(ColorBar(color_mapper=mapper, title="Vm [pu]"), "right")
+    event_lines(fig, ctx.events_ms, color="red", width=2)  # black is lost on Viridis' dark end
     fig.add_tools(
         HoverTool(tooltips=[("time", "$x{%F %H:%M}"), ("Vm [pu]", "@image{0.0000}")],
                   formatters={"$x": "datetime"})

@@ -109,8 +109,9 @@ def reconfigure(
     weights: Annotated[
         str | None,
         typer.Option(
-            help="Prices over the objective's presets, e.g. 'losses=50,reliability=1,"
-            "switching=10,violations=10000' (EUR/MWh, factor, EUR/operation, EUR/(%·h))."
+            help="Prices over the objective's presets, KEY=NUMBER separated by commas, "
+            "e.g. 'losses=50,switching=10'. Keys: losses [EUR/MWh], reliability "
+            "[factor], switching [EUR/operation], violations [EUR/(%·h)]."
         ),
     ] = None,
     max_evaluations: Annotated[
