@@ -223,7 +223,7 @@ def _in_process_vm_pu(
     grid = PhysicalGrid(net, make_engine(engine, net))
     grid.start_step({})
     set_inputs(grid.state)
-    return grid.finish_step(0, [], [], {}).bus_vm_pu
+    return grid.finish_step(0, [], {}).bus_vm_pu
 
 
 def test_connect_starter_runs_the_grid_as_a_server(net_json: Path, tmp_path: Path) -> None:

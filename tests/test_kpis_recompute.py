@@ -55,6 +55,61 @@ def test_recomputed_kpis_equal_the_runs(name: str, duration: str, sections: set,
         assert recorded["reliability"]["ens_mwh"] > 0  # the fault cut customers off
 
 
+@pytest.fixture(scope="module")
+def all_functions_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """36 h of the all-functions scenario with its fault (32 h) and no repair: estimation,
+    forecasting, central voltage control, reconfiguration (switching) and FLISR."""
+    path = ROOT / "scenarios" / "mv-rural-all-functions.yaml"
+    data = load_scenario(path).model_dump(mode="json")
+    data["time"]["duration"] = "36h"
+    data["events"] = [e for e in data["events"] if e["type"] == "line_fault"]
+    out = tmp_path_factory.mktemp("all-functions") / "run"
+    run_scenario(scenario_from_dict(data, source=str(path)), out_dir=out)
+    return out
+
+
+def test_forecast_reconfig_and_flisr_recompute_equal(all_functions_run: Path) -> None:
+    recorded = json.loads((all_functions_run / "kpis.json").read_text())
+    assert {"forecast", "reconfig", "flisr", "se", "voltage", "reliability"} <= set(recorded)
+    assert recorded["reconfig"]["switch_operations"] > 0  # the controller switched
+    assert recorded["flisr"]["incidents"] == 1
+    assert recorded["forecast"]["intraday"]["issues"] > 0
+    _same(recompute_kpis(all_functions_run), recorded)
+
+
+def test_function_sections_come_from_the_tables(all_functions_run: Path, tmp_path: Path) -> None:
+    """Change the recorded incidents, plans and issues: the recomputed figures follow."""
+    import shutil
+
+    import pandas as pd
+
+    run = tmp_path / "copy"
+    shutil.copytree(all_functions_run, run)
+    recorded = json.loads((run / "kpis.json").read_text())
+
+    def edit(table: str, change: Any) -> None:
+        for part in sorted((run / f"{table}.parquet").glob("part-*.parquet")):
+            frame = pd.read_parquet(part)
+            change(frame)
+            frame.to_parquet(part)
+
+    edit("flisr_incidents", lambda f: f.__setitem__("lines", "[]"))
+    edit("reconfig_plans", lambda f: f.__setitem__("status", "infeasible"))
+    edit("forecast_issues", lambda f: f.__setitem__("p50_mw", f["actual_mw"]))
+    again = recompute_kpis(run)
+    assert recorded["flisr"]["faults_located_correctly"] == 1
+    assert again["flisr"]["faults_located_correctly"] == 0
+    assert again["reconfig"]["plans"] == 0
+    assert again["reconfig"]["plans_without_result"] == sum(
+        recorded["reconfig"][k] for k in ("plans", "plans_suspended", "plans_without_result")
+    )
+    assert recorded["forecast"]["intraday"]["load_mae_mw"] > 0
+    assert (
+        again["forecast"]["intraday"]["load_mae_mw"]
+        < recorded["forecast"]["intraday"]["load_mae_mw"]
+    )
+
+
 def test_recompute_sees_a_changed_table(tmp_path: Path) -> None:
     """The figures come from the tables: change the bus table and the voltage extremes move."""
     import pandas as pd

@@ -2,10 +2,10 @@
 
 ::
 
-    Profiles ──► Grid ──result, switch_closed, line_in_service──► Reconfig
-                  ▲  │                                              │
+    Profiles ──► Grid ──► SCADA ──reported positions, metered powers──► Reconfig
+                  ▲  │                                                     │
                   │  └─static_losses_mw, command_operations──► Recorder ◄─plans
-                  └────────── switch_command (time-shifted: the next step) ┘
+                  └── Channel ◄──── commands (time-shifted: the next step) ┘
     Events ──reconfigure──► Reconfig
 """
 

@@ -136,6 +136,9 @@ class Wiring:
         components' ``feeds`` and ``announced`` tables (see :meth:`feed`).
     sections : list of callables
         Called after the run; each returns ``{section: {key: value}}`` for ``kpis.json``.
+    closing : list of callables
+        Called with the run store when the run ends, before it closes: the
+        rows a component writes once (FLISR's ``flisr_incidents``).
     resources : dict
         Shared objects the world prepares (``engine``, ``static_engine``, ``run_id``).
     previous_step : set of str
@@ -153,6 +156,7 @@ class Wiring:
     declared: dict[str, Any] = field(default_factory=dict)
     recorder_params: dict[str, Any] = field(default_factory=dict)
     sections: list[Callable[[], dict[str, dict[str, Any]]]] = field(default_factory=list)
+    closing: list[Callable[[Any], None]] = field(default_factory=list)
     resources: dict[str, Any] = field(default_factory=dict)
     previous_step: set[str] = field(default_factory=set)
     _reads: list[_Read] = field(default_factory=list)

@@ -1,18 +1,19 @@
-"""The physical grid of one run: state, protection, comms, static twin and power flow (pure).
+"""The physical grid of one run: state, protection, static twin and power flow (pure).
 
 :class:`PhysicalGrid` is what :class:`~gridtwin.simulators.grid_sim.GridSimulator`
 steps; it knows nothing of mosaik. One step, in this order:
 
 1. :meth:`PhysicalGrid.start_step`: bus injections reset, profile powers set;
    the caller may then set per-element powers on :attr:`PhysicalGrid.state`;
-2. :meth:`PhysicalGrid.finish_step`: ``comms_loss`` / ``comms_restore`` of
-   the step; switch commands (dropped while comms are lost); reclosing of
-   temporary faults whose dead time is over; re-trips where a switch command
-   feeds an unrepaired fault; the step's events (with protection for
-   ``line_fault`` and ``repair``); control inputs; the power flow (and the
-   static twin's).
+2. :meth:`PhysicalGrid.finish_step`: the commands the command channel
+   delivers now (:mod:`gridtwin.simulators.channel`: latency, loss and
+   ``comms_loss`` are the channel's; the grid only applies what arrives);
+   reclosing of temporary faults whose dead time is over; re-trips where a
+   switch command feeds an unrepaired fault; the step's events (with
+   protection for ``line_fault`` and ``repair``); control inputs; the power
+   flow (and the static twin's).
 
-Switch commands go before events: a command was issued a step earlier, and a
+Commands go before events: a command was issued a step earlier, and a
 physical event in the same step (a trip, an outage) has the last word, as it
 would in the field.
 
@@ -22,10 +23,10 @@ until ``repair`` (which also recloses the breaker it tripped), a temporary one
 recloses the breaker at the first step at least ``dead_time_s`` later. A
 switch command that feeds an unrepaired fault again trips again.
 
-The *static* twin (with a ``static_engine``) shares every input except switch
-commands, so it stays in the starting configuration apart from events and
-other actors' switchings; its losses are the reference a reconfiguration is
-judged against. The static twin sees no protection.
+The *static* twin (with a ``static_engine``) shares every input except the
+switch and line positions the delivered commands set, so it stays in the
+starting configuration apart from events and other actors' switchings; its
+losses are the reference a reconfiguration is judged against. The static twin sees no protection.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ import numpy as np
 from gridtwin.grid.commands import Command, apply_commands
 from gridtwin.grid.engine import PowerFlowEngine, PowerFlowResult
 from gridtwin.grid.protection import DeviceGraph, FaultTrip, trip_for_fault
-from gridtwin.grid.state import GridState, SwitchCommand
+from gridtwin.grid.state import GridState
 
 if TYPE_CHECKING:
     import pandapower as pp
@@ -78,7 +79,7 @@ class GridEvent(Protocol):
 
 
 class PhysicalGrid:
-    """A net's true state stepped through protection, comms and power flow.
+    """A net's true state stepped through commands, protection and power flow.
 
     Parameters
     ----------
@@ -109,12 +110,11 @@ class PhysicalGrid:
         self.static_losses_mw = float("nan")
         """Losses of the step in the starting configuration [MW]; NaN without static twin."""
         self.command_operations = 0
-        """Switches and lines the step's switch commands changed."""
+        """Switches and lines the step's delivered commands changed."""
         self.load_demand_p_mw = np.zeros(0)
         """Load demand of the step, after its events: what the power flow uses [MW]."""
         self.faults: dict[int, tuple[FaultTrip, bool]] = {}  # line -> (trip, permanent)
         self.recloses: list[tuple[int, int]] = []  # (due time [s], line)
-        self.comms_lost = False
         self.command_effects: list[bool] = []
         """Per command delivered this step: whether it changed the grid."""
 
@@ -132,7 +132,6 @@ class PhysicalGrid:
         self,
         time_s: int,
         events: Iterable[GridEvent],
-        commands: Iterable[SwitchCommand],
         controls: Mapping[str, np.ndarray],
         arrived: Sequence[Command] = (),
     ) -> PowerFlowResult:
@@ -141,28 +140,18 @@ class PhysicalGrid:
         Parameters
         ----------
         time_s : int
-            The step's time [s]; commands apply only when their ``at_s`` is this.
+            The step's time [s].
         events : iterable of ScheduledEvent
             The events due at ``time_s``, in schedule order.
-        commands : iterable of SwitchCommand
-            Switch commands received this step.
         controls : mapping
             Control inputs by name (:data:`CONTROL_INPUTS`).
         arrived : sequence of Command
-            Commands the command channel delivers at ``time_s`` (applied with the
-            switch commands; whether each took effect is in :attr:`command_effects`).
+            Commands the command channel delivers at ``time_s``, in order (whether
+            each took effect is in :attr:`command_effects`).
         """
         state = self.state
         due = list(events)
-        self.command_operations = 0
-        for event in due:
-            if event.type in ("comms_loss", "comms_restore"):
-                self.comms_lost = event.type == "comms_loss"
-        for command in commands:
-            if command.at_s == time_s and not self.comms_lost:
-                self.command_operations += command.apply(state)
-        self.command_effects, operations = apply_commands(state, arrived)
-        self.command_operations += operations
+        self.command_effects, self.command_operations = apply_commands(state, arrived)
         self._reclose(time_s)
         self._retrip()
         static = replace(state, **self._static_topology) if self.static_engine is not None else None

@@ -166,13 +166,15 @@ class SwitchCommand:
 
     A command names the devices to operate, not a whole topology, so it never
     undoes what happened to the other devices (a protection trip, an operator's
-    switching) since it was issued.
+    switching) since it was issued. The reconfiguration controller plans in
+    these; they reach the grid only as
+    :class:`~gridtwin.grid.commands.Command` objects through the command
+    channel (:func:`gridtwin.grid.commands.from_switch_command`).
 
     Attributes
     ----------
     at_s : int
-        The simulation time the command is meant for [s]; a receiver applies it
-        only at that time.
+        The simulation time the command is meant for [s].
     switch_pos : ndarray of int
         Positions in ``net.switch`` to operate.
     switch_closed : ndarray of bool
@@ -194,12 +196,3 @@ class SwitchCommand:
     def n_orders(self) -> int:
         """Devices named in the command."""
         return len(self.switch_pos) + len(self.line_pos)
-
-    def apply(self, state: GridState) -> int:
-        """Operate the devices in ``state``; return how many actually changed position."""
-        changed = int((state.switch_closed[self.switch_pos] != self.switch_closed).sum()) + int(
-            (state.line_in_service[self.line_pos] != self.line_in_service).sum()
-        )
-        state.switch_closed[self.switch_pos] = self.switch_closed
-        state.line_in_service[self.line_pos] = self.line_in_service
-        return changed

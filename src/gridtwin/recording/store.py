@@ -103,6 +103,19 @@ ROW_SCHEMAS: dict[str, pa.Schema] = {
             ("status", pa.string()),
         ]
     ),
+    "flisr_incidents": pa.schema(  # FLISR's incidents as the run ended (times in s)
+        [
+            ("time", TIME),
+            ("sim_time_s", pa.int64()),
+            ("lines", pa.string()),
+            ("breakers", pa.string()),
+            ("isolation", pa.int64()),
+            ("reclosed", pa.int64()),
+            ("ties", pa.int64()),
+            ("restored_s", pa.int64()),
+            ("returned_s", pa.int64()),
+        ]
+    ),
     "command_rejected": pa.schema(  # commands from outside gridtwin that were refused
         [
             ("time", TIME),

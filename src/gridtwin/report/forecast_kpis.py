@@ -59,6 +59,10 @@ class ForecastKpis:
         ``aggregate(load_p_mw, sgen_p_mw)``: the target values [MW] of element powers.
     n_hist : int
         Forecaster buffer positions before the run's first step (position = n_hist + step).
+    kept : list, optional
+        If a list, every completed issue added is appended to it as ``(step, Completed)``,
+        ``step`` the last run step whose truth was known then (-1: none), so that
+        they can be recorded (``forecast_issues``) and the section recomputed.
     """
 
     group: np.ndarray
@@ -69,11 +73,14 @@ class ForecastKpis:
     aggregate: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
     n_hist: int = 0
     truth: dict[int, np.ndarray] = field(default_factory=dict)
+    kept: list | None = None
+    last_step: int = -1
 
     def add_truth(self, step: int, load_p_mw: np.ndarray, sgen_p_mw: np.ndarray) -> None:
         """The true served load and sgen power [MW] of run step ``step``."""
         if self.aggregate is not None:
             self.truth[step] = np.asarray(self.aggregate(load_p_mw, sgen_p_mw), dtype=float)
+            self.last_step = max(self.last_step, step)
 
     def _actual(self, completed: object) -> np.ndarray:
         """The true values of a completed issue's steps, else the forecaster's actuals."""
@@ -88,6 +95,8 @@ class ForecastKpis:
         levels = np.asarray(self.quantiles)
         mid = self.quantiles.index(0.5)
         for c in completed:
+            if self.kept is not None:
+                self.kept.append((self.last_step, c))
             issue = c.issue
             s = self.sums.setdefault(issue.cadence, _Sums())
             s.issues += 1

@@ -7,16 +7,17 @@ Entities
     ``storage_p_mw`` (profiles); ``events``; control inputs
     ``switch_closed``, ``line_in_service``, ``trafo_tap_pos``,
     ``sgen_p_limit_mw``, ``sgen_q_set_mvar``, ``storage_p_set_mw``;
-    ``switch_command`` (a :class:`~gridtwin.grid.state.SwitchCommand` or None,
-    from the reconfiguration controller; applied only at its ``at_s``).
+    ``commands`` (``(time_s, [Command, ...])`` from the command channel,
+    applied at ``time_s``: every automation function's commands come this way).
     outputs: every :class:`~gridtwin.grid.engine.PowerFlowResult` field
     (``bus_vm_pu``, ``line_loading_percent``, ``losses_mw``, ``converged``, ...),
     the applied ``load_demand_p_mw``, ``sgen_available_p_mw`` (before curtailment) and the
     state's ``switch_closed``,
     ``line_in_service``, ``trafo_tap_pos``; ``result``, the whole
     :class:`~gridtwin.grid.engine.PowerFlowResult` (for the recorder);
-    ``command_operations``, the switches and lines a ``switch_command`` changed
-    this step; ``static_losses_mw``, the losses of the same step in the starting
+    ``command_operations``, the switches and lines the delivered commands
+    changed this step; ``command_records``, whether each took effect;
+    ``static_losses_mw``, the losses of the same step in the starting
     switch configuration (NaN unless the simulator has a ``static_engine``).
 Per element, children of ``Grid``, with mosaik-pandapower-2 style attributes so
 that mosaik ecosystem components (mosaik-csv, mosaik-pv, householdsim) connect:
@@ -43,13 +44,14 @@ In a process of its own (:func:`main`, ``python -m gridtwin.simulators.grid_sim
 network name or a pandapower JSON file (:data:`GRID_PARAMS`), and outputs are
 plain JSON values.
 
-The physics (input order, protection, comms loss, the static twin) lives in
+The physics (input order, protection, the static twin) lives in
 :class:`gridtwin.grid.physical.PhysicalGrid`; this adapter only translates
 ports. A failed power flow yields NaN outputs and ``converged`` False; the
 next step goes on. Output ``fault_passed``: per switch, whether fault current
 of an active fault passed it (what a fault passage indicator there shows).
-``comms_loss`` ... ``comms_restore`` events: switch commands are dropped
-meanwhile. ``static_losses_mw`` is testbed-side truth; no controller sees it.
+A ``comms_loss`` is the command channel's (:mod:`gridtwin.simulators.channel`):
+the grid applies what the channel delivers. ``static_losses_mw`` is
+testbed-side truth; no controller sees it.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ from mosaik_api_v3.types import CreateResult, Meta
 from gridtwin.errors import InputError
 from gridtwin.grid.engine import RESULT_FIELDS, PowerFlowEngine, PowerFlowResult
 from gridtwin.grid.physical import CONTROL_INPUTS, PROFILE_INPUTS, PhysicalGrid
-from gridtwin.grid.state import GridState, SwitchCommand
+from gridtwin.grid.state import GridState
 from gridtwin.grid.topology import element_names
 from gridtwin.simulators.channel import CommandRecord, arrival_records
 
@@ -159,8 +161,8 @@ def _meta() -> dict:
                 | set(PROFILE_INPUTS)
                 | set(CONTROL_INPUTS)
                 | set(_STATE_OUTPUTS)
-                | {"events", "result", "switch_command", "command_operations", "static_losses_mw"}
-                | {"sgen_available_p_mw", "fault_passed", "comms_lost"}
+                | {"events", "result", "command_operations", "static_losses_mw"}
+                | {"sgen_available_p_mw", "fault_passed"}
                 | {"commands", "command_records"}
             ),
         }
@@ -390,11 +392,6 @@ class GridSimulator(mosaik_api_v3.Simulator):
             if at_s == time
             for e in events
         ]
-        commands = [
-            c
-            for c in grid_inputs.get("switch_command", {}).values()
-            if isinstance(c, SwitchCommand)
-        ]
         controls = {a: first(a) for a in CONTROL_INPUTS if a in grid_inputs}
         arrived = [
             c
@@ -402,7 +399,7 @@ class GridSimulator(mosaik_api_v3.Simulator):
             if at_s == time
             for c in delivered
         ]
-        grid.finish_step(time, due, commands, controls, arrived)
+        grid.finish_step(time, due, controls, arrived)
         self.command_records = arrival_records(arrived, time, grid.command_effects)
         self._solve_ahead(time)
         return time + self.step_s
@@ -473,12 +470,8 @@ class GridSimulator(mosaik_api_v3.Simulator):
             return grid.command_operations
         if source == "fault_passed":
             return grid.fault_passed()
-        if source == "comms_lost":
-            return grid.comms_lost
         if source == "command_records":
             return self.command_records
-        if source == "switch_command":
-            return None
         if source in _STATE_OUTPUTS:
             return getattr(grid.state, source).copy()
         if source == "sgen_available_p_mw":

@@ -23,10 +23,11 @@ def kpis(
 ) -> None:
     """Recompute a run's KPIs from its recorded tables; say whether they equal kpis.json.
 
-    Sections grid, voltage, reliability and se are replayed from the Parquet
-    tables through the same accumulators as the run; wall-clock figures
-    (run.wall_s, voltage.central_ms_*) and the other sections are kept from
-    kpis.json. Prints the figures as JSON; exit status 1 when one differs.
+    Sections grid, voltage, reliability, se, forecast, reconfig and flisr are
+    replayed from the Parquet tables through the same accumulators as the
+    run; wall-clock figures (run.wall_s, voltage.central_ms_*,
+    forecast.train_s) and the other sections are kept from kpis.json. Prints
+    the figures as JSON; exit status 1 when one differs.
     """
     from gridtwin.report.recompute import recompute_kpis
     from gridtwin.report.rundir import open_run_dir

@@ -46,8 +46,9 @@ class Flisr:
     """The ``flisr`` section: fault location, isolation and service restoration.
 
     Reads reported switch and line positions, fault passage indications,
-    metered powers and crew repair reports; writes switch commands. KPIs in
-    section ``flisr`` (with the testbed's reliability figures).
+    metered powers and crew repair reports; writes switch commands. Records
+    ``flisr_incidents`` when the run ends; KPIs in section ``flisr`` (with the
+    testbed's reliability figures).
     """
 
     name = "flisr"
@@ -65,6 +66,18 @@ class Flisr:
             return {"flisr": rel.flisr_section(incidents, faults, repairs, ops)}
 
         wiring.sections.append(section)
+        wiring.closing.append(self._write_incidents)
+        self.start_s = int(wiring.scenario.time.start.timestamp())
+        self.net = wiring.prepared.net
+
+    def _write_incidents(self, store: Any) -> None:
+        """The ``flisr_incidents`` rows (announced: written empty without incidents)."""
+        from gridtwin.controllers.flisr.tables import TABLE, incident_rows
+        from gridtwin.grid.topology import element_names
+
+        incidents = [] if self.flisr is None else self.flisr.incidents
+        names = element_names(self.net, "line"), element_names(self.net, "switch")
+        store.append_rows(TABLE, incident_rows(incidents, *names, self.start_s))
 
     def add(self, wiring: Wiring) -> None:
         from gridtwin.controllers.flisr import Flisr as Algorithm

@@ -15,7 +15,8 @@ class Forecasting:
 
     Reads the metered load and generator active power (its history is what
     the meters delivered); provides ``forecast`` and ``pseudo``. Records
-    ``forecast``; KPIs in section ``forecast``.
+    ``forecast`` and, when the run ends, ``forecast_issues`` (every scored
+    issue); KPIs in section ``forecast``.
     """
 
     name = "forecasting"
@@ -37,14 +38,32 @@ class Forecasting:
             },
             aggregate=fc.targets.aggregate,  # scored against the truth, by the testbed
             n_hist=fc.n_hist,
+            kept=[],
         )
         wiring.feed(partial(_feed, kpis, wiring.step_s))
 
-        def section() -> dict:
+        def closing(store: Any) -> None:  # the last issues, then every scored one recorded
+            from gridtwin.controllers.forecasting.features import GROUPS
+            from gridtwin.controllers.forecasting.tables import ISSUES, issue_rows
+
             kpis.add(fc.finish())
+            groups = [GROUPS[g] for g in fc.targets.group]
+            rows = issue_rows(
+                kpis.kept or [],
+                fc.targets.names,
+                groups,
+                fc.config.quantiles,
+                fc.n_hist,
+                wiring.step_s,
+                int(wiring.scenario.time.start.timestamp()),
+            )
+            store.append_rows(ISSUES, rows)
+
+        def section() -> dict:
             kpis.train_s = fc.train_s_total
             return {"forecast": kpis.section()}
 
+        wiring.closing.append(closing)
         wiring.sections.append(section)
 
     def add(self, wiring: Wiring) -> None:

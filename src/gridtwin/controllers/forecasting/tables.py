@@ -4,18 +4,26 @@ Per step: each cadence's quantiles in effect for the step, the seasonal
 naive forecast, the true actual (the testbed's truth aggregated per target,
 the forecaster's actual without it) and the metered value the forecaster
 was given [MW].
+
+The free-form ``forecast_issues`` rows (:func:`issue_rows`, written when the
+run ends) keep every completed issue the forecast KPIs scored: one row per
+issue, lead and target, so that ``gridtwin kpis`` recomputes the section.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
 from gridtwin.recording.tables import F8, Column, StepTable, attr
 
-__all__ = ["CADENCES", "forecast_table"]
+__all__ = ["CADENCES", "ISSUES", "forecast_table", "issue_rows", "quantile_names"]
+
+ISSUES = "forecast_issues"
+"""The free-form table of the completed issues."""
 
 CADENCES = ("intraday", "day_ahead")
 """The forecast cadences, in the table's column order."""
@@ -37,10 +45,61 @@ def _actual(aggregate: Aggregate | None) -> Callable[[Any], Any]:
     return get
 
 
+def quantile_names(quantiles: Sequence[float]) -> list[str]:
+    """Column stems of the quantiles: ``p10``, ``p50``, ..."""
+    return [f"p{round(100 * q):02d}" for q in quantiles]
+
+
+def issue_rows(
+    kept: list[tuple[int, Any]],
+    names: Sequence[str],
+    groups: Sequence[str],
+    quantiles: Sequence[float],
+    n_hist: int,
+    step_s: int,
+    start_s: int,
+) -> list[dict[str, Any]]:
+    """The ``forecast_issues`` rows of the completed issues ``kept`` ((step, Completed)).
+
+    Per issue (``issue``: its number in the order it was scored), lead and
+    target (``element``, its ``group``): ``sim_time_s`` the last run step
+    whose truth was known when it was scored [s] (-step_s: none), ``cadence``,
+    ``step`` the run step forecast (negative: before the run), ``daylight``,
+    each quantile ``pNN_mw``, ``seasonal_naive_mw``, ``persistence_mw`` and
+    the forecaster's ``actual_mw`` [MW], in lead-major order. ``start_s``:
+    the epoch of the run's start [s] (the ``time`` column).
+    """
+    stems = quantile_names(quantiles)
+    rows: list[dict[str, Any]] = []
+    for k, (known, c) in enumerate(kept):
+        issue = c.issue
+        steps = issue.positions - n_hist
+        stamp = datetime.fromtimestamp(start_s + int(known) * step_s, tz=UTC)
+        for j, step in enumerate(steps):
+            for m, name in enumerate(names):
+                row: dict[str, Any] = {
+                    "time": stamp,
+                    "sim_time_s": int(known) * step_s,
+                    "issue": k,
+                    "cadence": issue.cadence,
+                    "step": int(step),
+                    "element": name,
+                    "group": groups[m],
+                    "daylight": bool(c.daylight[j]),
+                }
+                for i, stem in enumerate(stems):
+                    row[f"{stem}_mw"] = float(issue.q[i, j, m])
+                row["seasonal_naive_mw"] = float(issue.seasonal_naive[j, m])
+                row["persistence_mw"] = float(issue.persistence[j, m])
+                row["actual_mw"] = float(c.actual[j, m])
+                rows.append(row)
+    return rows
+
+
 def forecast_table(quantiles: Sequence[float], aggregate: Aggregate | None) -> StepTable:
     """The ``forecast`` table for ``quantiles``; ``aggregate(load_p_mw, sgen_p_mw)`` gives
     the true actual per target from the power flow (None: the forecaster's actual)."""
-    names = [f"p{round(100 * q):02d}" for q in quantiles]
+    names = quantile_names(quantiles)
     columns = {
         f"{cadence}_{name}_mw": Column(F8, _quantile(cadence, i))
         for cadence in CADENCES
