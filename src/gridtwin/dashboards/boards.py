@@ -7,6 +7,8 @@ are simulated quantities with units in their field names (``vm_pu``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from gridtwin.dashboards.panels import (
     dashboard,
     heatmap,
@@ -18,8 +20,18 @@ from gridtwin.dashboards.panels import (
     tag_variable,
     timeseries,
 )
+from gridtwin.declarations import BoardPart
 
-__all__ = ["BOARDS", "control", "estimation", "forecasts", "overview", "voltages"]
+__all__ = [
+    "BOARDS",
+    "boards",
+    "control",
+    "estimation",
+    "forecasts",
+    "overview",
+    "parts_of",
+    "voltages",
+]
 
 G = "GROUP BY time($__interval)"
 FEEDER = '"feeder" =~ /^$feeder$/'
@@ -425,10 +437,59 @@ def forecasts() -> dict:
     )
 
 
-def control() -> dict:
-    """Control actions: taps, DER reactive power, curtailment, switch states, reconfiguration."""
+def _der_setpoints() -> list[dict]:
+    return [
+        timeseries(
+            "DER set-points (voltage control)",
+            [
+                query(
+                    'SELECT mean("q_set_mvar") AS "Q set", min("p_limit_mw") AS "P limit" '
+                    f'FROM "control" {run_filter(_kind("der"), FEEDER)} '
+                    f'{G}, "element" fill(none)',
+                    alias="$tag_element $col",
+                )
+            ],
+            (0, 8, 12, 8),
+            unit="none",
+            description="Reactive power set-points [MVAr] and active power limits, i.e. "
+            "curtailment [MW], the voltage controllers gave each generator.",
+            interpolation="stepAfter",
+        )
+    ]
+
+
+def _reconfig_panels() -> list[dict]:
     reconfig = _kind("reconfig")
-    panels = [
+    return [
+        timeseries(
+            "Reconfiguration: losses with and without the controller",
+            [
+                query(
+                    'SELECT mean("losses_mw") AS "with controller", '
+                    'mean("losses_static_mw") AS "starting configuration" FROM "control" '
+                    f"{run_filter(reconfig)} {G} fill(none)"
+                )
+            ],
+            (0, 16, 12, 8),
+            unit="megawatt",
+        ),
+        timeseries(
+            "Switch operations",
+            [
+                query(
+                    'SELECT sum("operations") AS "operations" FROM "control" '
+                    f"{run_filter(reconfig)} {G} fill(none)"
+                )
+            ],
+            (0, 24, 12, 8),
+            unit="none",
+            interpolation="stepAfter",
+        ),
+    ]
+
+
+def _taps_and_q() -> list[dict]:
+    return [
         timeseries(
             "Transformer tap position",
             [
@@ -455,22 +516,11 @@ def control() -> dict:
             unit="none",
             description="Reactive power of each generator of the chosen feeders [MVAr].",
         ),
-        timeseries(
-            "DER set-points (voltage control)",
-            [
-                query(
-                    'SELECT mean("q_set_mvar") AS "Q set", min("p_limit_mw") AS "P limit" '
-                    f'FROM "control" {run_filter(_kind("der"), FEEDER)} '
-                    f'{G}, "element" fill(none)',
-                    alias="$tag_element $col",
-                )
-            ],
-            (0, 8, 12, 8),
-            unit="none",
-            description="Reactive power set-points [MVAr] and active power limits, i.e. "
-            "curtailment [MW], the voltage controllers gave each generator.",
-            interpolation="stepAfter",
-        ),
+    ]
+
+
+def _switch_states() -> list[dict]:
+    return [
         state_timeline(
             "Switch states",
             [
@@ -481,46 +531,56 @@ def control() -> dict:
                 )
             ],
             (12, 8, 12, 16),
-        ),
-        timeseries(
-            "Reconfiguration: losses with and without the controller",
-            [
-                query(
-                    'SELECT mean("losses_mw") AS "with controller", '
-                    'mean("losses_static_mw") AS "starting configuration" FROM "control" '
-                    f"{run_filter(reconfig)} {G} fill(none)"
-                )
-            ],
-            (0, 16, 12, 8),
-            unit="megawatt",
-        ),
-        timeseries(
-            "Switch operations",
-            [
-                query(
-                    'SELECT sum("operations") AS "operations" FROM "control" '
-                    f"{run_filter(reconfig)} {G} fill(none)"
-                )
-            ],
-            (0, 24, 12, 8),
-            unit="none",
-            interpolation="stepAfter",
-        ),
+        )
     ]
+
+
+_CONTROL_PARTS = (
+    BoardPart("control", 0, _taps_and_q),
+    BoardPart("control", 30, _switch_states),
+    BoardPart("control", 20, _der_setpoints),
+    BoardPart("control", 40, _reconfig_panels),
+)
+"""The control board's own panels; voltage control and reconfiguration add theirs."""
+
+
+def parts_of(board: str, own: tuple[BoardPart, ...] = ()) -> list[dict]:
+    """The panels of ``board``: ``own`` and the functions' (their declarations), in order."""
+    from gridtwin.registry import declarations
+
+    parts = [*own, *(p for d in declarations() for p in d.panels if p.board == board)]
+    return [panel for part in sorted(parts, key=lambda p: p.order) for panel in part.panels()]
+
+
+def control() -> dict:
+    """Control actions: taps, DER reactive power, curtailment, switch states, reconfiguration."""
     return dashboard(
         "gridtwin-control",
         "gridtwin: control actions",
         "Tap positions, DER reactive power, curtailment, switch states and switch reconfiguration.",
-        panels,
+        parts_of("control", _CONTROL_PARTS),
         [_run_var(), _feeder_var()],
     )
 
 
-BOARDS = {
-    "overview": overview,
-    "voltages": voltages,
-    "estimation": estimation,
-    "forecasts": forecasts,
-    "control": control,
+_OWN_BOARDS: dict[str, tuple[int, Callable[[], dict]]] = {
+    "overview": (0, overview),
+    "voltages": (10, voltages),
+    "estimation": (20, estimation),
+    "forecasts": (30, forecasts),
+    "control": (90, control),
 }
+
+
+def boards() -> dict[str, Callable[[], dict]]:
+    """File stem -> dashboard builder: the testbed's boards and the functions' own, in order."""
+    from gridtwin.registry import declarations
+
+    found = dict(_OWN_BOARDS)
+    for declaration in declarations():
+        found.update(declaration.boards)
+    return {name: make for name, (_, make) in sorted(found.items(), key=lambda kv: kv[1][0])}
+
+
+BOARDS = boards()
 """File stem -> dashboard builder."""

@@ -48,6 +48,7 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from gridtwin.declarations import InfluxTable
 from gridtwin.grid.topology import element_names
 from gridtwin.recording.lineproto import encode, tag_prefixes
 
@@ -56,6 +57,7 @@ __all__ = [
     "Batch",
     "RunTags",
     "TableMap",
+    "all_tables",
     "bus_feeders",
     "encode_table",
     "kpi_batch",
@@ -66,18 +68,8 @@ __all__ = [
 _NOT_FIELDS = {"time", "sim_time_s"}
 
 
-@dataclass(frozen=True, slots=True)
-class TableMap:
-    """Where one Parquet table goes: measurement, constant ``kind`` tag, tag columns."""
-
-    measurement: str
-    kind: str | None = None
-    element_column: str | None = "element"
-    tag_columns: tuple[str, ...] = ()
-    per_row: bool = False  # free-form rows: a series may repeat at one time
-    empty_field: str = "all_nan"
-    net_table: str | None = None  # pandapower table whose feeders tag the elements
-
+TableMap = InfluxTable
+"""Where one Parquet table goes: measurement, constant ``kind`` tag, tag columns."""
 
 TABLES: dict[str, TableMap] = {
     "grid": TableMap("grid"),
@@ -101,12 +93,26 @@ TABLES: dict[str, TableMap] = {
     "reconfig": TableMap("control", kind="reconfig"),
     "reconfig_plans": TableMap("control", kind="reconfig_plan", element_column=None, per_row=True),
 }
-"""The Parquet tables gridtwin writes and their measurements."""
+"""The testbed's own Parquet tables and their measurements (the functions declare theirs)."""
+
+
+def all_tables() -> dict[str, TableMap]:
+    """Every declared mapping: the testbed's and the built-in functions' (their declarations)."""
+    from gridtwin.registry import declarations
+
+    out = dict(TABLES)
+    for declaration in declarations():
+        out.update(declaration.influx)
+    return out
 
 
 def table_map(table: str) -> TableMap:
-    """The mapping of ``table``; a table not listed keeps its name as measurement."""
-    return TABLES.get(table) or TableMap(table, per_row=True)
+    """The mapping of ``table``; a table not declared keeps its name as measurement.
+
+    A user's function records its ``Output`` in a table named after it, so
+    its points are in the measurement of that name, element tag the function.
+    """
+    return all_tables().get(table) or TableMap(table, per_row=True)
 
 
 @dataclass(slots=True)
