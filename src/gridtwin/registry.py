@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from gridtwin.components import Component
-from gridtwin.declarations import Declaration
+from gridtwin.declarations import DECLARATIONS, declarations
 
 if TYPE_CHECKING:
     from mosaik import SimConfig
@@ -72,17 +71,6 @@ BUILTINS: list[tuple[str, Callable[[Any, Any], bool]]] = [
     ("gridtwin.bus.component:MqttBridge", lambda sc, p: sc.mqtt is not None),
 ]
 """(``module:Class``, enabled(scenario, prepared)) per built-in component, in wiring order."""
-
-
-DECLARATIONS: list[str] = []
-"""``module:NAME`` of each built-in function's :class:`~gridtwin.declarations.Declaration`
-(summary rows, InfluxDB mapping, dashboards), in summary order; light modules."""
-
-
-@cache
-def declarations() -> tuple[Declaration, ...]:
-    """The built-in functions' declarations (:data:`DECLARATIONS`), loaded once."""
-    return tuple(_load(path) for path in DECLARATIONS)
 
 
 def _load(path: str) -> Any:

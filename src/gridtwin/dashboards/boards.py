@@ -546,7 +546,7 @@ _CONTROL_PARTS = (
 
 def parts_of(board: str, own: tuple[BoardPart, ...] = ()) -> list[dict]:
     """The panels of ``board``: ``own`` and the functions' (their declarations), in order."""
-    from gridtwin.registry import declarations
+    from gridtwin.declarations import declarations
 
     parts = [*own, *(p for d in declarations() for p in d.panels if p.board == board)]
     return [panel for part in sorted(parts, key=lambda p: p.order) for panel in part.panels()]
@@ -574,7 +574,7 @@ _OWN_BOARDS: dict[str, tuple[int, Callable[[], dict]]] = {
 
 def boards() -> dict[str, Callable[[], dict]]:
     """File stem -> dashboard builder: the testbed's boards and the functions' own, in order."""
-    from gridtwin.registry import declarations
+    from gridtwin.declarations import declarations
 
     found = dict(_OWN_BOARDS)
     for declaration in declarations():

@@ -4,7 +4,7 @@ The declaration types (pure data and small builders; this package imports
 nothing heavy, so ``gridtwin show`` and ``--help`` read them without numpy,
 pandas or mosaik). Each built-in automation function declares itself in a
 module of this package (:mod:`gridtwin.declarations.estimation`, ...) that
-:data:`gridtwin.registry.DECLARATIONS` lists; the central modules gather them:
+:data:`DECLARATIONS` lists (the registry's list of declarations); the central modules gather them:
 :mod:`gridtwin.report.summary` the summary rows,
 :mod:`gridtwin.recording.influx_schema` the InfluxDB mapping,
 :mod:`gridtwin.dashboards.boards` the dashboards and panels. A user's
@@ -16,26 +16,38 @@ without importing the user's module.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 __all__ = [
+    "DECLARATIONS",
     "SUMMARY_KEY",
+    "TESTBED_SECTIONS",
     "BoardPart",
     "Declaration",
     "InfluxTable",
     "Kpis",
     "Row",
     "SummarySection",
+    "declarations",
     "format_figure",
     "lookup",
+    "taken_sections",
 ]
 
 Kpis = dict[str, Any]
 
 SUMMARY_KEY = "summary"
 """Key of ``kpis.json`` holding the summary sections a run's own functions declared."""
+
+TESTBED_SECTIONS = ("run", "grid", "reliability", "realtime", "bus")
+"""``kpis.json`` sections of the testbed itself (not of an automation function)."""
+
+DECLARATIONS: list[str] = []
+"""``module:NAME`` of each built-in function's :class:`Declaration`; light modules."""
 
 
 def lookup(kpis: Kpis, dotted: str) -> Any:
@@ -262,3 +274,19 @@ class Declaration:
     influx: Mapping[str, InfluxTable] = field(default_factory=dict)
     boards: Mapping[str, tuple[int, Callable[[], dict]]] = field(default_factory=dict)
     panels: tuple[BoardPart, ...] = ()
+
+
+@cache
+def declarations() -> tuple[Declaration, ...]:
+    """The built-in functions' declarations (:data:`DECLARATIONS`), loaded once."""
+    out = []
+    for path in DECLARATIONS:
+        module, _, name = path.partition(":")
+        out.append(getattr(importlib.import_module(module), name))
+    return tuple(out)
+
+
+def taken_sections() -> set[str]:
+    """``kpis.json`` keys a user's function may not use as its name."""
+    own = {s.section for d in declarations() for s in d.summary if s.section}
+    return own | set(TESTBED_SECTIONS) | {SUMMARY_KEY}

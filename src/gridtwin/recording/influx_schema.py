@@ -98,7 +98,7 @@ TABLES: dict[str, TableMap] = {
 
 def all_tables() -> dict[str, TableMap]:
     """Every declared mapping: the testbed's and the built-in functions' (their declarations)."""
-    from gridtwin.registry import declarations
+    from gridtwin.declarations import declarations
 
     out = dict(TABLES)
     for declaration in declarations():

@@ -14,7 +14,9 @@ The per-step tables are generic: the recorder appends every
 :class:`~gridtwin.recording.tables.StepTable` the components declared
 (simulator parameter ``declared``) from the step's inputs; only the KPI
 accumulators and the free-form rows (events, switch, command,
-bad_data_removed, reconfig_plans) have code here.
+bad_data_removed, reconfig_plans) have code here. A user's function sends
+``(its name, its Output)`` to input ``outputs``; its table reads input
+``output:<name>``.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ META = {
                 "sgen_available_p_mw",
                 "setpoints",
                 "command_records",
+                "outputs",
             ],
         }
     },
@@ -70,6 +73,15 @@ class _Inputs(dict[str, Any]):
 
     def __missing__(self, key: str) -> None:
         return None
+
+
+def _step_inputs(attrs: dict[str, dict[str, Any]]) -> _Inputs:
+    """One value per attribute; each user function's ``(name, Output)`` as ``output:<name>``."""
+    one = _Inputs({name: next(iter(v.values())) for name, v in attrs.items() if v})
+    for output in attrs.get("outputs", {}).values():
+        if output is not None:
+            one[f"output:{output[0]}"] = output[1]
+    return one
 
 
 class RecorderSimulator(mosaik_api_v3.Simulator):
@@ -112,7 +124,7 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
 
     def step(self, time: int, inputs: InputData, max_advance: int) -> int:
         attrs = inputs.get("recorder", {})
-        one = _Inputs({name: next(iter(v.values())) for name, v in attrs.items() if v})
+        one = _step_inputs(attrs)
         for at_s, events in attrs.get("events", {}).values():
             if at_s == time:
                 self._record_events(time, events)

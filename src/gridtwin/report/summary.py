@@ -216,7 +216,7 @@ def declared_sections(kpis: Kpis | None = None) -> list[SummarySection]:
     The built-in functions declare theirs (:func:`gridtwin.registry.declarations`);
     the functions of a user carry theirs in ``kpis[SUMMARY_KEY]``.
     """
-    from gridtwin.registry import declarations
+    from gridtwin.declarations import declarations
 
     out = list(_SECTIONS)
     for declaration in declarations():
