@@ -14,14 +14,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from gridtwin.dashboards.boards import BOARDS
+from gridtwin.dashboards.boards import boards as board_builders
 from gridtwin.dashboards.functions import FUNCTIONS_BOARD, functions_board
 from gridtwin.dashboards.panels import DATASOURCE_UID
 
 __all__ = [
-    "BOARDS",
     "DASHBOARD_MOUNT",
     "DATASOURCE_UID",
+    "board_builders",
     "build_all",
     "dashboard_json",
     "provisioning_files",
@@ -38,7 +38,7 @@ Functions = Mapping[str, Mapping[str, Any]]
 
 def build_all(functions: Functions | None = None) -> dict[str, dict]:
     """File stem -> dashboard (Grafana JSON model); with ``functions`` also theirs."""
-    boards = {name: make() for name, make in BOARDS.items()}
+    boards = {name: make() for name, make in board_builders().items()}
     if functions:
         boards[FUNCTIONS_BOARD] = functions_board(functions)
     return boards

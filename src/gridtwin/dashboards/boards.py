@@ -10,69 +10,34 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gridtwin.dashboards.panels import (
+    BUS,
+    FEEDER,
+    LINE,
+    G,
     dashboard,
     heatmap,
     query,
     run_filter,
     stat,
     state_timeline,
-    table,
     tag_variable,
     timeseries,
 )
+from gridtwin.dashboards.panels import bus_var as _bus_var
+from gridtwin.dashboards.panels import feeder_var as _feeder_var
+from gridtwin.dashboards.panels import kind as _kind
+from gridtwin.dashboards.panels import line_var as _line_var
+from gridtwin.dashboards.panels import run_var as _run_var
 from gridtwin.declarations import BoardPart
 
 __all__ = [
-    "BOARDS",
     "boards",
     "control",
-    "estimation",
     "forecasts",
     "overview",
     "parts_of",
     "voltages",
 ]
-
-G = "GROUP BY time($__interval)"
-FEEDER = '"feeder" =~ /^$feeder$/'
-BUS = '"element" =~ /^$bus$/'
-LINE = '"element" =~ /^$line$/'
-
-
-def _kind(kind: str) -> str:
-    return f"\"kind\" = '{kind}'"
-
-
-def _run_var() -> dict:
-    return tag_variable("run", "run", 'SHOW TAG VALUES FROM "grid" WITH KEY = "run_id"')
-
-
-def _feeder_var() -> dict:
-    return tag_variable(
-        "feeder",
-        "feeder",
-        'SHOW TAG VALUES FROM "bus" WITH KEY = "feeder" WHERE "run_id" =~ /^$run$/',
-        include_all=True,
-        multi=True,
-    )
-
-
-def _bus_var(multi: bool = True) -> dict:
-    return tag_variable(
-        "bus",
-        "bus",
-        'SHOW TAG VALUES FROM "bus" WITH KEY = "element" WHERE "run_id" =~ /^$run$/ AND ' + FEEDER,
-        multi=multi,
-    )
-
-
-def _line_var() -> dict:
-    return tag_variable(
-        "line",
-        "line",
-        'SHOW TAG VALUES FROM "line" WITH KEY = "element" WHERE "run_id" =~ /^$run$/ AND ' + FEEDER,
-        multi=True,
-    )
 
 
 def _kpi(field: str, section: str, label: str) -> dict:
@@ -255,115 +220,6 @@ def voltages() -> dict:
         "Bus voltages over time, a bus-by-time heat map and line loadings.",
         panels,
         [_run_var(), _feeder_var(), _bus_var(), _line_var()],
-    )
-
-
-def estimation() -> dict:
-    """State estimation: truth vs estimate per bus, error, chi-square status, removed data."""
-    est_bus = _kind("bus")
-    panels = [
-        timeseries(
-            "Voltage: truth vs estimate",
-            [
-                query(
-                    f'SELECT mean("vm_pu") FROM "bus" {run_filter(BUS)} {G}, "element" fill(none)',
-                    alias="truth $tag_element",
-                ),
-                query(
-                    f'SELECT mean("vm_pu") FROM "estimate" {run_filter(est_bus, BUS)} '
-                    f'{G}, "element" fill(none)',
-                    ref="B",
-                    alias="estimate $tag_element",
-                ),
-            ],
-            (0, 0, 24, 9),
-            unit="none",
-            description="SOGNO's 'Original vs Estimate': true and estimated voltage [pu].",
-        ),
-        timeseries(
-            "Estimation error of the chosen buses",
-            [
-                query(
-                    f'SELECT mean("vm_error_pu") FROM "estimate" {run_filter(est_bus, BUS)} '
-                    f'{G}, "element" fill(none)',
-                    alias="$tag_element",
-                )
-            ],
-            (0, 9, 12, 8),
-            unit="none",
-            description="Estimate minus truth [pu].",
-        ),
-        timeseries(
-            "Estimation error, all buses",
-            [
-                query(
-                    'SELECT min("vm_error_pu") AS "min", max("vm_error_pu") AS "max" '
-                    f'FROM "estimate" {run_filter(est_bus)} {G} fill(none)'
-                )
-            ],
-            (12, 9, 12, 8),
-            unit="none",
-            description="Smallest and largest error over all buses [pu].",
-        ),
-        timeseries(
-            "Chi-square test",
-            [
-                query(
-                    'SELECT mean("objective") AS "J", mean("chi2_limit") AS "limit" '
-                    f'FROM "estimate" {run_filter(_kind("estimator"))} '
-                    f"{G} fill(none)"
-                )
-            ],
-            (0, 17, 12, 8),
-            unit="none",
-            description="Weighted sum of squared residuals J and the chi-square limit.",
-        ),
-        state_timeline(
-            "Estimator status",
-            [
-                query(
-                    'SELECT last("chi2_ok") AS "chi2 ok", last("estimated") AS "estimated" '
-                    f'FROM "estimate" {run_filter(_kind("estimator"))} '
-                    f"{G} fill(previous)"
-                )
-            ],
-            (12, 17, 12, 8),
-        ),
-        timeseries(
-            "Removed measurements",
-            [
-                query(
-                    'SELECT count("removed") FROM "estimate" '
-                    f"{run_filter(_kind('bad_data_removed'))} "
-                    f'{G}, "element" fill(none)',
-                    alias="$tag_element",
-                )
-            ],
-            (0, 25, 12, 8),
-            unit="none",
-            description="Measurements the largest-normalized-residual test removed, per step.",
-            interpolation="stepAfter",
-        ),
-        table(
-            "Removed measurements (list)",
-            [
-                query(
-                    'SELECT "removed" FROM "estimate" '
-                    f"{run_filter(_kind('bad_data_removed'))} "
-                    'GROUP BY "element"',
-                    fmt="table",
-                )
-            ],
-            (12, 25, 12, 8),
-        ),
-    ]
-    return dashboard(
-        "gridtwin-estimation",
-        "gridtwin: state estimation",
-        "Truth against estimate per bus, the estimation error, the chi-square test and the "
-        "measurements removed as bad data.",
-        panels,
-        [_run_var(), _feeder_var(), _bus_var()],
     )
 
 
@@ -566,7 +422,6 @@ def control() -> dict:
 _OWN_BOARDS: dict[str, tuple[int, Callable[[], dict]]] = {
     "overview": (0, overview),
     "voltages": (10, voltages),
-    "estimation": (20, estimation),
     "forecasts": (30, forecasts),
     "control": (90, control),
 }
@@ -580,7 +435,3 @@ def boards() -> dict[str, Callable[[], dict]]:
     for declaration in declarations():
         found.update(declaration.boards)
     return {name: make for name, (_, make) in sorted(found.items(), key=lambda kv: kv[1][0])}
-
-
-BOARDS = boards()
-"""File stem -> dashboard builder."""

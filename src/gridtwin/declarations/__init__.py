@@ -46,7 +46,9 @@ SUMMARY_KEY = "summary"
 TESTBED_SECTIONS = ("run", "grid", "reliability", "realtime", "bus")
 """``kpis.json`` sections of the testbed itself (not of an automation function)."""
 
-DECLARATIONS: list[str] = []
+DECLARATIONS: list[str] = [
+    "gridtwin.declarations.estimation:DECLARATION",
+]
 """``module:NAME`` of each built-in function's :class:`Declaration`; light modules."""
 
 

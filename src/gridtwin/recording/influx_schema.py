@@ -15,17 +15,19 @@ Parquet table          measurement       further tags
 ``switch``             ``switch``        ``feeder``
 ``events``             ``event``         ``type``; element = the event's target
 ``measurement``        ``measurement``   ``device``, ``quantity``
-``estimate_bus``       ``estimate``      ``kind=bus``, ``feeder``
-``estimate_line``      ``estimate``      ``kind=line``, ``feeder``
-``estimation``         ``estimate``      ``kind=estimator``
-``bad_data_removed``   ``estimate``      ``kind=bad_data_removed`` (field ``removed``)
 ``forecast``           ``forecast``      element = forecast target
 ``control``            ``control``       ``kind=der``, ``feeder`` (voltage control set-points)
 ``reconfig``           ``control``       ``kind=reconfig``
 ``reconfig_plans``     ``control``       ``kind=reconfig_plan``
+a user's ``Output``    the function's    element = the function's name
 any other table        its own name      –
 ``kpis.json``          ``kpi``           ``section``; one point at the end of the run
 =====================  ================  =========================================
+
+The built-in functions declare the mapping of their tables themselves
+(:class:`~gridtwin.declarations.InfluxTable` in their
+:mod:`gridtwin.declarations` module; :func:`all_tables` gathers them):
+state estimation's tables go to ``estimate`` with tag ``kind``.
 
 A feeder is the part of the grid behind one line leaving the substation
 busbar (the transformers' low-voltage buses, or the external grid's bus,
@@ -82,12 +84,6 @@ TABLES: dict[str, TableMap] = {
     "switch": TableMap("switch", per_row=True, net_table="switch"),
     "events": TableMap("event", element_column="target", tag_columns=("type",), per_row=True),
     "measurement": TableMap("measurement"),
-    "estimate_bus": TableMap("estimate", kind="bus", net_table="bus"),
-    "estimate_line": TableMap("estimate", kind="line", net_table="line"),
-    "estimation": TableMap("estimate", kind="estimator"),
-    "bad_data_removed": TableMap(
-        "estimate", kind="bad_data_removed", per_row=True, empty_field="removed"
-    ),
     "forecast": TableMap("forecast"),
     "control": TableMap("control", kind="der", net_table="sgen"),
     "reconfig": TableMap("control", kind="reconfig"),

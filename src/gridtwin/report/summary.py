@@ -69,29 +69,6 @@ _SECTIONS: tuple[SummarySection, ...] = (
         10,
     ),
     SummarySection(
-        "state estimation",
-        "se",
-        (
-            R("steps estimated / not", ("se.steps_estimated", "se.steps_not_estimated"), "steps"),
-            R("estimate |Vm| error, mean", ("se.vm_mae_pu",), "pu", 6),
-            R("estimate |Vm| error, max", ("se.vm_max_abs_err_pu",), "pu", 6),
-            R("estimate |Va| error, mean", ("se.va_mae_degree",), "degree", 4),
-            R(
-                "bad data injected / detected / identified",
-                ("se.bad_data_injected", "se.bad_data_detected", "se.bad_data_identified"),
-                "steps",
-            ),
-            R("false alarms", ("se.false_alarms",), "steps"),
-            R(
-                "estimate time p50 / p95",
-                ("se.ms_per_estimate_p50", "se.ms_per_estimate_p95"),
-                "ms",
-                2,
-            ),
-        ),
-        20,
-    ),
-    SummarySection(
         "reconfiguration",
         "reconfig",
         (
