@@ -20,7 +20,6 @@ from gridtwin.dashboards.panels import (
     run_filter,
     stat,
     state_timeline,
-    tag_variable,
     timeseries,
 )
 from gridtwin.dashboards.panels import bus_var as _bus_var
@@ -33,7 +32,6 @@ from gridtwin.declarations import BoardPart
 __all__ = [
     "boards",
     "control",
-    "forecasts",
     "overview",
     "parts_of",
     "voltages",
@@ -223,76 +221,6 @@ def voltages() -> dict:
     )
 
 
-def _band(title: str, cadence: str, grid: tuple[int, int, int, int]) -> dict:
-    target = '"element" =~ /^$target$/'
-    return timeseries(
-        title,
-        [
-            query(
-                f'SELECT mean("actual_mw") AS "actual", mean("{cadence}_p50_mw") AS "forecast", '
-                f'mean("{cadence}_p10_mw") AS "p10", mean("{cadence}_p90_mw") AS "p90" '
-                f'FROM "forecast" {run_filter(target)} {G} fill(none)'
-            )
-        ],
-        grid,
-        unit="megawatt",
-        description="Actual power, the median forecast and its 10-90 % band [MW].",
-        overrides=[
-            {
-                "matcher": {"id": "byName", "options": "p90"},
-                "properties": [
-                    {"id": "custom.fillBelowTo", "value": "p10"},
-                    {"id": "custom.lineWidth", "value": 0},
-                    {"id": "custom.fillOpacity", "value": 20},
-                ],
-            },
-            {
-                "matcher": {"id": "byName", "options": "p10"},
-                "properties": [{"id": "custom.lineWidth", "value": 0}],
-            },
-        ],
-    )
-
-
-def forecasts() -> dict:
-    """Forecasts: actual against forecast with the 10-90 % band, day-ahead and intraday.
-
-    Reads the ``forecast`` measurement (fields ``actual_mw``,
-    ``<cadence>_p10_mw``, ``_p50_mw``, ``_p90_mw`` per target).
-    """
-    target = '"element" =~ /^$target$/'
-    panels = [
-        _band("Day-ahead forecast vs actual", "day_ahead", (0, 0, 24, 9)),
-        _band("Intraday forecast vs actual", "intraday", (0, 9, 24, 9)),
-        timeseries(
-            "Forecast error",
-            [
-                query(
-                    'SELECT mean("day_ahead_p50_mw") - mean("actual_mw") AS "day-ahead", '
-                    'mean("intraday_p50_mw") - mean("actual_mw") AS "intraday", '
-                    'mean("seasonal_naive_mw") - mean("actual_mw") AS "seasonal naive" '
-                    f'FROM "forecast" {run_filter(target)} {G} fill(none)'
-                )
-            ],
-            (0, 18, 24, 8),
-            unit="megawatt",
-            description="Median forecasts (and the seasonal naive one) minus actual [MW].",
-        ),
-    ]
-    var = tag_variable(
-        "target",
-        "forecast target",
-        'SHOW TAG VALUES FROM "forecast" WITH KEY = "element" WHERE "run_id" =~ /^$run$/',
-    )
-    return dashboard(
-        "gridtwin-forecasts",
-        "gridtwin: forecasts",
-        "Actual against forecast with the 10-90 % band.",
-        panels,
-        [_run_var(), var],
-    )
-
-
 def _der_setpoints() -> list[dict]:
     return [
         timeseries(
@@ -422,7 +350,6 @@ def control() -> dict:
 _OWN_BOARDS: dict[str, tuple[int, Callable[[], dict]]] = {
     "overview": (0, overview),
     "voltages": (10, voltages),
-    "forecasts": (30, forecasts),
     "control": (90, control),
 }
 

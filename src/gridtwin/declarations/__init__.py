@@ -48,6 +48,7 @@ TESTBED_SECTIONS = ("run", "grid", "reliability", "realtime", "bus")
 
 DECLARATIONS: list[str] = [
     "gridtwin.declarations.estimation:DECLARATION",
+    "gridtwin.declarations.forecasting:DECLARATION",
 ]
 """``module:NAME`` of each built-in function's :class:`Declaration`; light modules."""
 

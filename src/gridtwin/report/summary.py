@@ -166,27 +166,6 @@ _SECTIONS: tuple[SummarySection, ...] = (
 )
 
 
-def _forecast_rows(kpis: Kpis) -> tuple[Row, ...]:
-    rows: list[Row] = []
-    for cadence, label in (("intraday", "intraday"), ("day_ahead", "day-ahead")):
-        if not lookup(kpis, f"forecast.{cadence}"):
-            continue
-        base = f"forecast.{cadence}"
-        rows += [
-            R(
-                f"forecast {label} skill vs seasonal naive, load / PV",
-                (f"{base}.load_skill_vs_seasonal_naive", f"{base}.pv_skill_vs_seasonal_naive"),
-                "",
-                3,
-            ),
-            R(f"forecast {label} PICP 10-90 %", (f"{base}.picp80",), "", 3),
-        ]
-    return tuple(rows)
-
-
-_SECTIONS += (SummarySection("forecasting", "forecast", (), 25, _forecast_rows),)
-
-
 def declared_sections(kpis: Kpis | None = None) -> list[SummarySection]:
     """Every summary section: the testbed's, the built-in functions' and ``kpis``'s own.
 
