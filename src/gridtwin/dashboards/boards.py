@@ -221,27 +221,6 @@ def voltages() -> dict:
     )
 
 
-def _der_setpoints() -> list[dict]:
-    return [
-        timeseries(
-            "DER set-points (voltage control)",
-            [
-                query(
-                    'SELECT mean("q_set_mvar") AS "Q set", min("p_limit_mw") AS "P limit" '
-                    f'FROM "control" {run_filter(_kind("der"), FEEDER)} '
-                    f'{G}, "element" fill(none)',
-                    alias="$tag_element $col",
-                )
-            ],
-            (0, 8, 12, 8),
-            unit="none",
-            description="Reactive power set-points [MVAr] and active power limits, i.e. "
-            "curtailment [MW], the voltage controllers gave each generator.",
-            interpolation="stepAfter",
-        )
-    ]
-
-
 def _reconfig_panels() -> list[dict]:
     reconfig = _kind("reconfig")
     return [
@@ -322,7 +301,6 @@ def _switch_states() -> list[dict]:
 _CONTROL_PARTS = (
     BoardPart("control", 0, _taps_and_q),
     BoardPart("control", 30, _switch_states),
-    BoardPart("control", 20, _der_setpoints),
     BoardPart("control", 40, _reconfig_panels),
 )
 """The control board's own panels; voltage control and reconfiguration add theirs."""

@@ -15,7 +15,6 @@ Parquet table          measurement       further tags
 ``switch``             ``switch``        ``feeder``
 ``events``             ``event``         ``type``; element = the event's target
 ``measurement``        ``measurement``   ``device``, ``quantity``
-``control``            ``control``       ``kind=der``, ``feeder`` (voltage control set-points)
 ``reconfig``           ``control``       ``kind=reconfig``
 ``reconfig_plans``     ``control``       ``kind=reconfig_plan``
 a user's ``Output``    the function's    element = the function's name
@@ -27,7 +26,8 @@ The built-in functions declare the mapping of their tables themselves
 (:class:`~gridtwin.declarations.InfluxTable` in their
 :mod:`gridtwin.declarations` module; :func:`all_tables` gathers them):
 state estimation's tables go to ``estimate`` with tag ``kind``, the
-forecaster's ``forecast`` to ``forecast`` (element = forecast target).
+forecaster's ``forecast`` to ``forecast`` (element = forecast target),
+voltage control's set-points ``control`` to ``control`` (``kind=der``, ``feeder``).
 
 A feeder is the part of the grid behind one line leaving the substation
 busbar (the transformers' low-voltage buses, or the external grid's bus,
@@ -84,7 +84,6 @@ TABLES: dict[str, TableMap] = {
     "switch": TableMap("switch", per_row=True, net_table="switch"),
     "events": TableMap("event", element_column="target", tag_columns=("type",), per_row=True),
     "measurement": TableMap("measurement"),
-    "control": TableMap("control", kind="der", net_table="sgen"),
     "reconfig": TableMap("control", kind="reconfig"),
     "reconfig_plans": TableMap("control", kind="reconfig_plan", element_column=None, per_row=True),
 }

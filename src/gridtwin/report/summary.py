@@ -90,18 +90,6 @@ _SECTIONS: tuple[SummarySection, ...] = (
         30,
     ),
     SummarySection(
-        "voltage control",
-        "voltage",
-        (
-            R("voltage band violation", ("voltage.violation_minutes",), "bus-min", 0),
-            R("tap changes", ("voltage.tap_changes",)),
-            R("curtailed energy", ("voltage.curtailed_mwh",), "MWh", 3),
-            R("curtailed share", ("voltage.curtailed_share",), "%", 2, 100.0),
-            R("reactive energy |Q|", ("voltage.q_abs_mvarh",), "MVArh", 1),
-        ),
-        40,
-    ),
-    SummarySection(
         "reliability",
         "reliability",
         (
