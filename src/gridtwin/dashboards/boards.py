@@ -24,7 +24,6 @@ from gridtwin.dashboards.panels import (
 )
 from gridtwin.dashboards.panels import bus_var as _bus_var
 from gridtwin.dashboards.panels import feeder_var as _feeder_var
-from gridtwin.dashboards.panels import kind as _kind
 from gridtwin.dashboards.panels import line_var as _line_var
 from gridtwin.dashboards.panels import run_var as _run_var
 from gridtwin.declarations import BoardPart
@@ -221,36 +220,6 @@ def voltages() -> dict:
     )
 
 
-def _reconfig_panels() -> list[dict]:
-    reconfig = _kind("reconfig")
-    return [
-        timeseries(
-            "Reconfiguration: losses with and without the controller",
-            [
-                query(
-                    'SELECT mean("losses_mw") AS "with controller", '
-                    'mean("losses_static_mw") AS "starting configuration" FROM "control" '
-                    f"{run_filter(reconfig)} {G} fill(none)"
-                )
-            ],
-            (0, 16, 12, 8),
-            unit="megawatt",
-        ),
-        timeseries(
-            "Switch operations",
-            [
-                query(
-                    'SELECT sum("operations") AS "operations" FROM "control" '
-                    f"{run_filter(reconfig)} {G} fill(none)"
-                )
-            ],
-            (0, 24, 12, 8),
-            unit="none",
-            interpolation="stepAfter",
-        ),
-    ]
-
-
 def _taps_and_q() -> list[dict]:
     return [
         timeseries(
@@ -301,7 +270,6 @@ def _switch_states() -> list[dict]:
 _CONTROL_PARTS = (
     BoardPart("control", 0, _taps_and_q),
     BoardPart("control", 30, _switch_states),
-    BoardPart("control", 40, _reconfig_panels),
 )
 """The control board's own panels; voltage control and reconfiguration add theirs."""
 

@@ -49,6 +49,7 @@ TESTBED_SECTIONS = ("run", "grid", "reliability", "realtime", "bus")
 DECLARATIONS: list[str] = [
     "gridtwin.declarations.estimation:DECLARATION",
     "gridtwin.declarations.forecasting:DECLARATION",
+    "gridtwin.declarations.reconfig:DECLARATION",
     "gridtwin.declarations.voltage:DECLARATION",
 ]
 """``module:NAME`` of each built-in function's :class:`Declaration`; light modules."""

@@ -15,8 +15,6 @@ Parquet table          measurement       further tags
 ``switch``             ``switch``        ``feeder``
 ``events``             ``event``         ``type``; element = the event's target
 ``measurement``        ``measurement``   ``device``, ``quantity``
-``reconfig``           ``control``       ``kind=reconfig``
-``reconfig_plans``     ``control``       ``kind=reconfig_plan``
 a user's ``Output``    the function's    element = the function's name
 any other table        its own name      –
 ``kpis.json``          ``kpi``           ``section``; one point at the end of the run
@@ -27,7 +25,9 @@ The built-in functions declare the mapping of their tables themselves
 :mod:`gridtwin.declarations` module; :func:`all_tables` gathers them):
 state estimation's tables go to ``estimate`` with tag ``kind``, the
 forecaster's ``forecast`` to ``forecast`` (element = forecast target),
-voltage control's set-points ``control`` to ``control`` (``kind=der``, ``feeder``).
+voltage control's set-points ``control`` to ``control`` (``kind=der``, ``feeder``),
+reconfiguration's ``reconfig`` and ``reconfig_plans`` to ``control``
+(``kind=reconfig``, ``kind=reconfig_plan``).
 
 A feeder is the part of the grid behind one line leaving the substation
 busbar (the transformers' low-voltage buses, or the external grid's bus,
@@ -84,8 +84,6 @@ TABLES: dict[str, TableMap] = {
     "switch": TableMap("switch", per_row=True, net_table="switch"),
     "events": TableMap("event", element_column="target", tag_columns=("type",), per_row=True),
     "measurement": TableMap("measurement"),
-    "reconfig": TableMap("control", kind="reconfig"),
-    "reconfig_plans": TableMap("control", kind="reconfig_plan", element_column=None, per_row=True),
 }
 """The testbed's own Parquet tables and their measurements (the functions declare theirs)."""
 

@@ -69,27 +69,6 @@ _SECTIONS: tuple[SummarySection, ...] = (
         10,
     ),
     SummarySection(
-        "reconfiguration",
-        "reconfig",
-        (
-            R("reconfiguration plans / commands", ("reconfig.plans", "reconfig.commands")),
-            R("switch operations", ("reconfig.switch_operations",)),
-            R("losses with controller", ("reconfig.losses_mwh",), "MWh", 3),
-            R("losses, starting configuration", ("reconfig.losses_mwh_static",), "MWh", 3),
-            R("loss reduction", ("reconfig.loss_reduction_share",), "%", 1, 100.0),
-            R(
-                "expected ENS before / after",
-                (
-                    "reconfig.expected_ens_mwh_per_year_before",
-                    "reconfig.expected_ens_mwh_per_year_after",
-                ),
-                "MWh/a",
-                3,
-            ),
-        ),
-        30,
-    ),
-    SummarySection(
         "reliability",
         "reliability",
         (
