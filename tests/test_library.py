@@ -10,7 +10,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,7 +25,7 @@ import pytest
 
 import gridtwin
 from gridtwin.errors import InputError
-from gridtwin.scenario import load_scenario, scenario_from_dict
+from gridtwin.scenario import InfluxSpec, load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).parents[1]
 
@@ -49,11 +53,12 @@ class LoadLogger(mosaik_api_v3.Simulator):
         return time + 900
 
 
-def test_peak_shaving_example_limits_the_export(tmp_path: Path) -> None:
+def test_peak_shaving_example_limits_the_export(tmp_path: Path, influx) -> None:
     base = load_scenario(ROOT / "scenarios/mv-rural-peak-shaving.yaml")
-    with_fn = gridtwin.run(base, out_dir=tmp_path / "with")
     data = base.model_dump(mode="json", exclude={"functions"})
     plain = scenario_from_dict(data, source=str(ROOT / "scenarios/x.yaml"))
+    base.recording.influx = InfluxSpec(url=influx.url, database="peak")
+    with_fn = gridtwin.run(base, out_dir=tmp_path / "with")
     without = gridtwin.run(plain, out_dir=tmp_path / "without")
     grid_with, grid_without = with_fn.table("grid"), without.table("grid")
     export_with = -grid_with["ext_grid_p_mw"].min()
@@ -65,6 +70,73 @@ def test_peak_shaving_example_limits_the_export(tmp_path: Path) -> None:
     assert set(commands["target"]) == {"sgen_p_limit_mw"}
     assert (commands["arrival_s"] - commands["sim_time_s"] >= 900).all()  # one step later
     assert (commands["status"] == "applied").all()
+    check_declared_output(with_fn, tmp_path, influx)
+
+
+def check_declared_output(run: Any, tmp_path: Path, influx: Any) -> None:
+    """The example's Output table, KPIs, summary rows, InfluxDB points and dashboard panels."""
+    table = run.table("peak_shaving")  # its Output, one row per step
+    fields = ["export_estimate_mw", "limit_active"]
+    assert [c for c in table.columns if c not in ("time", "sim_time_s", "element")] == fields
+    assert str(table["limit_active"].dtype) == "bool" and len(table) == 96
+    assert set(table["element"]) == {"peak_shaving"}
+    sgen = run.table("sgen").groupby("sim_time_s")["available_p_mw"].sum()
+    load = run.table("load").groupby("sim_time_s")["p_mw"].sum()
+    estimate = table.set_index("sim_time_s")["export_estimate_mw"]
+    assert float((estimate - (sgen - load)).abs().max()) < 0.05  # metered load: small noise
+    limited = table[table["limit_active"]]
+    assert set(run.table("command")["sim_time_s"]) <= set(table["sim_time_s"])
+    assert run.kpis["peak_shaving"] == {
+        "limited_steps": len(limited),
+        "export_estimate_max_mw": pytest.approx(float(table["export_estimate_mw"].max())),
+    }
+    assert 0 < len(limited) < 96
+    code = (  # show prints the declared rows without importing the example or mosaik
+        "import sys\nfrom gridtwin.cli import app\n"
+        f"app(['show', {str(run.run_dir)!r}], standalone_mode=False)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mosaik', 'pandas')"
+        " or m.startswith('gridtwin_user')))"
+    )
+    env = {**os.environ, "COLUMNS": "200"}
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    assert re.search(rf"steps with limits in force\s*│\s*{len(limited)}\s*│ steps", shown)
+    top = float(table["export_estimate_mw"].max())
+    assert re.search(rf"highest estimated export\s*│\s*{top:.3f}\s*│ MW", shown)
+    assert shown.strip().endswith("[]")
+    run_id = run.kpis["run"]["run_id"]
+    answer = influx.query(
+        'SELECT "export_estimate_mw", "limit_active" FROM "peak_shaving" '
+        f"WHERE \"run_id\" = '{run_id}' AND \"element\" = 'peak_shaving'",
+        db="peak",
+    )
+    values = answer["results"][0]["series"][0]["values"]
+    assert len(values) == 96
+    assert [v[2] for v in values] == table["limit_active"].tolist()
+    assert [v[1] for v in values] == pytest.approx(table["export_estimate_mw"].tolist())
+    kpi = influx.query(
+        'SELECT "limited_steps" FROM "kpi" WHERE "section" = \'peak_shaving\'', db="peak"
+    )
+    assert kpi["results"][0]["series"][0]["values"][0][1] == len(limited)
+    from typer.testing import CliRunner
+
+    from gridtwin.cli import app
+
+    scenario = str(ROOT / "scenarios/mv-rural-peak-shaving.yaml")
+    done = CliRunner().invoke(
+        app, ["dashboards", "build", "--out", str(tmp_path / "boards"), "--scenario", scenario]
+    )
+    assert done.exit_code == 0, done.output
+    board = json.loads((tmp_path / "boards/functions.json").read_text(encoding="utf-8"))
+    queries = {p["title"]: p["targets"][0]["query"] for p in board["panels"]}
+    assert set(queries) == {f"peak_shaving: {f}" for f in fields}
+    assert 'FROM "peak_shaving"' in queries["peak_shaving: export_estimate_mw"]
+    units = {p["title"]: p["fieldConfig"]["defaults"].get("unit") for p in board["panels"]}
+    assert units["peak_shaving: export_estimate_mw"] == "megawatt"
+    assert next(p for p in board["panels"] if "limit_active" in p["title"])["type"] == (
+        "state-timeline"
+    )
 
 
 def test_a_function_that_reads_truth_is_refused(tmp_path: Path) -> None:
@@ -81,6 +153,27 @@ def test_a_function_that_reads_truth_is_refused(tmp_path: Path) -> None:
         gridtwin.world.prepare(scenario)
     assert err.value.field == "functions[0].use"
     assert "control-centre ports" in str(err.value)
+
+
+def test_a_functions_declarations_are_checked(tmp_path: Path) -> None:
+    module = tmp_path / "declares.py"
+    module.write_text(
+        "from gridtwin.controllers.function import AutomationFunction\n"
+        "class NotADataclass:\n    x_mw: float\n"
+        "class Named(AutomationFunction):\n    reads = ('metered_load_p_mw',)\n"
+        "class BadOutput(Named):\n    Output = NotADataclass\n"
+    )
+    data = load_scenario(ROOT / "scenarios/mv-rural-peak-shaving.yaml").model_dump(mode="json")
+    for use, name, field, expected in (
+        ("declares.py:Named", "grid", "functions[0].name", "taken by gridtwin"),
+        ("declares.py:BadOutput", None, "functions[0].use", "not a dataclass"),
+    ):
+        data["functions"] = [{"use": use, "name": name}]
+        scenario = scenario_from_dict(data, source=str(tmp_path / "s.yaml"))
+        with pytest.raises(InputError) as err:
+            gridtwin.build_world(scenario, out_dir=tmp_path / "run")
+        assert err.value.field == field
+        assert expected in str(err.value)
 
 
 def test_a_users_mosaik_simulator_joins_the_world(tmp_path: Path) -> None:

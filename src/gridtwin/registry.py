@@ -14,11 +14,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gridtwin.components import Component
+from gridtwin.declarations import DECLARATIONS, declarations
 
 if TYPE_CHECKING:
     from mosaik import SimConfig
 
-__all__ = ["BUILTINS", "SIM_CONFIG", "components_for"]
+__all__ = ["BUILTINS", "DECLARATIONS", "SIM_CONFIG", "components_for", "declarations"]
 
 SIM_CONFIG: SimConfig = {
     name: {"python": f"gridtwin.{path}"}

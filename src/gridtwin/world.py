@@ -116,8 +116,12 @@ def _build(
         resources={"engine": engine, "new_engine": new_engine, "run_dir": run_dir},
     )
     components = components_for(scenario, prep)
-    for component in components:
-        component.plan(wiring)
+    try:
+        for component in components:
+            component.plan(wiring)
+    except BaseException:
+        world.shutdown()  # a component's declaration refused (InputError)
+        raise
     if wiring.resources.get("static_twin"):
         wiring.resources["static_engine"] = new_engine()
     flush_every = min(scenario.recording.flush_every_steps, scenario.time.n_steps)  # buffers

@@ -3,7 +3,12 @@
 A function is a class with the ports it reads (names from
 :data:`gridtwin.components.VIEW_PORTS`), an optional pydantic model of its
 parameters, and a ``step`` that maps what the control centre sees to
-commands. gridtwin runs it in a mosaik simulator of its own
+commands. Optionally it declares an ``Output`` dataclass (recorded each step
+as a table named after the function, one column per field), ``kpis()`` (its
+section of ``kpis.json``) and ``summary`` rows over those KPIs (shown by
+``gridtwin run``/``show``/``report``/``compare``); the table goes to InfluxDB
+as the measurement of the same name and each field gets a dashboard panel
+(``gridtwin dashboards build --scenario FILE``). gridtwin runs it in a mosaik simulator of its own
 (:mod:`gridtwin.controllers.function_sim`), connects the ports and sends its
 commands through the command channel. Nothing of the grid's true state
 reaches it. Enable it in a scenario::
@@ -22,9 +27,10 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from gridtwin.declarations import Row
 from gridtwin.grid.commands import Command, Target
 
-__all__ = ["AutomationFunction", "FunctionContext", "NoParams"]
+__all__ = ["AutomationFunction", "FunctionContext", "NoParams", "Row"]
 
 
 class NoParams(BaseModel):
@@ -72,14 +78,29 @@ class AutomationFunction:
         The control-centre ports it reads (see :data:`gridtwin.components.VIEW_PORTS`).
     Params : type of pydantic.BaseModel
         Its parameters (the ``params`` of its scenario entry, checked like the scenario).
+    Output : dataclass type, optional
+        What it records each step: ``step`` sets :attr:`output` to an instance
+        (fields ``float``, ``int`` or ``bool``, units in the names); one row per
+        step in the table named after the function (element = its name). A
+        step that leaves :attr:`output` None records no row.
+    summary : tuple of Row
+        Summary rows over its :meth:`kpis` (a key without a dot is one of its
+        KPIs: ``Row("steps limited", "limited_steps", "steps")``).
     """
 
     reads: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type[BaseModel]] = NoParams
+    Output: ClassVar[type | None] = None
+    summary: ClassVar[tuple[Row, ...]] = ()
 
     def __init__(self, params: Any, context: FunctionContext) -> None:
         self.params = params
         self.context = context
+        self.output: Any = None
+
+    def kpis(self) -> dict[str, float | int | bool]:
+        """Its KPIs at the end of the run: the ``kpis.json`` section named after it."""
+        return {}
 
     def step(self, time_s: int, view: dict[str, Any]) -> list[Command]:
         """Decide at ``time_s`` from ``view`` (port -> value; a port without data is absent)."""

@@ -1,8 +1,9 @@
 """mosaik adapter of any :class:`~gridtwin.controllers.function.AutomationFunction`.
 
-One entity ``Function``: an input per view port the function reads, output
-``commands``. The adapter only moves data: it hands the function the step's
-values by port name and passes on its commands.
+One entity ``Function``: an input per view port the function reads, outputs
+``commands`` and ``output`` (``(function name, its Output of the step)`` for
+the recorder, None when it recorded nothing). The adapter only moves data: it
+hands the function the step's values by port name and passes on its commands.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ __all__ = ["FunctionSimulator"]
 META = {
     "api_version": "3.0",
     "type": "time-based",
-    "models": {"Function": {"public": True, "params": [], "attrs": [*VIEW_PORTS, "commands"]}},
+    "models": {
+        "Function": {"public": True, "params": [], "attrs": [*VIEW_PORTS, "commands", "output"]}
+    },
 }
 
 
@@ -43,11 +46,17 @@ class FunctionSimulator(mosaik_api_v3.Simulator):
     def step(self, time: int, inputs: InputData, max_advance: int) -> int:
         attrs = inputs.get("function", {})
         view = {port: next(iter(values.values())) for port, values in attrs.items()}
+        self.function.output = None
         self.out = list(self.function.step(time, view) or [])
         return time + self.step_s
 
     def get_data(self, outputs: OutputRequest) -> OutputData:
-        return {"function": {"commands": self.out}}
+        output = self.function.output
+        data = {
+            "commands": self.out,
+            "output": None if output is None else (self.function.context.name, output),
+        }
+        return {"function": {a: data[a] for a in outputs.get("function", ["commands"])}}
 
 
 if __name__ == "__main__":  # a process of its own: gridtwin.remote.main, reached by name

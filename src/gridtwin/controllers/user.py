@@ -1,21 +1,74 @@
-"""A user's automation function as a component: load its class, check its params, wire its ports."""
+"""A user's automation function as a component: load its class, check its params, wire its ports.
+
+Its declarations become the same kinds of things a built-in declares: its
+``Output`` dataclass a per-step table named after it (recorded by the
+generic recorder, in InfluxDB the measurement of that name), its ``kpis()``
+the ``kpis.json`` section of that name, its ``summary`` rows a summary
+section stored in ``kpis.json`` (:data:`~gridtwin.declarations.SUMMARY_KEY`).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import sys
+import typing
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from gridtwin.components import VIEW_PORTS, Wiring
 from gridtwin.controllers.function import AutomationFunction, FunctionContext
+from gridtwin.declarations import SUMMARY_KEY, SummarySection, taken_sections
 from gridtwin.errors import InputError
 from gridtwin.grid.topology import element_names
+from gridtwin.recording.tables import B1, F8, I8, StepTable, dataclass_columns
 
-__all__ = ["UserFunction", "load_function_class"]
+__all__ = [
+    "UserFunction",
+    "declared_outputs",
+    "load_function_class",
+    "output_fields",
+    "output_table",
+]
+
+_DTYPES = {bool: B1, int: I8, float: F8}
+
+
+def output_fields(cls: type) -> dict[str, np.dtype]:
+    """Field name -> dtype of an ``Output`` dataclass (``bool``, ``int``, else float64).
+
+    Raises
+    ------
+    TypeError
+        If ``cls`` is not a dataclass.
+    """
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"Output {cls!r} is not a dataclass")
+    try:
+        hints = typing.get_type_hints(cls)
+    except (NameError, TypeError):
+        hints = {}
+    return {f.name: _DTYPES.get(hints.get(f.name, float), F8) for f in dataclasses.fields(cls)}
+
+
+def output_table(name: str, cls: type) -> StepTable:
+    """The per-step table of a function's ``Output``: one row per step, element ``name``."""
+    source = f"output:{name}"
+    return StepTable(name, dataclass_columns(cls, source, dtypes=output_fields(cls)), (source,))
+
+
+def _as_any(value: Any) -> Any:
+    """The summary list in ``kpis.json`` (a list where sections are dicts)."""
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """A KPI as JSON takes it (numpy scalars to Python numbers)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _import(use: str, base: Path) -> Any:
@@ -70,6 +123,21 @@ def load_function_class(use: str, source_file: str, index: int) -> type[Automati
     return cls
 
 
+def declared_outputs(scenario: Any) -> dict[str, dict[str, np.dtype]]:
+    """Function name -> its ``Output`` fields (name -> dtype), for the scenario's own functions."""
+    out = {}
+    for i, spec in enumerate(scenario.functions):
+        if spec.use is None:
+            continue
+        cls = load_function_class(spec.use, scenario.source_file, i)
+        if cls.Output is not None:
+            try:
+                out[spec.name or cls.__name__] = output_fields(cls.Output)
+            except TypeError as exc:
+                raise InputError(scenario.source_file, f"functions[{i}].use", str(exc)) from None
+    return out
+
+
 def check_params(cls: type[AutomationFunction], params: dict, source_file: str, index: int) -> Any:
     """The function's parameters, checked against its ``Params`` model."""
     try:
@@ -96,6 +164,29 @@ class UserFunction:
         self.params = check_params(cls, spec.params, scenario.source_file, self.index)
         self.cls = cls
         self.name = spec.name or cls.__name__
+        self._declare(wiring)
+
+    def _declare(self, wiring: Wiring) -> None:
+        """Its table, KPI section and summary rows (checked against the names taken)."""
+        source, field = wiring.scenario.source_file, f"functions[{self.index}].name"
+        if self.name in taken_sections() or self.name in wiring.tables:
+            raise InputError(
+                source, field, f"{self.name!r} is taken by gridtwin; expected another name"
+            )
+        if self.cls.Output is not None:
+            try:
+                wiring.record(output_table(self.name, self.cls.Output), [self.name])
+            except TypeError as exc:
+                raise InputError(source, f"functions[{self.index}].use", str(exc)) from None
+        if self.cls.summary:
+            rows = tuple(r.within(self.name) for r in self.cls.summary)
+            section = SummarySection(self.name, self.name, rows, 100 + self.index)
+            declared = wiring.resources.setdefault("user_summary", [])
+            if not declared:  # one kpis.json entry for every user function's rows
+                wiring.sections.append(
+                    lambda: {SUMMARY_KEY: _as_any([s.as_dict() for s in declared])}
+                )
+            declared.append(section)
 
     def add(self, wiring: Wiring) -> None:
         net, plan = wiring.prepared.net, wiring.prepared.plan
@@ -122,3 +213,9 @@ class UserFunction:
             )
         entity = wiring.add_function(self.name, sim.Function())
         wiring.read(entity, *self.cls.reads)
+        if self.cls.Output is not None:
+            wiring.connect(entity, wiring.entities["recorder"], ("output", "outputs"))
+        if type(function).kpis is not AutomationFunction.kpis:
+            wiring.sections.append(
+                lambda: {self.name: {k: _plain(v) for k, v in function.kpis().items()}}
+            )

@@ -2,21 +2,26 @@
 
 ``gridtwin dashboards build`` writes them, with Grafana provisioning files
 (the InfluxQL data source and a dashboard provider), into ``dashboards/``;
-``gridtwin dashboards push`` uploads them to a running Grafana.
+``gridtwin dashboards push`` uploads them to a running Grafana. With
+``--scenario FILE`` the build adds ``functions.json``, a panel per ``Output``
+field of each of the scenario's own automation functions.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from gridtwin.dashboards.boards import BOARDS
+from gridtwin.dashboards.boards import boards as board_builders
+from gridtwin.dashboards.functions import FUNCTIONS_BOARD, functions_board
 from gridtwin.dashboards.panels import DATASOURCE_UID
 
 __all__ = [
-    "BOARDS",
     "DASHBOARD_MOUNT",
     "DATASOURCE_UID",
+    "board_builders",
     "build_all",
     "dashboard_json",
     "provisioning_files",
@@ -27,9 +32,16 @@ DASHBOARD_MOUNT = "/var/lib/grafana/dashboards/gridtwin"
 """Where docker-compose.yml mounts ``dashboards/`` inside the Grafana container."""
 
 
-def build_all() -> dict[str, dict]:
-    """File stem -> dashboard (Grafana JSON model)."""
-    return {name: make() for name, make in BOARDS.items()}
+Functions = Mapping[str, Mapping[str, Any]]
+"""A user's functions' outputs: function name -> field name -> dtype."""
+
+
+def build_all(functions: Functions | None = None) -> dict[str, dict]:
+    """File stem -> dashboard (Grafana JSON model); with ``functions`` also theirs."""
+    boards = {name: make() for name, make in board_builders().items()}
+    if functions:
+        boards[FUNCTIONS_BOARD] = functions_board(functions)
+    return boards
 
 
 def dashboard_json(board: dict) -> str:
@@ -77,11 +89,11 @@ providers:
     }
 
 
-def write_all(folder: Path) -> list[Path]:
+def write_all(folder: Path, functions: Functions | None = None) -> list[Path]:
     """Write every dashboard and the provisioning files into ``folder``; the paths written."""
     folder = Path(folder)
     written = []
-    for name, board in build_all().items():
+    for name, board in build_all(functions).items():
         path = folder / f"{name}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(dashboard_json(board), encoding="utf-8")

@@ -7,60 +7,34 @@ are simulated quantities with units in their field names (``vm_pu``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from gridtwin.dashboards.panels import (
+    BUS,
+    FEEDER,
+    LINE,
+    G,
     dashboard,
     heatmap,
     query,
     run_filter,
     stat,
     state_timeline,
-    table,
-    tag_variable,
     timeseries,
 )
+from gridtwin.dashboards.panels import bus_var as _bus_var
+from gridtwin.dashboards.panels import feeder_var as _feeder_var
+from gridtwin.dashboards.panels import line_var as _line_var
+from gridtwin.dashboards.panels import run_var as _run_var
+from gridtwin.declarations import BoardPart
 
-__all__ = ["BOARDS", "control", "estimation", "forecasts", "overview", "voltages"]
-
-G = "GROUP BY time($__interval)"
-FEEDER = '"feeder" =~ /^$feeder$/'
-BUS = '"element" =~ /^$bus$/'
-LINE = '"element" =~ /^$line$/'
-
-
-def _kind(kind: str) -> str:
-    return f"\"kind\" = '{kind}'"
-
-
-def _run_var() -> dict:
-    return tag_variable("run", "run", 'SHOW TAG VALUES FROM "grid" WITH KEY = "run_id"')
-
-
-def _feeder_var() -> dict:
-    return tag_variable(
-        "feeder",
-        "feeder",
-        'SHOW TAG VALUES FROM "bus" WITH KEY = "feeder" WHERE "run_id" =~ /^$run$/',
-        include_all=True,
-        multi=True,
-    )
-
-
-def _bus_var(multi: bool = True) -> dict:
-    return tag_variable(
-        "bus",
-        "bus",
-        'SHOW TAG VALUES FROM "bus" WITH KEY = "element" WHERE "run_id" =~ /^$run$/ AND ' + FEEDER,
-        multi=multi,
-    )
-
-
-def _line_var() -> dict:
-    return tag_variable(
-        "line",
-        "line",
-        'SHOW TAG VALUES FROM "line" WITH KEY = "element" WHERE "run_id" =~ /^$run$/ AND ' + FEEDER,
-        multi=True,
-    )
+__all__ = [
+    "boards",
+    "control",
+    "overview",
+    "parts_of",
+    "voltages",
+]
 
 
 def _kpi(field: str, section: str, label: str) -> dict:
@@ -246,189 +220,8 @@ def voltages() -> dict:
     )
 
 
-def estimation() -> dict:
-    """State estimation: truth vs estimate per bus, error, chi-square status, removed data."""
-    est_bus = _kind("bus")
-    panels = [
-        timeseries(
-            "Voltage: truth vs estimate",
-            [
-                query(
-                    f'SELECT mean("vm_pu") FROM "bus" {run_filter(BUS)} {G}, "element" fill(none)',
-                    alias="truth $tag_element",
-                ),
-                query(
-                    f'SELECT mean("vm_pu") FROM "estimate" {run_filter(est_bus, BUS)} '
-                    f'{G}, "element" fill(none)',
-                    ref="B",
-                    alias="estimate $tag_element",
-                ),
-            ],
-            (0, 0, 24, 9),
-            unit="none",
-            description="SOGNO's 'Original vs Estimate': true and estimated voltage [pu].",
-        ),
-        timeseries(
-            "Estimation error of the chosen buses",
-            [
-                query(
-                    f'SELECT mean("vm_error_pu") FROM "estimate" {run_filter(est_bus, BUS)} '
-                    f'{G}, "element" fill(none)',
-                    alias="$tag_element",
-                )
-            ],
-            (0, 9, 12, 8),
-            unit="none",
-            description="Estimate minus truth [pu].",
-        ),
-        timeseries(
-            "Estimation error, all buses",
-            [
-                query(
-                    'SELECT min("vm_error_pu") AS "min", max("vm_error_pu") AS "max" '
-                    f'FROM "estimate" {run_filter(est_bus)} {G} fill(none)'
-                )
-            ],
-            (12, 9, 12, 8),
-            unit="none",
-            description="Smallest and largest error over all buses [pu].",
-        ),
-        timeseries(
-            "Chi-square test",
-            [
-                query(
-                    'SELECT mean("objective") AS "J", mean("chi2_limit") AS "limit" '
-                    f'FROM "estimate" {run_filter(_kind("estimator"))} '
-                    f"{G} fill(none)"
-                )
-            ],
-            (0, 17, 12, 8),
-            unit="none",
-            description="Weighted sum of squared residuals J and the chi-square limit.",
-        ),
-        state_timeline(
-            "Estimator status",
-            [
-                query(
-                    'SELECT last("chi2_ok") AS "chi2 ok", last("estimated") AS "estimated" '
-                    f'FROM "estimate" {run_filter(_kind("estimator"))} '
-                    f"{G} fill(previous)"
-                )
-            ],
-            (12, 17, 12, 8),
-        ),
-        timeseries(
-            "Removed measurements",
-            [
-                query(
-                    'SELECT count("removed") FROM "estimate" '
-                    f"{run_filter(_kind('bad_data_removed'))} "
-                    f'{G}, "element" fill(none)',
-                    alias="$tag_element",
-                )
-            ],
-            (0, 25, 12, 8),
-            unit="none",
-            description="Measurements the largest-normalized-residual test removed, per step.",
-            interpolation="stepAfter",
-        ),
-        table(
-            "Removed measurements (list)",
-            [
-                query(
-                    'SELECT "removed" FROM "estimate" '
-                    f"{run_filter(_kind('bad_data_removed'))} "
-                    'GROUP BY "element"',
-                    fmt="table",
-                )
-            ],
-            (12, 25, 12, 8),
-        ),
-    ]
-    return dashboard(
-        "gridtwin-estimation",
-        "gridtwin: state estimation",
-        "Truth against estimate per bus, the estimation error, the chi-square test and the "
-        "measurements removed as bad data.",
-        panels,
-        [_run_var(), _feeder_var(), _bus_var()],
-    )
-
-
-def _band(title: str, cadence: str, grid: tuple[int, int, int, int]) -> dict:
-    target = '"element" =~ /^$target$/'
-    return timeseries(
-        title,
-        [
-            query(
-                f'SELECT mean("actual_mw") AS "actual", mean("{cadence}_p50_mw") AS "forecast", '
-                f'mean("{cadence}_p10_mw") AS "p10", mean("{cadence}_p90_mw") AS "p90" '
-                f'FROM "forecast" {run_filter(target)} {G} fill(none)'
-            )
-        ],
-        grid,
-        unit="megawatt",
-        description="Actual power, the median forecast and its 10-90 % band [MW].",
-        overrides=[
-            {
-                "matcher": {"id": "byName", "options": "p90"},
-                "properties": [
-                    {"id": "custom.fillBelowTo", "value": "p10"},
-                    {"id": "custom.lineWidth", "value": 0},
-                    {"id": "custom.fillOpacity", "value": 20},
-                ],
-            },
-            {
-                "matcher": {"id": "byName", "options": "p10"},
-                "properties": [{"id": "custom.lineWidth", "value": 0}],
-            },
-        ],
-    )
-
-
-def forecasts() -> dict:
-    """Forecasts: actual against forecast with the 10-90 % band, day-ahead and intraday.
-
-    Reads the ``forecast`` measurement (fields ``actual_mw``,
-    ``<cadence>_p10_mw``, ``_p50_mw``, ``_p90_mw`` per target).
-    """
-    target = '"element" =~ /^$target$/'
-    panels = [
-        _band("Day-ahead forecast vs actual", "day_ahead", (0, 0, 24, 9)),
-        _band("Intraday forecast vs actual", "intraday", (0, 9, 24, 9)),
-        timeseries(
-            "Forecast error",
-            [
-                query(
-                    'SELECT mean("day_ahead_p50_mw") - mean("actual_mw") AS "day-ahead", '
-                    'mean("intraday_p50_mw") - mean("actual_mw") AS "intraday", '
-                    'mean("seasonal_naive_mw") - mean("actual_mw") AS "seasonal naive" '
-                    f'FROM "forecast" {run_filter(target)} {G} fill(none)'
-                )
-            ],
-            (0, 18, 24, 8),
-            unit="megawatt",
-            description="Median forecasts (and the seasonal naive one) minus actual [MW].",
-        ),
-    ]
-    var = tag_variable(
-        "target",
-        "forecast target",
-        'SHOW TAG VALUES FROM "forecast" WITH KEY = "element" WHERE "run_id" =~ /^$run$/',
-    )
-    return dashboard(
-        "gridtwin-forecasts",
-        "gridtwin: forecasts",
-        "Actual against forecast with the 10-90 % band.",
-        panels,
-        [_run_var(), var],
-    )
-
-
-def control() -> dict:
-    """Control actions: taps, DER reactive power, curtailment, switch states, reconfiguration."""
-    reconfig = _kind("reconfig")
-    panels = [
+def _taps_and_q() -> list[dict]:
+    return [
         timeseries(
             "Transformer tap position",
             [
@@ -455,22 +248,11 @@ def control() -> dict:
             unit="none",
             description="Reactive power of each generator of the chosen feeders [MVAr].",
         ),
-        timeseries(
-            "DER set-points (voltage control)",
-            [
-                query(
-                    'SELECT mean("q_set_mvar") AS "Q set", min("p_limit_mw") AS "P limit" '
-                    f'FROM "control" {run_filter(_kind("der"), FEEDER)} '
-                    f'{G}, "element" fill(none)',
-                    alias="$tag_element $col",
-                )
-            ],
-            (0, 8, 12, 8),
-            unit="none",
-            description="Reactive power set-points [MVAr] and active power limits, i.e. "
-            "curtailment [MW], the voltage controllers gave each generator.",
-            interpolation="stepAfter",
-        ),
+    ]
+
+
+def _switch_states() -> list[dict]:
+    return [
         state_timeline(
             "Switch states",
             [
@@ -481,46 +263,48 @@ def control() -> dict:
                 )
             ],
             (12, 8, 12, 16),
-        ),
-        timeseries(
-            "Reconfiguration: losses with and without the controller",
-            [
-                query(
-                    'SELECT mean("losses_mw") AS "with controller", '
-                    'mean("losses_static_mw") AS "starting configuration" FROM "control" '
-                    f"{run_filter(reconfig)} {G} fill(none)"
-                )
-            ],
-            (0, 16, 12, 8),
-            unit="megawatt",
-        ),
-        timeseries(
-            "Switch operations",
-            [
-                query(
-                    'SELECT sum("operations") AS "operations" FROM "control" '
-                    f"{run_filter(reconfig)} {G} fill(none)"
-                )
-            ],
-            (0, 24, 12, 8),
-            unit="none",
-            interpolation="stepAfter",
-        ),
+        )
     ]
+
+
+_CONTROL_PARTS = (
+    BoardPart("control", 0, _taps_and_q),
+    BoardPart("control", 30, _switch_states),
+)
+"""The control board's own panels; voltage control and reconfiguration add theirs."""
+
+
+def parts_of(board: str, own: tuple[BoardPart, ...] = ()) -> list[dict]:
+    """The panels of ``board``: ``own`` and the functions' (their declarations), in order."""
+    from gridtwin.declarations import declarations
+
+    parts = [*own, *(p for d in declarations() for p in d.panels if p.board == board)]
+    return [panel for part in sorted(parts, key=lambda p: p.order) for panel in part.panels()]
+
+
+def control() -> dict:
+    """Control actions: taps, DER reactive power, curtailment, switch states, reconfiguration."""
     return dashboard(
         "gridtwin-control",
         "gridtwin: control actions",
         "Tap positions, DER reactive power, curtailment, switch states and switch reconfiguration.",
-        panels,
+        parts_of("control", _CONTROL_PARTS),
         [_run_var(), _feeder_var()],
     )
 
 
-BOARDS = {
-    "overview": overview,
-    "voltages": voltages,
-    "estimation": estimation,
-    "forecasts": forecasts,
-    "control": control,
+_OWN_BOARDS: dict[str, tuple[int, Callable[[], dict]]] = {
+    "overview": (0, overview),
+    "voltages": (10, voltages),
+    "control": (90, control),
 }
-"""File stem -> dashboard builder."""
+
+
+def boards() -> dict[str, Callable[[], dict]]:
+    """File stem -> dashboard builder: the testbed's boards and the functions' own, in order."""
+    from gridtwin.declarations import declarations
+
+    found = dict(_OWN_BOARDS)
+    for declaration in declarations():
+        found.update(declaration.boards)
+    return {name: make for name, (_, make) in sorted(found.items(), key=lambda kv: kv[1][0])}

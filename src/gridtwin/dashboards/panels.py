@@ -11,13 +11,22 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "BUS",
     "DATASOURCE",
     "DATASOURCE_UID",
+    "FEEDER",
+    "LINE",
+    "G",
     "annotation_events",
+    "bus_var",
     "dashboard",
+    "feeder_var",
     "heatmap",
+    "kind",
+    "line_var",
     "query",
     "run_filter",
+    "run_var",
     "stat",
     "state_timeline",
     "table",
@@ -220,3 +229,51 @@ def dashboard(
         "templating": {"list": variables},
         "panels": panels,
     }
+
+
+G = "GROUP BY time($__interval)"
+"""The GROUP BY head of every time-series query."""
+FEEDER = '"feeder" =~ /^$feeder$/'
+BUS = '"element" =~ /^$bus$/'
+LINE = '"element" =~ /^$line$/'
+
+
+def kind(kind: str) -> str:
+    """The filter on tag ``kind`` (tables that share a measurement)."""
+    return f"\"kind\" = '{kind}'"
+
+
+def run_var() -> dict:
+    """The template variable ``$run``."""
+    return tag_variable("run", "run", 'SHOW TAG VALUES FROM "grid" WITH KEY = "run_id"')
+
+
+def feeder_var() -> dict:
+    """The template variable ``$feeder``."""
+    return tag_variable(
+        "feeder",
+        "feeder",
+        'SHOW TAG VALUES FROM "bus" WITH KEY = "feeder" WHERE "run_id" =~ /^$run$/',
+        include_all=True,
+        multi=True,
+    )
+
+
+def bus_var(multi: bool = True) -> dict:
+    """The template variable ``$bus`` (buses of the chosen feeders)."""
+    return tag_variable(
+        "bus",
+        "bus",
+        'SHOW TAG VALUES FROM "bus" WITH KEY = "element" WHERE "run_id" =~ /^$run$/ AND ' + FEEDER,
+        multi=multi,
+    )
+
+
+def line_var() -> dict:
+    """The template variable ``$line``."""
+    return tag_variable(
+        "line",
+        "line",
+        'SHOW TAG VALUES FROM "line" WITH KEY = "element" WHERE "run_id" =~ /^$run$/ AND ' + FEEDER,
+        multi=True,
+    )

@@ -15,17 +15,19 @@ Parquet table          measurement       further tags
 ``switch``             ``switch``        ``feeder``
 ``events``             ``event``         ``type``; element = the event's target
 ``measurement``        ``measurement``   ``device``, ``quantity``
-``estimate_bus``       ``estimate``      ``kind=bus``, ``feeder``
-``estimate_line``      ``estimate``      ``kind=line``, ``feeder``
-``estimation``         ``estimate``      ``kind=estimator``
-``bad_data_removed``   ``estimate``      ``kind=bad_data_removed`` (field ``removed``)
-``forecast``           ``forecast``      element = forecast target
-``control``            ``control``       ``kind=der``, ``feeder`` (voltage control set-points)
-``reconfig``           ``control``       ``kind=reconfig``
-``reconfig_plans``     ``control``       ``kind=reconfig_plan``
+a user's ``Output``    the function's    element = the function's name
 any other table        its own name      –
 ``kpis.json``          ``kpi``           ``section``; one point at the end of the run
 =====================  ================  =========================================
+
+The built-in functions declare the mapping of their tables themselves
+(:class:`~gridtwin.declarations.InfluxTable` in their
+:mod:`gridtwin.declarations` module; :func:`all_tables` gathers them):
+state estimation's tables go to ``estimate`` with tag ``kind``, the
+forecaster's ``forecast`` to ``forecast`` (element = forecast target),
+voltage control's set-points ``control`` to ``control`` (``kind=der``, ``feeder``),
+reconfiguration's ``reconfig`` and ``reconfig_plans`` to ``control``
+(``kind=reconfig``, ``kind=reconfig_plan``).
 
 A feeder is the part of the grid behind one line leaving the substation
 busbar (the transformers' low-voltage buses, or the external grid's bus,
@@ -48,6 +50,7 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from gridtwin.declarations import InfluxTable
 from gridtwin.grid.topology import element_names
 from gridtwin.recording.lineproto import encode, tag_prefixes
 
@@ -56,6 +59,7 @@ __all__ = [
     "Batch",
     "RunTags",
     "TableMap",
+    "all_tables",
     "bus_feeders",
     "encode_table",
     "kpi_batch",
@@ -66,18 +70,8 @@ __all__ = [
 _NOT_FIELDS = {"time", "sim_time_s"}
 
 
-@dataclass(frozen=True, slots=True)
-class TableMap:
-    """Where one Parquet table goes: measurement, constant ``kind`` tag, tag columns."""
-
-    measurement: str
-    kind: str | None = None
-    element_column: str | None = "element"
-    tag_columns: tuple[str, ...] = ()
-    per_row: bool = False  # free-form rows: a series may repeat at one time
-    empty_field: str = "all_nan"
-    net_table: str | None = None  # pandapower table whose feeders tag the elements
-
+TableMap = InfluxTable
+"""Where one Parquet table goes: measurement, constant ``kind`` tag, tag columns."""
 
 TABLES: dict[str, TableMap] = {
     "grid": TableMap("grid"),
@@ -90,23 +84,27 @@ TABLES: dict[str, TableMap] = {
     "switch": TableMap("switch", per_row=True, net_table="switch"),
     "events": TableMap("event", element_column="target", tag_columns=("type",), per_row=True),
     "measurement": TableMap("measurement"),
-    "estimate_bus": TableMap("estimate", kind="bus", net_table="bus"),
-    "estimate_line": TableMap("estimate", kind="line", net_table="line"),
-    "estimation": TableMap("estimate", kind="estimator"),
-    "bad_data_removed": TableMap(
-        "estimate", kind="bad_data_removed", per_row=True, empty_field="removed"
-    ),
-    "forecast": TableMap("forecast"),
-    "control": TableMap("control", kind="der", net_table="sgen"),
-    "reconfig": TableMap("control", kind="reconfig"),
-    "reconfig_plans": TableMap("control", kind="reconfig_plan", element_column=None, per_row=True),
 }
-"""The Parquet tables gridtwin writes and their measurements."""
+"""The testbed's own Parquet tables and their measurements (the functions declare theirs)."""
+
+
+def all_tables() -> dict[str, TableMap]:
+    """Every declared mapping: the testbed's and the built-in functions' (their declarations)."""
+    from gridtwin.declarations import declarations
+
+    out = dict(TABLES)
+    for declaration in declarations():
+        out.update(declaration.influx)
+    return out
 
 
 def table_map(table: str) -> TableMap:
-    """The mapping of ``table``; a table not listed keeps its name as measurement."""
-    return TABLES.get(table) or TableMap(table, per_row=True)
+    """The mapping of ``table``; a table not declared keeps its name as measurement.
+
+    A user's function records its ``Output`` in a table named after it, so
+    its points are in the measurement of that name, element tag the function.
+    """
+    return all_tables().get(table) or TableMap(table, per_row=True)
 
 
 @dataclass(slots=True)

@@ -16,7 +16,8 @@ The recorder is generic: it appends every
 ``feed`` the components registered (:meth:`gridtwin.components.Wiring.feed`:
 their KPI accumulators and free-form rows such as ``bad_data_removed`` and
 ``reconfig_plans``). Only the testbed's own rows (events, switch, command)
-and the grid KPIs have code here.
+and the grid KPIs have code here. A user's function sends ``(its name, its
+Output)`` to input ``outputs``; its table reads input ``output:<name>``.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ META = {
                 "sgen_available_p_mw",
                 "setpoints",
                 "command_records",
+                "outputs",
             ],
         }
     },
@@ -73,6 +75,15 @@ class _Inputs(dict[str, Any]):
 
     def __missing__(self, key: str) -> None:
         return None
+
+
+def _step_inputs(attrs: dict[str, dict[str, Any]]) -> _Inputs:
+    """One value per attribute; each user function's ``(name, Output)`` as ``output:<name>``."""
+    one = _Inputs({name: next(iter(v.values())) for name, v in attrs.items() if v})
+    for output in attrs.get("outputs", {}).values():
+        if output is not None:
+            one[f"output:{output[0]}"] = output[1]
+    return one
 
 
 class RecorderSimulator(mosaik_api_v3.Simulator):
@@ -112,7 +123,7 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
 
     def step(self, time: int, inputs: InputData, max_advance: int) -> int:
         attrs = inputs.get("recorder", {})
-        one = _Inputs({name: next(iter(v.values())) for name, v in attrs.items() if v})
+        one = _step_inputs(attrs)
         for at_s, events in attrs.get("events", {}).values():
             if at_s == time:
                 self._record_events(time, events)

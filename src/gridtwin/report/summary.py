@@ -9,88 +9,39 @@ left out; a single absent figure in a row shows as ``n/a``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-__all__ = ["Row", "Section", "all_sections", "format_figure", "lookup", "summary_sections"]
+from gridtwin.declarations import (
+    SUMMARY_KEY,
+    Kpis,
+    Row,
+    SummarySection,
+    format_figure,
+    lookup,
+)
 
-Kpis = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One line of the summary.
-
-    Attributes
-    ----------
-    label : str
-        What the row shows, e.g. ``"min bus voltage"``.
-    keys : tuple of str
-        Dotted ``kpis.json`` keys (``"grid.vm_min_pu"``), one per figure; a row
-        with several figures shows them joined by `` / ``.
-    unit : str
-        Unit of the figures (``"pu"``, ``"MWh"``, ``""`` for counts and ratios).
-    digits : int or None
-        Decimals; None for integers shown as they are.
-    scale : float
-        Factor from the stored value to the shown one (100 for a share in %).
-    """
-
-    label: str
-    keys: tuple[str, ...]
-    unit: str = ""
-    digits: int | None = None
-    scale: float = 1.0
-
-    def values(self, kpis: Kpis) -> list[float | int | None]:
-        """The row's figures from ``kpis`` (None where absent), scaled."""
-        out: list[float | int | None] = []
-        for key in self.keys:
-            value = lookup(kpis, key)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                out.append(None)
-            elif self.scale != 1.0:
-                out.append(value * self.scale)
-            else:
-                out.append(value)
-        return out
-
-    def text(self, kpis: Kpis) -> str:
-        """The figures as shown, e.g. ``"0.9213"`` or ``"95 / 1"``."""
-        return " / ".join(format_figure(v, self.digits) for v in self.values(kpis))
+__all__ = [
+    "Row",
+    "Section",
+    "SummarySection",
+    "all_sections",
+    "format_figure",
+    "lookup",
+    "summary_sections",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """A titled group of rows (``run``, ``grid``, ``state estimation`` ...)."""
+    """A titled group of rows as shown (``run``, ``grid``, ``state estimation`` ...)."""
 
     title: str
     rows: tuple[Row, ...]
 
 
-def lookup(kpis: Kpis, dotted: str) -> Any:
-    """``kpis["a"]["b"]`` for ``"a.b"``; None if any part is missing."""
-    node: Any = kpis
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def format_figure(value: float | int | None, digits: int | None) -> str:
-    """``n/a`` for an absent or NaN figure, else the value with ``digits`` decimals."""
-    if value is None or value != value:
-        return "n/a"
-    if digits is None:
-        return str(int(value)) if float(value).is_integer() else f"{value:g}"
-    return f"{value:.{digits}f}"
-
-
 R = Row
-_SECTIONS: tuple[tuple[str, str | None, tuple[Row, ...]], ...] = (
-    (
+_SECTIONS: tuple[SummarySection, ...] = (
+    SummarySection(
         "run",
         None,
         (
@@ -98,8 +49,9 @@ _SECTIONS: tuple[tuple[str, str | None, tuple[Row, ...]], ...] = (
             R("wall time", ("run.wall_s",), "s", 2),
             R("simulated time", ("run.sim_seconds",), "h", 1, 1 / 3600),
         ),
+        0,
     ),
-    (
+    SummarySection(
         "grid",
         None,
         (
@@ -114,61 +66,9 @@ _SECTIONS: tuple[tuple[str, str | None, tuple[Row, ...]], ...] = (
             R("energy imported", ("grid.energy_imported_mwh",), "MWh", 3),
             R("energy not supplied", ("grid.energy_not_supplied_mwh",), "MWh", 3),
         ),
+        10,
     ),
-    (
-        "state estimation",
-        "se",
-        (
-            R("steps estimated / not", ("se.steps_estimated", "se.steps_not_estimated"), "steps"),
-            R("estimate |Vm| error, mean", ("se.vm_mae_pu",), "pu", 6),
-            R("estimate |Vm| error, max", ("se.vm_max_abs_err_pu",), "pu", 6),
-            R("estimate |Va| error, mean", ("se.va_mae_degree",), "degree", 4),
-            R(
-                "bad data injected / detected / identified",
-                ("se.bad_data_injected", "se.bad_data_detected", "se.bad_data_identified"),
-                "steps",
-            ),
-            R("false alarms", ("se.false_alarms",), "steps"),
-            R(
-                "estimate time p50 / p95",
-                ("se.ms_per_estimate_p50", "se.ms_per_estimate_p95"),
-                "ms",
-                2,
-            ),
-        ),
-    ),
-    (
-        "reconfiguration",
-        "reconfig",
-        (
-            R("reconfiguration plans / commands", ("reconfig.plans", "reconfig.commands")),
-            R("switch operations", ("reconfig.switch_operations",)),
-            R("losses with controller", ("reconfig.losses_mwh",), "MWh", 3),
-            R("losses, starting configuration", ("reconfig.losses_mwh_static",), "MWh", 3),
-            R("loss reduction", ("reconfig.loss_reduction_share",), "%", 1, 100.0),
-            R(
-                "expected ENS before / after",
-                (
-                    "reconfig.expected_ens_mwh_per_year_before",
-                    "reconfig.expected_ens_mwh_per_year_after",
-                ),
-                "MWh/a",
-                3,
-            ),
-        ),
-    ),
-    (
-        "voltage control",
-        "voltage",
-        (
-            R("voltage band violation", ("voltage.violation_minutes",), "bus-min", 0),
-            R("tap changes", ("voltage.tap_changes",)),
-            R("curtailed energy", ("voltage.curtailed_mwh",), "MWh", 3),
-            R("curtailed share", ("voltage.curtailed_share",), "%", 2, 100.0),
-            R("reactive energy |Q|", ("voltage.q_abs_mvarh",), "MVArh", 1),
-        ),
-    ),
-    (
+    SummarySection(
         "reliability",
         "reliability",
         (
@@ -177,8 +77,9 @@ _SECTIONS: tuple[tuple[str, str | None, tuple[Row, ...]], ...] = (
             R("customer minutes lost", ("reliability.customer_minutes_lost",), "min", 0),
             R("SAIDI / SAIFI", ("reliability.saidi_min", "reliability.saifi"), "min / -", 3),
         ),
+        60,
     ),
-    (
+    SummarySection(
         "FLISR",
         "flisr",
         (
@@ -191,8 +92,9 @@ _SECTIONS: tuple[tuple[str, str | None, tuple[Row, ...]], ...] = (
             R("restoration time, mean", ("flisr.restoration_time_s_mean",), "s", 0),
             R("FLISR switch operations", ("flisr.operations",)),
         ),
+        70,
     ),
-    (
+    SummarySection(
         "real time",
         "realtime",
         (
@@ -210,8 +112,9 @@ _SECTIONS: tuple[tuple[str, str | None, tuple[Row, ...]], ...] = (
             R("overruns (later than one step)", ("realtime.overruns",), "steps"),
             R("skipped function steps", ("realtime.skipped_steps",), "steps"),
         ),
+        80,
     ),
-    (
+    SummarySection(
         "process bus (MQTT)",
         "bus",
         (
@@ -225,29 +128,26 @@ _SECTIONS: tuple[tuple[str, str | None, tuple[Row, ...]], ...] = (
                 1,
             ),
         ),
+        90,
     ),
 )
 
 
-def _forecast_rows(kpis: Kpis) -> tuple[Row, ...]:
-    rows: list[Row] = []
-    for cadence, label in (("intraday", "intraday"), ("day_ahead", "day-ahead")):
-        if not lookup(kpis, f"forecast.{cadence}"):
-            continue
-        base = f"forecast.{cadence}"
-        rows += [
-            R(
-                f"forecast {label} skill vs seasonal naive, load / PV",
-                (f"{base}.load_skill_vs_seasonal_naive", f"{base}.pv_skill_vs_seasonal_naive"),
-                "",
-                3,
-            ),
-            R(f"forecast {label} PICP 10-90 %", (f"{base}.picp80",), "", 3),
-        ]
-    return tuple(rows)
+def declared_sections(kpis: Kpis | None = None) -> list[SummarySection]:
+    """Every summary section: the testbed's, the built-in functions' and ``kpis``'s own.
 
+    The built-in functions declare theirs (:func:`gridtwin.registry.declarations`);
+    the functions of a user carry theirs in ``kpis[SUMMARY_KEY]``.
+    """
+    from gridtwin.declarations import declarations
 
-_DYNAMIC: dict[str, Callable[[Kpis], tuple[Row, ...]]] = {"forecasting": _forecast_rows}
+    out = list(_SECTIONS)
+    for declaration in declarations():
+        out += declaration.summary
+    stored = (kpis or {}).get(SUMMARY_KEY)
+    if isinstance(stored, list):
+        out += [SummarySection.from_dict(d) for d in stored if isinstance(d, dict)]
+    return sorted(out, key=lambda s: s.order)  # stable: equal orders keep their places
 
 
 def summary_sections(kpis: Kpis) -> list[Section]:
@@ -266,28 +166,22 @@ def summary_sections(kpis: Kpis) -> list[Section]:
         ``run`` and ``grid`` rows are always there, ``n/a`` where absent).
     """
     out: list[Section] = []
-    for title, key, rows in _SECTIONS:
-        if key is not None and not kpis.get(key):
-            continue
-        kept = tuple(
-            r for r in rows if key is None or any(v is not None for v in r.values(kpis))
-        )  # run and grid rows always: an absent figure there shows as n/a
-        if kept:
-            out.append(Section(title, kept))
-        if title == "state estimation":  # forecasting after estimation, as in run's table
-            dyn = _DYNAMIC["forecasting"](kpis)
-            if dyn:
-                out.append(Section("forecasting", dyn))
+    for declared in declared_sections(kpis):
+        rows = declared.shown(kpis)
+        if rows:
+            out.append(Section(declared.title, rows))
     return out
 
 
 def all_sections(kpis_list: list[Kpis]) -> list[Section]:
     """Sections of several runs at once: a row is kept if any run has a figure for it."""
     titles: dict[str, list[Row]] = {}
+    order: dict[str, int] = {}
     for kpis in kpis_list:
+        for declared in declared_sections(kpis):
+            order.setdefault(declared.title, declared.order)
         for section in summary_sections(kpis):
             rows = titles.setdefault(section.title, [])
             rows += [r for r in section.rows if r not in rows]
-    order = [t for t, _, _ in _SECTIONS]
-    order.insert(order.index("state estimation") + 1, "forecasting")
-    return [Section(t, tuple(titles[t])) for t in order if t in titles]
+    ordered = sorted(titles, key=lambda t: order[t])
+    return [Section(t, tuple(titles[t])) for t in ordered]

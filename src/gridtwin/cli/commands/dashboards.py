@@ -26,12 +26,28 @@ def dashboards_build(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Folder (default: the repository's dashboards/).")
     ] = None,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            help="Also functions.json: a panel per Output field of this scenario's own functions.",
+        ),
+    ] = None,
 ) -> None:
     """Write the dashboards (JSON) and the Grafana provisioning files."""
     from gridtwin.dashboards import write_all
 
+    functions = None
+    if scenario is not None:
+        from gridtwin.controllers.user import declared_outputs
+        from gridtwin.scenario import load_scenario
+
+        try:
+            functions = declared_outputs(load_scenario(scenario))
+        except InputError as exc:
+            raise fail(exc) from None
     folder = out_dir or _default_dashboards_dir()
-    for path in write_all(folder):
+    for path in write_all(folder, functions):
         line(str(path))
 
 
