@@ -38,8 +38,12 @@ SUMMARY = SummarySection("forecasting", "forecast", (), 25, _forecast_rows)
 """Rows per forecast cadence the run has (intraday, day-ahead)."""
 
 
-INFLUX = {"forecast": InfluxTable("forecast")}
-"""Its table in InfluxDB: measurement ``forecast``, element = forecast target."""
+INFLUX = {
+    "forecast": InfluxTable("forecast"),
+    "forecast_issues": InfluxTable("fc_issue", tag_columns=("cadence",), per_row=True),
+}
+"""Its tables in InfluxDB: ``forecast`` (element = forecast target) and ``forecast_issues``
+to ``fc_issue`` (tag ``cadence``; element = target, time = issued)."""
 
 
 def _band(title: str, cadence: str, grid: tuple[int, int, int, int]) -> dict:

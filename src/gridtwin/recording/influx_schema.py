@@ -24,7 +24,8 @@ The built-in functions declare the mapping of their tables themselves
 (:class:`~gridtwin.declarations.InfluxTable` in their
 :mod:`gridtwin.declarations` module; :func:`all_tables` gathers them):
 state estimation's tables go to ``estimate`` with tag ``kind``, the
-forecaster's ``forecast`` to ``forecast`` (element = forecast target),
+forecaster's ``forecast`` to ``forecast`` (element = forecast target) and
+``forecast_issues`` to ``fc_issue`` (tag ``cadence``; time = issued),
 voltage control's set-points ``control`` to ``control`` (``kind=der``, ``feeder``),
 reconfiguration's ``reconfig`` and ``reconfig_plans`` to ``control``
 (``kind=reconfig``, ``kind=reconfig_plan``).
