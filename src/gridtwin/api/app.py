@@ -58,6 +58,8 @@ def _problem_response(request: Request, err: ApiError) -> Response:
 def _validation_field(loc: tuple[Any, ...]) -> str:
     """The field a validation error names: ``weights.losses``, ``periods[0].open_lines``;
     ``body`` for the body as a whole (e.g. a JSON array where an object is expected)."""
+    if loc[:1] in (("query",), ("path",), ("header",)):  # a parameter: its name
+        loc = loc[1:]
     parts = [p for p in loc if p != "body"]
     if not parts and loc[:1] == ("body",):
         return "body"
