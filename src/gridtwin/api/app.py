@@ -11,7 +11,7 @@ Resources (all JSON; errors are RFC 9457 problem documents)::
     POST   /networks/{id}/power-flow       per-period voltages, loadings, losses
     POST   /sessions                       network, periods, objective, weights, budget, seed
     GET    /sessions                       list
-    GET    /sessions/{id}                  status, evaluations, best objective, elapsed time
+    GET    /sessions/{id}[?wait_s=N]       status, evaluations, best objective, elapsed time
     POST   /sessions/{id}/start            optimize in a worker process
     POST   /sessions/{id}/stop             stop; the best plan so far becomes the solution
     GET    /sessions/{id}/solution         the best solution and its assessment
