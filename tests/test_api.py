@@ -121,7 +121,7 @@ def test_case33bw_optimum_through_the_api(client: httpx.Client, case33: str) -> 
     assert client.get(f"/sessions/{sid}").json()["status"] == "created"
     r = client.post(f"/sessions/{sid}/start")
     assert r.status_code == 202 and r.json()["status"] == "running"
-    status = _wait(client, sid)
+    status = client.get(f"/sessions/{sid}", params={"wait_s": 60}).json()  # until it ends
     assert status["status"] == "finished"
     assert status["power_flows"] > 0 and status["elapsed_s"] > 0
     sol = client.get(f"/sessions/{sid}/solution").json()
@@ -183,6 +183,9 @@ def test_stop_and_status_and_concurrency_limit(client: httpx.Client, mv_rural: s
         time.sleep(0.1)
     s = both[0]
     assert s["status"] == "running" and s["periods"] == 1
+    waited = client.get(f"/sessions/{sids[0]}", params={"wait_s": 0.2}).json()
+    assert waited["status"] == "running"  # it runs on: the wait ends at wait_s
+    assert_problem(client.get(f"/sessions/{sids[0]}", params={"wait_s": 61}), 422, "wait_s")
     assert s["evaluations"] > 0 and s["evaluations"] == s["power_flows"]
     partial = client.get(f"/sessions/{sids[0]}/solution").json()
     assert partial["final"] is False and partial["objective"] == s["best_objective"]

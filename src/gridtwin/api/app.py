@@ -11,7 +11,7 @@ Resources (all JSON; errors are RFC 9457 problem documents)::
     POST   /networks/{id}/power-flow       per-period voltages, loadings, losses
     POST   /sessions                       network, periods, objective, weights, budget, seed
     GET    /sessions                       list
-    GET    /sessions/{id}                  status, evaluations, best objective, elapsed time
+    GET    /sessions/{id}[?wait_s=N]       status, evaluations, best objective, elapsed time
     POST   /sessions/{id}/start            optimize in a worker process
     POST   /sessions/{id}/stop             stop; the best plan so far becomes the solution
     GET    /sessions/{id}/solution         the best solution and its assessment
@@ -58,6 +58,8 @@ def _problem_response(request: Request, err: ApiError) -> Response:
 def _validation_field(loc: tuple[Any, ...]) -> str:
     """The field a validation error names: ``weights.losses``, ``periods[0].open_lines``;
     ``body`` for the body as a whole (e.g. a JSON array where an object is expected)."""
+    if loc[:1] in (("query",), ("path",), ("header",)):  # a parameter: its name
+        loc = loc[1:]
     parts = [p for p in loc if p != "body"]
     if not parts and loc[:1] == ("body",):
         return "body"

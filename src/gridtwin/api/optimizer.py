@@ -34,6 +34,7 @@ class Optimizer:
         self.max_running = max_running
         self._lock = threading.Lock()
         self._pool = self._new_pool()
+        self._ended: dict[str, threading.Event] = {}  # per running session: set when it ends
 
     def _new_pool(self) -> ProcessPoolExecutor:
         from gridtwin.api.worker import init_worker, warm
@@ -90,6 +91,7 @@ class Optimizer:
                 )
                 if cur.rowcount == 0:  # deleted with its network meanwhile
                     raise ApiError(404, "session_id", f"no session {session['id']!r}")
+            ended = self._ended[session["id"]] = threading.Event()
             try:
                 future = self._pool.submit(run_session, task)
             except RuntimeError:  # a broken pool: start a new one
@@ -98,7 +100,10 @@ class Optimizer:
         session_id = str(session["id"])
 
         def done(f: Future) -> None:
-            self._done(f, session_id)
+            try:
+                self._done(f, session_id)
+            finally:
+                ended.set()  # the worker has written its final status (or _done has)
 
         future.add_done_callback(done)
 
@@ -116,6 +121,18 @@ class Optimizer:
         with self._lock:
             if getattr(self._pool, "_broken", False):
                 self._pool = self._new_pool()
+
+    def ended_event(self, session_id: str) -> threading.Event | None:
+        """The event set when the session started last in this service ends (None if none)."""
+        with self._lock:
+            return self._ended.get(session_id)
+
+    def forget(self, session_id: str) -> None:
+        """Drop the session's end event once it has ended."""
+        with self._lock:
+            ev = self._ended.get(session_id)
+            if ev is not None and ev.is_set():
+                del self._ended[session_id]
 
     def stop(self, session_id: str) -> None:
         """Ask a running session to stop; it saves its best plan so far."""

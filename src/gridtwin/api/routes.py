@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from gridtwin.api import compute
@@ -133,8 +134,24 @@ def list_sessions(svc: Svc, network_id: str | None = None) -> list[dict[str, Any
 
 
 @router.get("/sessions/{session_id}")
-def get_session(session_id: str, svc: Svc) -> dict[str, Any]:
-    return svc.session_view(svc.session_row(session_id))
+async def get_session(
+    session_id: str,
+    svc: Svc,
+    wait_s: Annotated[float, Query(ge=0, le=60)] = 0,
+) -> dict[str, Any]:
+    """The session's status; with ``wait_s`` > 0 a running session's answer waits until
+    it ends or ``wait_s`` seconds have passed (instead of polling)."""
+    row = svc.session_row(session_id)
+    if wait_s > 0 and row["status"] in RUNNING:
+        ended = svc.running().ended_event(session_id)
+        if ended is not None:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + wait_s
+            while not ended.is_set() and loop.time() < deadline:
+                await asyncio.sleep(0.005)  # an in-memory flag: no database, no thread held
+            svc.running().forget(session_id)
+        row = svc.session_row(session_id)
+    return svc.session_view(row)
 
 
 @router.post("/sessions/{session_id}/start", status_code=202)

@@ -87,8 +87,14 @@ class Store:
             columns = {r["name"] for r in con.execute("PRAGMA table_info(sessions)")}
             if "evaluations" not in columns:  # a --data folder of an earlier version
                 con.execute("ALTER TABLE sessions ADD COLUMN evaluations INTEGER")
-        finally:
+        except BaseException:
             con.close()
+            raise
+        # Kept open for the store's life, never used: when the last connection to a WAL
+        # database closes, SQLite checkpoints it (with fsyncs, 5-30 ms on a busy disk),
+        # and every call here opens and closes its own connection. SQLite still
+        # checkpoints on its own as the WAL grows; a killed service recovers the WAL.
+        self._keeper = con
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
