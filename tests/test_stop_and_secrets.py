@@ -242,9 +242,9 @@ def test_no_secret_reaches_the_sweep_directory_or_output(tmp_path, influx):
     sweep = {"base": "base.yaml", "axes": {"recording.influx.url": urls}, "report": "all"}
     (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(sweep), encoding="utf-8")
     out = tmp_path / "out"
+    command = ["sweep", str(tmp_path / "sweep.yaml"), "--workers", "1", "--out", str(out)]
     proc = subprocess.run(
-        [sys.executable, "-m", "gridtwin", "sweep", str(tmp_path / "sweep.yaml")]
-        + ["--workers", "1", "--out", str(out)],
+        [sys.executable, "-m", "gridtwin", *command],
         capture_output=True,
         text=True,
         timeout=600,
@@ -258,3 +258,25 @@ def test_no_secret_reaches_the_sweep_directory_or_output(tmp_path, influx):
     for path in files:
         assert SECRET.encode() not in path.read_bytes(), path
     assert f"admin:{MASK}@127.0.0.1:1" in " ".join(map(str, table["recording.influx.url"]))
+
+
+# --- credentials through serve -------------------------------------------------------------
+
+
+def test_no_secret_reaches_the_serve_log(tmp_path):
+    """The service's token comes from the environment and is never logged; a client that puts
+    a secret in a query string (``?token=``, ``?password=``) does not get it into the log."""
+    from tests.api_server import ApiServer
+
+    server = ApiServer(tmp_path / "api", token=SECRET)
+    server.start()
+    try:
+        with server.client() as client:
+            assert client.get("/networks").status_code == 200
+            client.get(f"/networks?token={SECRET}&password={SECRET}")
+            client.get(f"/networks/x?p={SECRET}", headers={"Authorization": "Bearer wrong"})
+    finally:
+        server.stop()
+    log = server.log()
+    assert "GET /networks" in log and "token=***" in log, log
+    assert SECRET not in log
