@@ -179,8 +179,13 @@ def test_the_base_scenario_is_valid_as_a_whole(tmp_path):
     assert result.stdout.startswith("ok: full: 8 steps of 900 s, 33 buses"), result.stdout
 
 
-def test_malformed_sweep_through_validate(tmp_path):
+def test_malformed_sweep_through_validate(tmp_path, monkeypatch):
     """Every generated case: exit status 2 and one line naming the file and the field."""
+    import typer.main
+    import typer.testing
+
+    command = typer.main.get_command(app)  # built once, not per case (half of a case's time)
+    monkeypatch.setattr(typer.testing, "_get_command", lambda _app: command)
     runner = CliRunner()
     failures = []
     for i, case in enumerate(CASES):
