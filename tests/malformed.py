@@ -283,3 +283,71 @@ def time_paths(data: dict[str, Any] | None = None) -> list[tuple[tuple[Any, ...]
         elif name.endswith("_s"):
             out.append((path, 1e12))
     return out
+
+
+def every_element_net() -> Any:
+    """pandapower's ``example_simple`` (bus, line, trafo, load, sgen, gen, shunt, switch,
+    ext_grid) plus one element of every other table the checks have rules for."""
+    import pandapower as pp
+    import pandapower.networks as pn
+
+    net = pn.example_simple()
+    mv = int(net.bus.index[net.bus["vn_kv"] == 20.0][-1])
+    lv1, lv2 = (pp.create_bus(net, 0.4, name=f"lv{i}") for i in (1, 2))
+    pp.create_transformer3w_from_parameters(
+        net, mv, lv1, lv2, 20.0, 0.4, 0.4, 0.63, 0.4, 0.4, 6.0, 6.0, 6.0, 1.0, 1.0, 1.0, 1.0, 0.1
+    )  # fmt: skip
+    pp.create_storage(net, mv, p_mw=0.1, max_e_mwh=1.0)
+    pp.create_ward(net, mv, 0.1, 0.05, 0.01, 0.01)
+    pp.create_xward(net, mv, 0.1, 0.05, 0.01, 0.01, 0.1, 0.1, 1.0)
+    pp.create_motor(net, mv, 0.1, 0.9)
+    pp.create_asymmetric_load(net, mv, 0.01, 0.01, 0.01)
+    pp.create_asymmetric_sgen(net, mv, 0.01, 0.01, 0.01)
+    mv2 = pp.create_bus(net, 20.0, name="mv2")
+    pp.create_impedance(net, mv, mv2, 0.01, 0.01, 1.0)
+    pp.create_dcline(net, mv, mv2, 0.1, 1.0, 0.01, 1.0, 1.0)
+    return net
+
+
+NET_VIOLATION = {"pos": -1.0, "nonneg": -1.0, "finite": float("inf"), "ge1": 0.0}
+"""A value that breaks each kind of network parameter rule."""
+
+
+def net_mutations(base: Any) -> list[tuple[str, Any, str, str]]:
+    """Every network check broken once: ``(name, net, field, engine)``.
+
+    One case per parameter rule (``RULES``; the last row of the table), per bus reference
+    (``BUS_REFS``: bus 99999) and per table power-grid-model cannot solve (``NOT_IN_PGM``,
+    with engine ``""``: the default, power-grid-model). The other cases are meant for
+    ``engine: pandapower``, under which ``base`` (:func:`every_element_net`) is valid.
+    """
+    import copy as _copy
+
+    from gridtwin.grid.checks import BUS_REFS, NOT_IN_PGM, RULES
+
+    out = []
+    for table, column, kind, _required in RULES:
+        net = _copy.copy(base)
+        net[table] = base[table].copy()
+        if column not in net[table]:
+            net[table][column] = float("nan")
+        net[table][column] = net[table][column].astype(float)
+        index = net[table].index[-1]
+        net[table].loc[index, column] = NET_VIOLATION[kind]
+        out.append((f"net {table}.{column}", net, f"{table}[{index}].{column}", "pandapower"))
+    for table, columns in BUS_REFS.items():
+        for column in columns:
+            net = _copy.copy(base)
+            net[table] = base[table].copy()
+            index = net[table].index[-1]
+            net[table].loc[index, column] = 99999
+            name = f"net {table}.{column}=99999"
+            out.append((name, net, f"{table}[{index}].{column}", "pandapower"))
+    for table in NOT_IN_PGM:
+        net = _copy.copy(base)
+        for other in NOT_IN_PGM:
+            if other != table:
+                net[other] = base[other].iloc[0:0]
+        field = f"{table}[{base[table].index[0]}]"
+        out.append((f"net {table} on power-grid-model", net, field, ""))
+    return out

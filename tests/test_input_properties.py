@@ -16,13 +16,15 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandapower as pp
 import pandapower.networks as pn
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gridtwin.errors import InputError
-from gridtwin.grid.checks import RULES, check_physical
+from gridtwin.grid.checks import NOT_IN_PGM, RULES, check_engine_domain, check_physical
 from gridtwin.grid.sources import normalize_net
 from gridtwin.measurement_log import read_measurement_log
 from gridtwin.profiles.csv import read_profile_csv
@@ -31,9 +33,11 @@ from gridtwin.scenario.base import MAX_SEED
 from tests.conftest import base_scenario
 from tests.malformed import (
     BAD_NUMBERS,
+    every_element_net,
     field_text,
     full_scenario,
     mapping_paths,
+    net_mutations,
     numeric_paths,
     set_path,
     yaml_with_duplicate,
@@ -274,21 +278,23 @@ def _violation(rule: str, draw) -> float:
     return draw(st.sampled_from([math.inf, -math.inf]))
 
 
-NET_RULES = [r for r in RULES if r[0] in ("bus", "line", "trafo", "load", "ext_grid")]
-
-
 @pytest.fixture(scope="module")
-def nets():
-    return {"case33bw": pn.case33bw(), "example_simple": pn.example_simple()}
+def every_net():
+    return every_element_net()
 
 
-@SETTINGS
-@given(rule=st.sampled_from(NET_RULES), data=st.data())
-def test_every_network_parameter_rule_refuses_its_violations(nets, rule, data):
+def test_every_rule_table_is_in_the_test_network(every_net):
+    assert all(len(every_net[table]) for table, *_ in RULES)
+    check_physical(every_net, "net.json", engine="pandapower")  # valid as a whole
+
+
+@settings(max_examples=150, deadline=None)
+@given(rule=st.sampled_from(RULES), data=st.data())
+def test_every_network_parameter_rule_refuses_its_violations(every_net, rule, data):
     import copy
 
     table, column, kind, _ = rule
-    base = nets["example_simple" if table == "trafo" else "case33bw"]
+    base = every_net
     net = copy.copy(base)  # shallow: only the table under test is copied
     frame = base[table].copy()
     net[table] = frame
@@ -299,13 +305,94 @@ def test_every_network_parameter_rule_refuses_its_violations(nets, rule, data):
     frame[column] = frame[column].astype(float)
     frame.loc[index, column] = value
     with pytest.raises(InputError) as info:
-        check_physical(net, "net.json")
+        check_physical(net, "net.json", engine="pandapower")
     assert str(info.value).startswith(f"net.json: {table}[{index}].{column}: got "), str(info.value)
 
 
 def test_shipped_networks_pass_the_parameter_rules():
-    for make in (pn.case33bw, pn.example_simple, pn.create_cigre_network_mv):
+    for make in (pn.case33bw, pn.create_cigre_network_mv):
         check_physical(make(), "shipped")
+    check_physical(pn.example_simple(), "shipped", engine="pandapower")  # it has a gen
+
+
+@pytest.mark.parametrize("table", sorted(NOT_IN_PGM))
+def test_elements_power_grid_model_cannot_solve_are_refused_for_it(every_net, table):
+    import copy
+
+    net = copy.copy(every_net)
+    for other in NOT_IN_PGM:
+        if other != table:
+            net[other] = every_net[other].iloc[0:0]
+    with pytest.raises(InputError) as info:
+        check_engine_domain(net, "net.json", "power-grid-model")
+    field = f"{table}[{net[table].index[0]}]" + (".in_service" if table == "gen" else "")
+    assert str(info.value).startswith(f"net.json: {field}: "), str(info.value)
+    assert str(info.value).endswith("expected grid.engine: pandapower")
+    check_engine_domain(net, "net.json", "pandapower")
+    if table == "gen":  # a generator out of service is no PV bus
+        net.gen = every_net.gen.assign(in_service=False)
+        check_engine_domain(net, "net.json", "power-grid-model")
+
+
+def test_every_network_check_refuses_its_case(every_net):
+    """Every parameter rule, bus reference and engine domain, through the loader's checks
+    (what ``validate`` and ``run`` call after reading a network: ``load_net``)."""
+    import copy
+
+    cases = net_mutations(every_net)
+    assert len(cases) >= len(RULES) + len(NOT_IN_PGM)
+    for name, net, where, engine in cases:
+        engine = engine or "power-grid-model"
+        with pytest.raises(InputError) as info:
+            check_engine_domain(
+                normalize_net(copy.deepcopy(net), "net.json", engine), "net.json", engine
+            )
+        assert str(info.value).startswith(f"net.json: {where}"), (name, str(info.value))
+
+
+def _gen_on_pgm(net):
+    pp.create_gen(net, 5, p_mw=0.1, vm_pu=1.0)
+
+
+def _shunt_q_nan(net):
+    pp.create_shunt(net, 5, q_mvar=0.1)
+    net.shunt.loc[net.shunt.index[0], "q_mvar"] = math.nan
+
+
+def _shunt_bus_missing(net):
+    pp.create_shunt(net, 5, q_mvar=0.1)
+    net.shunt.loc[net.shunt.index[0], "bus"] = 999
+
+
+@pytest.mark.parametrize(
+    ("change", "bad_file", "fragment"),
+    [
+        (_gen_on_pgm, "s.yaml", "gen[0].in_service: a voltage-controlled generator (PV bus)"),
+        (_shunt_q_nan, "net.json", "shunt[0].q_mvar: got nan; expected a finite number"),
+        (_shunt_bus_missing, "net.json", "shunt[0].bus: refers to bus 999, which does not exist"),
+    ],
+    ids=["gen-on-power-grid-model", "shunt-q-nan", "shunt-bus-missing"],
+)
+def test_validate_refuses_what_run_refuses(tmp_path, change, bad_file, fragment):
+    """The network cases ``run`` used to refuse (or crash on) after ``validate`` said ok."""
+    from typer.testing import CliRunner
+
+    from gridtwin.cli import app
+
+    net = pn.case33bw()
+    change(net)
+    (tmp_path / "net.json").write_text(pp.to_json(net), encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(
+        yaml.safe_dump(base_scenario(grid={"file": "net.json"})), encoding="utf-8"
+    )
+    runner = CliRunner()
+    for args in (["validate"], ["run", "--out", str(tmp_path / "r")]):
+        result = runner.invoke(app, [args[0], str(tmp_path / "s.yaml"), *args[1:]])
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.strip() == (
+            result.stderr.strip().splitlines()[0]
+        ) and result.stderr.startswith(f"error: {tmp_path / bad_file}: {fragment}"), result.stderr
+    assert not (tmp_path / "r").exists()
 
 
 def test_a_line_of_negative_length_in_a_json_file_is_refused(tmp_path):

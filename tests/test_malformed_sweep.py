@@ -13,8 +13,6 @@ readers. A handful more go through the real command line in a subprocess.
 
 from __future__ import annotations
 
-import copy
-import math
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -30,9 +28,11 @@ from gridtwin.cli import app
 from gridtwin.grid.checks import RULES
 from tests.conftest import base_scenario
 from tests.malformed import (
+    every_element_net,
     field_text,
     full_scenario,
     mapping_paths,
+    net_mutations,
     numeric_paths,
     set_path,
     time_paths,
@@ -90,29 +90,26 @@ def _schema_cases() -> list[Case]:
     return cases
 
 
+def _net_case(name: str, net, field: str, engine: str = "pandapower") -> Case:
+    grid = {"file": "net.json"} | ({"engine": engine} if engine else {})
+    bad_file = "s.yaml" if not engine else "net.json"  # the engine's domain: grid.engine
+    files = {"s.yaml": _yaml(base_scenario(grid=grid)), "net.json": pp.to_json(net)}
+    return Case(name, files, bad_file, field)
+
+
 def _net_cases() -> list[Case]:
-    violation = {"pos": -1.0, "nonneg": -1.0, "finite": math.inf, "ge1": 0.0}
-    cases = []
-    base = pn.example_simple()  # every element kind on 7 buses: quick to write and read
-    scenario = _yaml(base_scenario(grid={"file": "net.json"}))
-    for table, column, kind, required in RULES:
-        if table not in base or not len(base[table]) or (kind == "finite" and not required):
-            continue  # (JSON has no inf: an optional column's only violation cannot be written)
-        net = copy.copy(base)
-        net[table] = base[table].copy()
-        if column not in net[table]:
-            net[table][column] = math.nan
-        net[table][column] = net[table][column].astype(float)
-        index = net[table].index[-1]
-        net[table].loc[index, column] = violation[kind]
-        cases.append(
-            Case(
-                f"net {table}.{column}",
-                {"s.yaml": scenario, "net.json": pp.to_json(net)},
-                "net.json",
-                f"{table}[{index}].{column}",
-            )
-        )
+    """Through a network file: every table-power-grid-model case, and the first parameter rule
+    and bus reference of every table (reading a pandapower JSON file takes about 0.3 s; each
+    rule and reference is checked in-process in tests/test_input_properties.py)."""
+    # JSON has no inf: an optional column's only violation (inf) cannot be written
+    unwritable = {f"net {t}.{c}" for t, c, kind, required in RULES if kind == "finite"}
+    unwritable -= {f"net {t}.{c}" for t, c, kind, required in RULES if required}
+    cases, seen = [], set()
+    for name, net, where, engine in net_mutations(every_element_net()):
+        kind = (where.split("[")[0], "=99999" in name, engine)
+        if kind not in seen and name not in unwritable:
+            seen.add(kind)
+            cases.append(_net_case(name, net, where, engine))
     return cases
 
 
@@ -165,6 +162,14 @@ def test_the_sweep_is_large():
     assert len(time_paths()) >= 25  # durations and waits of every section
 
 
+def test_the_base_network_is_valid_as_a_whole(tmp_path):
+    case = _net_case("base", every_element_net(), "")
+    for name, text in case.files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "s.yaml")])
+    assert result.exit_code == 0, result.stderr
+
+
 def test_the_base_scenario_is_valid_as_a_whole(tmp_path):
     """Each case differs from a scenario ``validate`` accepts in the one field it names, so a
     case refused after the schema stage (network, functions, run size) is refused for it."""
@@ -174,8 +179,13 @@ def test_the_base_scenario_is_valid_as_a_whole(tmp_path):
     assert result.stdout.startswith("ok: full: 8 steps of 900 s, 33 buses"), result.stdout
 
 
-def test_malformed_sweep_through_validate(tmp_path):
+def test_malformed_sweep_through_validate(tmp_path, monkeypatch):
     """Every generated case: exit status 2 and one line naming the file and the field."""
+    import typer.main
+    import typer.testing
+
+    command = typer.main.get_command(app)  # built once, not per case (half of a case's time)
+    monkeypatch.setattr(typer.testing, "_get_command", lambda _app: command)
     runner = CliRunner()
     failures = []
     for i, case in enumerate(CASES):

@@ -218,3 +218,65 @@ def test_a_bad_url_with_a_password_is_refused_without_showing_it(tmp_path, url):
         assert validated.exit_code == 2
         assert validated.stderr.startswith(f"error: {path}: recording.influx.url: got ")
     assert SECRET not in validated.output
+
+
+# --- credentials through sweep -----------------------------------------------------------
+
+
+def test_a_sweep_error_text_is_redacted():
+    """Any failure of a variant (not only an InputError) reaches the table without its secret."""
+    from gridtwin.sweeps.task import _one_line
+
+    exc = RuntimeError(f"cannot reach http://admin:{SECRET}@db:8086/write?db=x&p={SECRET}")
+    text = _one_line(exc)
+    assert SECRET not in text and text.startswith("RuntimeError: cannot reach http://admin:***@")
+
+
+def test_no_secret_reaches_the_sweep_directory_or_output(tmp_path, influx):
+    """A password in the influx URL of the base scenario and of a sweep axis (one reachable
+    server, one that is not): no file of the sweep directory, nor its output, holds it."""
+    port = influx.url.rsplit(":", 1)[1]
+    base = base_scenario(recording={"influx": {"url": f"http://admin:{SECRET}@127.0.0.1:{port}"}})
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(base), encoding="utf-8")
+    urls = [f"http://admin:{SECRET}@127.0.0.1:{port}", f"http://admin:{SECRET}@127.0.0.1:1"]
+    sweep = {"base": "base.yaml", "axes": {"recording.influx.url": urls}, "report": "all"}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(sweep), encoding="utf-8")
+    out = tmp_path / "out"
+    command = ["sweep", str(tmp_path / "sweep.yaml"), "--workers", "1", "--out", str(out)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "gridtwin", *command],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    table = pd.read_parquet(out / "sweep.parquet")
+    assert sorted(table["status"]) == ["failed", "ok"], (proc.stdout, proc.stderr, table)
+    assert SECRET not in proc.stdout + proc.stderr
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".html" for p in files) and any(p.name == "run.log" for p in files)
+    for path in files:
+        assert SECRET.encode() not in path.read_bytes(), path
+    assert f"admin:{MASK}@127.0.0.1:1" in " ".join(map(str, table["recording.influx.url"]))
+
+
+# --- credentials through serve -------------------------------------------------------------
+
+
+def test_no_secret_reaches_the_serve_log(tmp_path):
+    """The service's token comes from the environment and is never logged; a client that puts
+    a secret in a query string (``?token=``, ``?password=``) does not get it into the log."""
+    from tests.api_server import ApiServer
+
+    server = ApiServer(tmp_path / "api", token=SECRET)
+    server.start()
+    try:
+        with server.client() as client:
+            assert client.get("/networks").status_code == 200
+            client.get(f"/networks?token={SECRET}&password={SECRET}")
+            client.get(f"/networks/x?p={SECRET}", headers={"Authorization": "Bearer wrong"})
+    finally:
+        server.stop()
+    log = server.log()
+    assert "GET /networks" in log and "token=***" in log, log
+    assert SECRET not in log

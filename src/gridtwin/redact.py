@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
-__all__ = ["MASK", "RedactingFilter", "redact_text", "redact_url"]
+__all__ = ["MASK", "RedactingFilter", "redact_text", "redact_url", "uvicorn_log_config"]
 
 MASK = "***"
 """What a secret is replaced with."""
@@ -40,11 +41,31 @@ def redact_url(url: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """A logging filter that redacts secrets from each record's final message."""
+    """A logging filter that redacts secrets from each record's final message.
+
+    Text arguments are redacted in place (formatters that read ``record.args``, such as
+    uvicorn's access log, keep working); what is left is redacted in the whole message.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(redact_text(a) if isinstance(a, str) else a for a in record.args)
         message = record.getMessage()
         clean = redact_text(message)
         if clean != message:
             record.msg, record.args = clean, None
         return True
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration with :class:`RedactingFilter` on every handler
+    (a client's ``?token=...`` in a request line is logged as ``?token=***``)."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact"] = {"()": RedactingFilter}
+    for handler in config["handlers"].values():
+        handler["filters"] = [*handler.get("filters", []), "redact"]
+    return config

@@ -87,7 +87,16 @@ def serve(
         f"max {max_optimizations} optimizations, uploads up to {max_upload_mb:g} MB",
         flush=True,
     )
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+    from gridtwin.redact import uvicorn_log_config
+
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        timeout_graceful_shutdown=5,
+        log_config=uvicorn_log_config(),  # no ?token=... of a client in the log
+    )
 
 
 def serve_command(

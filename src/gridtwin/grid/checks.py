@@ -7,6 +7,11 @@ length has negative impedance and charging). Each rule below is what the
 engines need; the first value that breaks one is a one-line
 :class:`~gridtwin.errors.InputError` naming the element and the column.
 Rules apply to every row, in service or not (an event can switch it in).
+Every element table pandapower solves and power-grid-model-io converts has
+rules. Elements power-grid-model cannot model (``gen``: PV buses; ``xward``,
+``impedance``, ``dcline``) are refused by :func:`check_engine_domain` when
+the scenario's engine is power-grid-model, so ``validate`` refuses what
+``run`` would.
 """
 
 from __future__ import annotations
@@ -18,7 +23,41 @@ import pandas as pd
 
 from gridtwin.errors import InputError
 
-__all__ = ["RULES", "check_physical"]
+__all__ = ["BUS_REFS", "NOT_IN_PGM", "RULES", "check_engine_domain", "check_physical"]
+
+BUS_REFS: dict[str, tuple[str, ...]] = {
+    "line": ("from_bus", "to_bus"),
+    "trafo": ("hv_bus", "lv_bus"),
+    "trafo3w": ("hv_bus", "mv_bus", "lv_bus"),
+    "impedance": ("from_bus", "to_bus"),
+    "dcline": ("from_bus", "to_bus"),
+    "switch": ("bus",),
+    **{
+        table: ("bus",)
+        for table in (
+            "load",
+            "sgen",
+            "gen",
+            "storage",
+            "shunt",
+            "ext_grid",
+            "ward",
+            "xward",
+            "motor",
+            "asymmetric_load",
+            "asymmetric_sgen",
+        )
+    },
+}
+"""The columns of each element table that name a bus (an index of the bus table)."""
+
+NOT_IN_PGM: dict[str, tuple[bool, str]] = {
+    "gen": (True, "a voltage-controlled generator (PV bus) in service; power-grid-model has none"),
+    "xward": (False, "an extended ward in the network; power-grid-model does not model it"),
+    "impedance": (False, "an impedance element in the network; power-grid-model does not model it"),
+    "dcline": (False, "a DC line in the network; power-grid-model does not model it"),
+}
+"""Tables power-grid-model cannot solve: (only rows in service matter, what the row is)."""
 
 # (table, column, rule, required): rule "pos" > 0, "nonneg" >= 0, "finite", "ge1" >= 1;
 # a column not required may be missing or NaN (pandapower's "not set").
@@ -56,6 +95,52 @@ RULES: tuple[tuple[str, str, str, bool], ...] = (
     ("ext_grid", "s_sc_max_mva", "pos", False),
     ("ext_grid", "rx_max", "nonneg", False),
     ("switch", "z_ohm", "nonneg", False),
+    ("gen", "p_mw", "finite", True),
+    ("gen", "vm_pu", "pos", True),
+    ("gen", "sn_mva", "nonneg", False),
+    ("gen", "scaling", "nonneg", False),
+    ("shunt", "p_mw", "finite", True),
+    ("shunt", "q_mvar", "finite", True),
+    ("shunt", "vn_kv", "pos", True),
+    ("shunt", "step", "nonneg", False),
+    ("shunt", "max_step", "ge1", False),
+    ("ward", "ps_mw", "finite", True),
+    ("ward", "qs_mvar", "finite", True),
+    ("ward", "pz_mw", "finite", True),
+    ("ward", "qz_mvar", "finite", True),
+    ("xward", "ps_mw", "finite", True),
+    ("xward", "qs_mvar", "finite", True),
+    ("xward", "pz_mw", "finite", True),
+    ("xward", "qz_mvar", "finite", True),
+    ("xward", "r_ohm", "nonneg", True),
+    ("xward", "x_ohm", "pos", True),
+    ("xward", "vm_pu", "pos", True),
+    ("motor", "pn_mech_mw", "nonneg", True),
+    ("motor", "cos_phi", "pos", True),
+    ("motor", "efficiency_percent", "pos", False),
+    ("motor", "loading_percent", "nonneg", False),
+    ("motor", "scaling", "nonneg", False),
+    *(
+        (table, column, "finite", True)
+        for table in ("asymmetric_load", "asymmetric_sgen")
+        for column in ("p_a_mw", "q_a_mvar", "p_b_mw", "q_b_mvar", "p_c_mw", "q_c_mvar")
+    ),
+    ("asymmetric_load", "scaling", "nonneg", False),
+    ("asymmetric_sgen", "scaling", "nonneg", False),
+    *(("trafo3w", f"sn_{w}_mva", "pos", True) for w in ("hv", "mv", "lv")),
+    *(("trafo3w", f"vn_{w}_kv", "pos", True) for w in ("hv", "mv", "lv")),
+    *(("trafo3w", f"vk_{w}_percent", "pos", True) for w in ("hv", "mv", "lv")),
+    *(("trafo3w", f"vkr_{w}_percent", "nonneg", True) for w in ("hv", "mv", "lv")),
+    ("trafo3w", "pfe_kw", "nonneg", True),
+    ("trafo3w", "i0_percent", "nonneg", True),
+    ("impedance", "rft_pu", "finite", True),
+    ("impedance", "xft_pu", "finite", True),
+    ("impedance", "sn_mva", "pos", True),
+    ("dcline", "p_mw", "finite", True),
+    ("dcline", "loss_percent", "nonneg", True),
+    ("dcline", "loss_mw", "nonneg", True),
+    ("dcline", "vm_from_pu", "pos", True),
+    ("dcline", "vm_to_pu", "pos", True),
 )
 """Every parameter check: the table, the column, the rule, whether the column must be set."""
 
@@ -178,6 +263,23 @@ def _tap_problem(trafo: Any) -> tuple[str, str, Any, str] | None:
     return None
 
 
+def _engine_problem(net: Any, engine: str) -> tuple[str, str, Any, str] | None:
+    """An element the engine cannot solve (power-grid-model: PV buses, extended wards...)."""
+    if engine != "power-grid-model":
+        return None
+    for table, (in_service_only, what) in NOT_IN_PGM.items():
+        frame = net[table] if table in net else None
+        if frame is None or not len(frame):
+            continue
+        rows = frame.index
+        if in_service_only and "in_service" in frame:
+            rows = frame.index[frame["in_service"].to_numpy(bool)]
+        if len(rows):
+            column = "in_service" if in_service_only else ""
+            return table, column, rows[0], f"{what}; expected grid.engine: pandapower"
+    return None
+
+
 def check_physical(net: Any, source: str, engine: str = "power-grid-model") -> None:
     """Refuse element parameters the power-flow engines cannot use.
 
@@ -194,8 +296,28 @@ def check_physical(net: Any, source: str, engine: str = "power-grid-model") -> N
         ``SOURCE: TABLE[INDEX].COLUMN: got VALUE; expected ...`` on the first problem.
     """
     problem = _first_problem(net) or _line_problem(net) or _trafo_problem(net, engine)
+    _raise(problem, source)
+
+
+def check_engine_domain(net: Any, source: str, engine: str) -> None:
+    """Refuse elements the scenario's engine cannot solve (:data:`NOT_IN_PGM`).
+
+    Called where the engine is known (loading a scenario's network, for ``validate`` and
+    ``run`` alike); a caller that picks the engine from the network (the API) does not.
+
+    Raises
+    ------
+    InputError
+        ``SOURCE: TABLE[INDEX]: ...; expected grid.engine: pandapower``.
+    """
+    _raise(_engine_problem(net, engine), source)
+
+
+def _raise(problem: tuple[str, str, Any, str] | None, source: str) -> None:
     if problem is None:
         return
     table, column, index, message = problem
-    where = f"{table}.{column}" if index is None else f"{table}[{index}].{column}"
+    where = f"{table}.{column}" if index is None else f"{table}[{index}]"
+    if index is not None and column:
+        where += f".{column}"
     raise InputError(source, where, message)

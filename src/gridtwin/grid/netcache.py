@@ -145,9 +145,11 @@ def load_tables(spec: Any, source: str = "<scenario>") -> Any:
     if key is not None:
         tables = read_tables(key)
         if tables is not None:
-            from gridtwin.grid.checks import check_physical
+            from gridtwin.grid.checks import check_engine_domain, check_physical
 
-            check_physical(tables, source, str(getattr(spec, "engine", "power-grid-model")))
+            engine = str(getattr(spec, "engine", "power-grid-model"))
+            check_physical(tables, source, engine)
+            check_engine_domain(tables, source, engine)
             return tables
     from gridtwin.grid.sources import load_net
 

@@ -21,7 +21,7 @@ import pandapower as pp
 
 from gridtwin.errors import InputError
 from gridtwin.grid.cache import cache_file, read_pickle, write_pickle
-from gridtwin.grid.checks import check_physical
+from gridtwin.grid.checks import BUS_REFS, check_engine_domain, check_physical
 
 __all__ = ["load_net", "normalize_net", "read_net_json"]
 
@@ -83,7 +83,10 @@ def load_net(spec: NetSource, source: str = "<scenario>") -> pp.pandapowerNet:
         net = read_cgmes(path)
     else:
         net = read_net_json(str(spec.file))
-    return normalize_net(net, source, str(getattr(spec, "engine", "power-grid-model")))
+    engine = str(getattr(spec, "engine", "power-grid-model"))
+    net = normalize_net(net, source, engine)
+    check_engine_domain(net, source, engine)
+    return net
 
 
 def _quiet_call(func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -194,18 +197,10 @@ def _check_structure(
         if table not in net or len(net[table]) == 0:
             raise InputError(source, table, f"the network has no {table}; expected at least one")
     buses = set(net.bus.index)
-    refs = {
-        "line": ("from_bus", "to_bus"),
-        "trafo": ("hv_bus", "lv_bus"),
-        "load": ("bus",),
-        "sgen": ("bus",),
-        "ext_grid": ("bus",),
-        "switch": ("bus",),
-    }
-    for table, cols in refs.items():
+    for table, cols in BUS_REFS.items():
         if table not in net:
             continue
-        for col in cols:
+        for col in (c for c in cols if c in net[table]):
             bad = ~net[table][col].isin(buses)
             if bad.any():
                 idx = net[table].index[bad.to_numpy()][0]

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from gridtwin.redact import redact_text
+
 __all__ = [
     "Point",
     "Variant",
@@ -84,14 +86,18 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
 
 def _labelled(values: list[Any] | dict[str, Any]) -> list[tuple[Any, Any]]:
-    """(column value, scenario value) pairs: labels for a mapping, the values for a list."""
+    """(column value, scenario value) pairs: labels for a mapping, the values for a list.
+
+    A column value is shown (table, page, variant id, run directory name): a password in
+    it (a URL's ``user:password@``) is replaced by ``***``; the scenario value keeps it.
+    """
     if isinstance(values, dict):
-        return [(str(k), v) for k, v in values.items()]
+        return [(redact_text(str(k)), v) for k, v in values.items()]
     scalar = all(v is None or isinstance(v, bool | int | float | str) for v in values)
     one_type = len({type(v) for v in values if v is not None}) <= 1
     if scalar and one_type:
-        return [(v, v) for v in values]
-    return [(json.dumps(v, sort_keys=True), v) for v in values]
+        return [(redact_text(v) if isinstance(v, str) else v, v) for v in values]
+    return [(redact_text(json.dumps(v, sort_keys=True)), v) for v in values]
 
 
 def axis_dimension(path: str, values: list[Any] | dict[str, Any], section: str) -> list[Point]:
@@ -120,7 +126,7 @@ def zip_dimension(axes: dict[str, list[Any] | dict[str, Any]]) -> list[Point]:
 
 def variant_id(columns: dict[str, Any], assign: dict[str, Any]) -> str:
     """A readable, deterministic id: short labels plus a digest of the columns and fields."""
-    blob = json.dumps({"c": columns, "a": assign}, sort_keys=True, default=str)
+    blob = redact_text(json.dumps({"c": columns, "a": assign}, sort_keys=True, default=str))
     digest = hashlib.sha1(blob.encode("utf-8"), usedforsecurity=False).hexdigest()[:10]
     labels = "_".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in columns.items())
     slug = _SLUG.sub("-", labels)[:60].strip("-_")

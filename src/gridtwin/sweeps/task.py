@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gridtwin.errors import InputError
+from gridtwin.redact import redact_text
 from gridtwin.sweeps.plan import Job
 
 __all__ = ["VARIANT_FILE", "finished_row", "flatten_kpis", "run_job", "status_of"]
@@ -93,9 +94,10 @@ def finished_row(job: Job, wanted: list[str] | None) -> dict[str, Any] | None:
 
 
 def _one_line(exc: BaseException) -> str:
+    """The error column's text: one line, no credential (redacted before it is cut)."""
     if isinstance(exc, InputError):
         return str(exc)
-    text = " ".join(str(exc).split()) or "no message"
+    text = redact_text(" ".join(str(exc).split())) or "no message"
     return f"{type(exc).__name__}: {text}"[:500]
 
 

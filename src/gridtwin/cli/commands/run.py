@@ -95,13 +95,16 @@ def run(
         print_influx_report,
     )
     from gridtwin.cli._summary import summary_table
+    from gridtwin.scenario.limits import check_steps
     from gridtwin.scenario.realtime import apply_real_time
     from gridtwin.signals import install_stop_handlers, interrupted_message
-    from gridtwin.world import new_run_dir, prepare, run_scenario
 
     stop = install_stop_handlers()  # SIGTERM like Ctrl-C: an orderly stop (gridtwin.signals)
     try:
         sc = load_scenario_arg(scenario, seed=seed, until=until, force=force)
+        check_steps(sc)  # too many steps: refused before pandapower and mosaik are imported
+        from gridtwin.world import new_run_dir, prepare, run_scenario
+
         if engine is not None:
             if engine not in ("power-grid-model", "pandapower"):
                 raise InputError(
