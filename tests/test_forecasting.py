@@ -349,3 +349,32 @@ def test_batched_training_steps_equal_the_per_issue_ones():
         dev = model._deviations(v, b50, many, lo)
         for n, i in enumerate(many):
             assert np.allclose(dev[:, n], model._deviation(v, b50, int(i), lo), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("code", ["1-MV-rural--0-sw", "1-MV-semiurb--0-sw", "1-LV-rural1--0-sw"])
+def test_feeders_match_pandapowers_graph(code: str) -> None:
+    """The feeders from the tables equal those of pandapower's own graph (switches respected)."""
+    import networkx as nx
+    import pandapower.topology as top
+
+    from gridtwin.controllers.forecasting.features import feeder_of_bus
+    from gridtwin.grid.sources import load_net
+    from gridtwin.scenario.grid import GridSpec
+
+    net = load_net(GridSpec(simbench=code), "<test>")
+    net.switch.loc[net.switch.index[net.switch["et"] == "l"][:3], "closed"] = False
+    feeder, names = feeder_of_bus(net)
+    graph = top.create_nxgraph(net, respect_switches=True, include_trafos=False)
+    subs = set(net.trafo["lv_bus"])
+    graph.remove_nodes_from(subs)
+    slack = set(net.ext_grid["bus"])
+    pos = {b: i for i, b in enumerate(net.bus.index)}
+    comps = sorted(
+        (sorted(pos[b] for b in c) for c in nx.connected_components(graph) if not c & slack),
+        key=lambda c: c[0],
+    )
+    expected = np.full(len(net.bus), -1)
+    for k, comp in enumerate(comps):
+        expected[comp] = k
+    assert len(names) == len(comps) > 1
+    np.testing.assert_array_equal(feeder, expected)

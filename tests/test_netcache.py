@@ -99,3 +99,33 @@ def test_validate_with_kept_tables_imports_no_pandapower(tmp_path, cache, grid):
     ).stdout
     assert out.startswith("ok: ")
     assert "heavy: []" in out
+
+
+def _validate_in_a_new_process(path: Path) -> str:
+    code = (
+        "import sys\n"
+        "from gridtwin.cli import app\n"
+        f"sys.argv = ['gridtwin', 'validate', {str(path)!r}]\n"
+        "try:\n    app()\nexcept SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n"
+        "heavy = [m for m in ('pandapower', 'simbench', 'mosaik', 'sklearn', 'pvlib') "
+        "if m in sys.modules]\n"
+        "print('heavy:', heavy)\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_the_reconfiguration_check_is_kept_per_section(tmp_path, cache):
+    """With reconfiguration and forecasting, a second validate imports no pandapower;
+    a changed reconfiguration section is checked on the full net again."""
+    source = Path(__file__).parent.parent / "scenarios" / "mv-rural-all-functions.yaml"
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    path = tmp_path / "all.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    first = _validate_in_a_new_process(path)
+    assert first.startswith("ok: ") and "'pandapower'" in first  # checked on the full net
+    assert "heavy: []" in _validate_in_a_new_process(path)
+    data["reconfiguration"]["vm_min_pu"] = 0.91
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert "'pandapower'" in _validate_in_a_new_process(path)

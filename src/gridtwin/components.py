@@ -30,9 +30,18 @@ __all__ = [
     "FIELD_PORTS",
     "VIEW_PORTS",
     "Component",
+    "Feed",
     "Flow",
+    "RowWriter",
     "Wiring",
 ]
+
+RowWriter = Callable[[str, int, list[dict[str, Any]]], None]
+"""``(table, time_s, rows)``: appends free-form rows, stamped with ``time`` and ``sim_time_s``."""
+
+Feed = Callable[[int, Any, RowWriter], None]
+"""``(time_s, inputs, write_rows)``, called by the recorder every step: ``inputs`` maps
+each recorder input (a port's name) to this step's value, None where nothing came."""
 
 VIEW_PORTS: dict[str, str] = {
     "measurement_frame": "MeasurementFrame: value [unit in each name], sigma, valid per scalar",
@@ -123,7 +132,8 @@ class Wiring:
         :class:`~gridtwin.recording.tables.StepTable`); :meth:`record` adds to
         both.
     recorder_params : dict
-        Keyword parameters of the recorder (KPI accumulators of the components).
+        Keyword parameters of the recorder: ``store``, ``kpis``, ``on_step`` and the
+        components' ``feeds`` and ``announced`` tables (see :meth:`feed`).
     sections : list of callables
         Called after the run; each returns ``{section: {key: value}}`` for ``kpis.json``.
     resources : dict
@@ -177,6 +187,15 @@ class Wiring:
         """Record the declared per-step ``table`` (a StepTable) for ``elements``."""
         self.tables[table.name] = table.spec(elements)
         self.declared[table.name] = table
+
+    def feed(self, feed: Feed, *announced: str) -> None:
+        """Have the recorder call ``feed`` every step (KPI accumulators, free-form rows).
+
+        ``announced`` names the free-form tables ``feed`` writes: they are in
+        the run directory, empty with their schema, even if it never writes a row.
+        """
+        self.recorder_params.setdefault("feeds", []).append(feed)
+        self.recorder_params.setdefault("announced", []).extend(announced)
 
     def add_entity(self, role: str, entity: Any) -> Any:
         """Register a physical-world or testbed entity under ``role``."""

@@ -37,6 +37,8 @@ def prepare(scenario: Any, *, check_only: bool = False) -> Prepared:
         ``gridtwin validate`` does): the network may come as its kept tables
         (:func:`gridtwin.grid.netcache.load_tables`), the forecaster is checked
         but not trained, and ``reconfig_problem`` and ``forecaster`` stay None.
+        The reconfiguration problem needs the full net; it is checked once per
+        kept net and ``reconfiguration`` section (:func:`gridtwin.grid.netcache.is_checked`).
 
     Raises
     ------
@@ -45,10 +47,14 @@ def prepare(scenario: Any, *, check_only: bool = False) -> Prepared:
     """
     from gridtwin.controllers.user import check_params, load_function_class
     from gridtwin.events import build_schedule
+    from gridtwin.grid.netcache import is_checked, mark_checked
     from gridtwin.profiles import build_profiles
     from gridtwin.scenario import check_against_net
 
-    if check_only and scenario.reconfiguration is None:
+    reconfig = scenario.reconfiguration
+    section = None if reconfig is None else reconfig.model_dump(mode="json")
+    known = reconfig is not None and is_checked(scenario.grid, "reconfiguration", section)
+    if check_only and (reconfig is None or known):
         from gridtwin.grid.netcache import load_tables
 
         net = load_tables(scenario.grid, scenario.source_file)
@@ -71,10 +77,11 @@ def prepare(scenario: Any, *, check_only: bool = False) -> Prepared:
     profiles = build_profiles(scenario, net)
     schedule = build_schedule(scenario, net, plan)
     prepared = Prepared(scenario, net, profiles, schedule, plan)
-    if scenario.reconfiguration is not None:
+    if reconfig is not None and not (check_only and known):
         from gridtwin.controllers.reconfig.component import build_problem
 
         problem = build_problem(scenario, net)
+        mark_checked(scenario.grid, "reconfiguration", section)
         prepared.reconfig_problem = None if check_only else problem
     if scenario.forecasting is not None:
         from gridtwin.controllers.forecasting.build import build_forecaster, check_forecasting

@@ -25,9 +25,11 @@ from gridtwin.grid.cache import cache_file, read_pickle, write_pickle
 
 __all__ = [
     "TableNet",
+    "is_checked",
     "is_kept",
     "keep_tables",
     "load_tables",
+    "mark_checked",
     "net_key",
     "read_profiles",
     "read_tables",
@@ -159,3 +161,26 @@ def keep_tables(spec: Any, net: Any) -> None:
     key = net_key(spec)
     if key is not None and not is_kept(key, "tables"):
         write_tables(key, net)
+
+
+def _check_kind(what: str, section: Any) -> str:
+    text = json.dumps(section, sort_keys=True, default=str)
+    return f"checked-{what}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
+def is_checked(spec: Any, what: str, section: Any) -> bool:
+    """Whether a check ``what`` of a kept net passed before for exactly ``section``.
+
+    A check that needs the full pandapower net (the reconfiguration problem)
+    is run once per net and section; :func:`mark_checked` notes that it
+    passed, so ``validate`` need not load the net again for the same input.
+    """
+    key = net_key(spec)
+    return key is not None and is_kept(key, "tables") and is_kept(key, _check_kind(what, section))
+
+
+def mark_checked(spec: Any, what: str, section: Any) -> None:
+    """Note that check ``what`` passed for ``section`` on the net of ``spec`` (see is_checked)."""
+    key = net_key(spec)
+    if key is not None:
+        _write(key, _check_kind(what, section), True)

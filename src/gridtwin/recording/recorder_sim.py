@@ -10,11 +10,13 @@ forecaster ``forecast`` (the ``forecast`` table: each cadence's quantiles
 for the step, seasonal naive and the actual, per target; and the forecast
 KPIs).
 
-The per-step tables are generic: the recorder appends every
+The recorder is generic: it appends every
 :class:`~gridtwin.recording.tables.StepTable` the components declared
-(simulator parameter ``declared``) from the step's inputs; only the KPI
-accumulators and the free-form rows (events, switch, command,
-bad_data_removed, reconfig_plans) have code here.
+(simulator parameter ``declared``) from the step's inputs, and calls every
+``feed`` the components registered (:meth:`gridtwin.components.Wiring.feed`:
+their KPI accumulators and free-form rows such as ``bad_data_removed`` and
+``reconfig_plans``). Only the testbed's own rows (events, switch, command)
+and the grid KPIs have code here.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import mosaik_api_v3
 import numpy as np
 from mosaik_api_v3.types import CreateResult, InputData, Meta
 
+from gridtwin.components import Feed
 from gridtwin.grid.engine import PowerFlowResult
 from gridtwin.recording.store import ParquetStore
 from gridtwin.recording.tables import StepTable
@@ -97,12 +100,9 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
         self.switch_names: list[str] = sim_params["switch_names"]
         self.start_s = int(sim_params["start_s"])
         self.on_step = sim_params.get("on_step")
-        self.se_kpis = sim_params.get("se_kpis")
-        self.voltage_kpis = sim_params.get("voltage_kpis")
-        self.reconfig_kpis = sim_params.get("reconfig_kpis")
-        self.forecast_kpis = sim_params.get("forecast_kpis")
+        self.feeds: list[Feed] = list(sim_params.get("feeds", []))
         announced = ["events", "command", *(["switch"] if "switch" in self.tables else [])]
-        announced += ["bad_data_removed"] if "estimation" in self.tables else []
+        announced += sim_params.get("announced", [])
         for table in announced:  # present in the run directory even if nothing happens
             sim_params["store"].append_rows(table, [])
         return self.meta
@@ -127,80 +127,19 @@ class RecorderSimulator(mosaik_api_v3.Simulator):
             self.kpis.add(result, one["load_demand_p_mw"])
             if "switch" in self.tables:
                 self._record_switches(time, one["switch_closed"])
-        if self.reconfig_kpis is not None:
-            self._feed_reconfig(time, result, one)
-        if one["frame"] is not None and one["estimate"] is not None:
-            self._feed_se(time, result, one["frame"], one["estimate"])
-        if self.voltage_kpis is not None and result is not None:
-            self._feed_voltage(result, one)
+        for feed in self.feeds:
+            feed(time, one, self._write_rows)
         self._record_commands(attrs.get("command_records", {}))
-        forecast = one["forecast"]
-        if forecast is not None and self.forecast_kpis is not None:
-            self._feed_forecast(time, forecast, result)
         if self.on_step is not None:
             self.on_step(time // self.step_s + 1)
         return time + self.step_s
 
-    def _feed_reconfig(self, time: int, result: PowerFlowResult | None, one: _Inputs) -> None:
-        """The ``reconfig_plans`` rows and the reconfiguration KPIs."""
-        store, kpis = self.store, self.reconfig_kpis
-        assert store is not None and kpis is not None
-        plans = [r for r in one["plans"] or [] if r.time_s == time]
-        kpis.add_plans(plans)
-        if plans:
-            store.append_rows(
-                "reconfig_plans",
-                [
-                    {"time": self._stamp(time), "sim_time_s": time}
-                    | {k: v for k, v in asdict(r).items() if k != "time_s"}
-                    for r in plans
-                ],
-            )
-        if result is None:
-            return
-        static = one["static_losses_mw"]
-        kpis.add(
-            converged=result.converged,
-            losses_mw=result.losses_mw,
-            static_losses_mw=np.nan if static is None else static,
-            load_demand_p_mw=one["load_demand_p_mw"],
-            switch_closed=one["switch_closed"],
-            line_in_service=one["line_in_service"],
-            command_operations=one["command_operations"] or 0,
-        )
-
-    def _feed_se(self, time: int, truth: Any, frame: Any, est: Any) -> None:
-        """The ``bad_data_removed`` rows and the state-estimation KPIs."""
-        if est.removed:
+    def _write_rows(self, table: str, time: int, rows: list[dict[str, Any]]) -> None:
+        """A feed's free-form rows, stamped with the step."""
+        if rows:
             assert self.store is not None
-            self.store.append_rows(
-                "bad_data_removed",
-                [
-                    {"time": self._stamp(time), "sim_time_s": time, "element": name}
-                    for name in est.removed
-                ],
-            )
-        if self.se_kpis is not None:
-            self.se_kpis.add(truth, frame, est)
-
-    def _feed_voltage(self, result: PowerFlowResult, one: _Inputs) -> None:
-        """Voltage KPIs from the truth (the set-points go to ``control``, a declared table)."""
-        assert self.voltage_kpis is not None
-        tap = one["trafo_tap_pos"]
-        self.voltage_kpis.add(
-            result, one["sgen_available_p_mw"], tap if tap is not None else np.zeros(0)
-        )
-        commands = one["setpoints"]
-        if commands is not None and commands.central_ms is not None:
-            self.voltage_kpis.decision_ms.append(commands.central_ms)
-
-    def _feed_forecast(self, time: int, fc: Any, result: PowerFlowResult | None) -> None:
-        """The forecast KPIs: the step's truth, then the issues completed now (scored)."""
-        kpis = self.forecast_kpis
-        assert kpis is not None
-        if result is not None:
-            kpis.add_truth(time // self.step_s, result.load_p_mw, result.sgen_p_mw)
-        kpis.add(fc.completed)
+            stamp = {"time": self._stamp(time), "sim_time_s": time}
+            self.store.append_rows(table, [stamp | row for row in rows])
 
     def _record_commands(self, sources: dict[str, Any]) -> None:
         """One ``command`` row per command that arrived or will never arrive (issue time)."""

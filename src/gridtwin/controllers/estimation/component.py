@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 import numpy as np
 
-from gridtwin.components import Wiring
+from gridtwin.components import RowWriter, Wiring
 from gridtwin.controllers.estimation.tables import (
     ESTIMATE_BUS_TABLE,
     ESTIMATE_LINE_TABLE,
@@ -36,7 +39,7 @@ class Estimation:
         bounds = np.concatenate([plan.ch_active_from_s, plan.ch_active_until_s])
         starts = np.unique(bounds[(bounds > 0) & (bounds < scenario.time.duration)])
         kpis = SeKpis(plan.sc_name, [0, *starts.tolist()])
-        wiring.recorder_params["se_kpis"] = kpis
+        wiring.feed(partial(_feed, kpis), "bad_data_removed")
         wiring.sections.append(lambda: {"se": kpis.section()})
 
     def add(self, wiring: Wiring) -> None:
@@ -72,3 +75,12 @@ class Estimation:
         )
         wiring.provide("estimate", est)
         wiring.connect(est, wiring.entities["recorder"], "estimate")
+
+
+def _feed(kpis: Any, time_s: int, inputs: Any, write_rows: RowWriter) -> None:
+    """The recorder's step: the ``bad_data_removed`` rows and the estimation KPIs."""
+    frame, estimate = inputs["frame"], inputs["estimate"]
+    if frame is None or estimate is None:
+        return
+    write_rows("bad_data_removed", time_s, [{"element": name} for name in estimate.removed])
+    kpis.add(inputs["result"], frame, estimate)

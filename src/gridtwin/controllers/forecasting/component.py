@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from gridtwin.components import Wiring
+from functools import partial
+from typing import Any
+
+from gridtwin.components import RowWriter, Wiring
 
 __all__ = ["Forecasting"]
 
@@ -35,7 +38,7 @@ class Forecasting:
             aggregate=fc.targets.aggregate,  # scored against the truth, by the testbed
             n_hist=fc.n_hist,
         )
-        wiring.recorder_params["forecast_kpis"] = kpis
+        wiring.feed(partial(_feed, kpis, wiring.step_s))
 
         def section() -> dict:
             kpis.add(fc.finish())
@@ -53,3 +56,14 @@ class Forecasting:
         wiring.provide("forecast", forecaster)
         wiring.provide("pseudo", forecaster)
         wiring.connect(forecaster, wiring.entities["recorder"], "forecast")
+
+
+def _feed(kpis: Any, step_s: int, time_s: int, inputs: Any, write_rows: RowWriter) -> None:
+    """The recorder's step: the step's truth, then the issues completed now (scored)."""
+    forecast = inputs["forecast"]
+    if forecast is None:
+        return
+    result = inputs["result"]
+    if result is not None:
+        kpis.add_truth(time_s // step_s, result.load_p_mw, result.sgen_p_mw)
+    kpis.add(forecast.completed)

@@ -22,10 +22,12 @@ import contextlib
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
-import pandapower as pp
+
+if TYPE_CHECKING:
+    import pandapower as pp
 
 __all__ = [
     "TargetSet",
@@ -86,21 +88,59 @@ def feeder_of_bus(net: pp.pandapowerNet) -> tuple[np.ndarray, list[str]]:
     feeders. Feeders are numbered by their first bus; the name is
     ``feeder <n>``.
     """
-    import pandapower.topology as top
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
 
-    graph = top.create_nxgraph(net, respect_switches=True, include_trafos=False)
-    subs = set(net.trafo["lv_bus"] if len(net.trafo) else net.ext_grid["bus"])
-    slack = set(net.ext_grid["bus"])
-    graph.remove_nodes_from(subs)
-    pos = {b: i for i, b in enumerate(net.bus.index)}
-    comps = [
-        sorted(pos[b] for b in comp) for comp in nx.connected_components(graph) if not comp & slack
-    ]
-    comps.sort(key=lambda c: c[0])
+    n = len(net.bus)
+    a, b = _bus_edges(net)
+    subs = net.bus.index.get_indexer(
+        (net.trafo["lv_bus"] if len(net.trafo) else net.ext_grid["bus"]).to_numpy()
+    )
+    keep = ~(np.isin(a, subs) | np.isin(b, subs))
+    _, label = connected_components(
+        coo_matrix((np.ones(int(keep.sum())), (a[keep], b[keep])), shape=(n, n)), directed=False
+    )
+    label[subs] = -1  # the substation busbars belong to no feeder
+    slack = set(label[net.bus.index.get_indexer(net.ext_grid["bus"].to_numpy())].tolist())
+    members: dict[int, list[int]] = {}
+    for position, lab in enumerate(label.tolist()):
+        if lab >= 0 and lab not in slack:
+            members.setdefault(lab, []).append(position)
+    comps = sorted(members.values(), key=lambda c: c[0])
     out = np.full(len(net.bus), -1, dtype=np.int64)
     for k, comp in enumerate(comps):
         out[comp] = k
     return out, [f"feeder {k + 1}" for k in range(len(comps))]
+
+
+_OTHER_BRANCHES = (
+    ("impedance", "from_bus", "to_bus"),
+    ("trafo3w", "hv_bus", "mv_bus"),
+    ("trafo3w", "hv_bus", "lv_bus"),
+)
+
+
+def _bus_edges(net: pp.pandapowerNet) -> tuple[np.ndarray, np.ndarray]:
+    """Bus positions joined by an in-service line (no open line switch), a closed bus-bus
+    switch, an impedance or a three-winding transformer (two-winding ones left out)."""
+    index = net.bus.index
+    sw = net.switch
+    closed = sw["closed"].to_numpy(bool)
+    is_line = sw["et"].to_numpy() == "l"
+    open_lines = set(sw["element"].to_numpy()[is_line & ~closed].tolist())
+    line = net.line[net.line["in_service"].to_numpy(bool)]
+    line = line[~line.index.isin(list(open_lines))]
+    pairs = [(line["from_bus"].to_numpy(), line["to_bus"].to_numpy())]
+    bb = (sw["et"].to_numpy() == "b") & closed
+    pairs.append((sw["bus"].to_numpy()[bb], sw["element"].to_numpy()[bb]))
+    for table, end_a, end_b in _OTHER_BRANCHES:
+        frame = net[table] if table in net else None
+        if frame is not None and len(frame):
+            frame = frame[frame["in_service"].to_numpy(bool)]
+            pairs.append((frame[end_a].to_numpy(), frame[end_b].to_numpy()))
+    a = np.concatenate([index.get_indexer(p) for p, _ in pairs])
+    b = np.concatenate([index.get_indexer(q) for _, q in pairs])
+    return a, b
 
 
 @dataclass(frozen=True, slots=True)

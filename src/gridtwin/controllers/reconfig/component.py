@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from functools import partial
 from typing import Any
 
-from gridtwin.components import Wiring
+import numpy as np
+
+from gridtwin.components import RowWriter, Wiring
 from gridtwin.errors import InputError
 
 __all__ = ["METERED", "Reconfiguration", "build_problem"]
@@ -35,7 +39,7 @@ class Reconfiguration:
 
         wiring.record(RECONFIG_TABLE, ["reconfig"])
         kpis = ReconfigKpis(wiring.prepared.reconfig_problem, step_s=wiring.step_s)
-        wiring.recorder_params["reconfig_kpis"] = kpis
+        wiring.feed(partial(_feed, kpis), "reconfig_plans")
         wiring.resources["static_twin"] = True
         wiring.sections.append(lambda: {"reconfig": kpis.section()})
 
@@ -102,3 +106,24 @@ def build_problem(scenario: Any, net: Any) -> Any:
             "reconfiguration.all_lines_switchable" if exc.field == "switch" else "reconfiguration"
         )
         raise InputError(scenario.source_file, field, f"{exc.field}: {exc.message}") from None
+
+
+def _feed(kpis: Any, time_s: int, inputs: Any, write_rows: RowWriter) -> None:
+    """The recorder's step: the ``reconfig_plans`` rows and the reconfiguration KPIs."""
+    plans = [r for r in inputs["plans"] or [] if r.time_s == time_s]
+    kpis.add_plans(plans)
+    rows = [{k: v for k, v in asdict(r).items() if k != "time_s"} for r in plans]
+    write_rows("reconfig_plans", time_s, rows)
+    result = inputs["result"]
+    if result is None:
+        return
+    static = inputs["static_losses_mw"]
+    kpis.add(
+        converged=result.converged,
+        losses_mw=result.losses_mw,
+        static_losses_mw=np.nan if static is None else static,
+        load_demand_p_mw=inputs["load_demand_p_mw"],
+        switch_closed=inputs["switch_closed"],
+        line_in_service=inputs["line_in_service"],
+        command_operations=inputs["command_operations"] or 0,
+    )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from gridtwin.components import Wiring
+from gridtwin.components import RowWriter, Wiring
 from gridtwin.grid.topology import element_names
 
 __all__ = ["VoltageControl"]
@@ -101,7 +102,7 @@ class VoltageControl:
         vc, net = wiring.scenario.voltage_control, wiring.prepared.net
         low, high = band_per_bus(net.bus["vn_kv"].to_numpy(float), vc.band_mv_pu, vc.band_lv_pu)
         kpis = VoltageKpis(wiring.step_s, low, high)
-        wiring.recorder_params["voltage_kpis"] = kpis
+        wiring.feed(partial(_feed, kpis))
         wiring.sections.append(lambda: {"voltage": kpis.section()})
         if (vc.local is not None or vc.central is not None) and len(net.sgen):
             # the commands' per-sgen set-points (NaN: the profile's Q; inf: no limit)
@@ -193,3 +194,15 @@ class VoltageControl:
             else [],
             "s_base_mva": float(trafo["sn_mva"].iloc[tappable].sum()) if len(tappable) else 1.0,
         }
+
+
+def _feed(kpis: Any, time_s: int, inputs: Any, write_rows: RowWriter) -> None:
+    """The recorder's step: voltage KPIs from the truth (set-points go to ``control``)."""
+    result = inputs["result"]
+    if result is None:
+        return
+    tap = inputs["trafo_tap_pos"]
+    kpis.add(result, inputs["sgen_available_p_mw"], tap if tap is not None else np.zeros(0))
+    commands = inputs["setpoints"]
+    if commands is not None and commands.central_ms is not None:
+        kpis.decision_ms.append(commands.central_ms)
