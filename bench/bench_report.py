@@ -8,7 +8,9 @@ builds report.html in-process (median of 3 builds for the day, 1 for the
 year; imports already done), records its size, and opens it in Debian's
 headless Chromium (Selenium + chromium-driver) to time the first render:
 ``performance.now()`` in the page (ms since navigation start) at the moment
-every Bokeh root has its view.
+every Bokeh root has its view. Last, the whole ``gridtwin report RUN_DIR``
+command per run (a new process: imports, reading the tables, building and
+writing), its wall time and peak memory (max RSS).
 """
 
 from __future__ import annotations
@@ -55,6 +57,43 @@ def build(run_dir: Path, times: int) -> tuple[float, int]:
     return statistics.median(walls), path.stat().st_size
 
 
+REPORT_COMMAND = """
+import atexit, sys
+def peak():
+    with open("/proc/self/status") as f:
+        kib = next(int(x.split()[1]) for x in f if x.startswith("VmHWM:"))
+    sys.stderr.write(f"peak_rss_kib {kib}\\n")
+atexit.register(peak)
+sys.argv = ["gridtwin", "report", sys.argv[1]]
+from gridtwin.cli import app
+app()
+"""
+
+
+def report_command(run_dir: Path) -> tuple[float, float]:
+    """Wall time [s] and peak RSS [MB] of ``gridtwin report RUN_DIR`` in a new process.
+
+    The peak is the child's own high-water mark (``VmHWM``, read at its exit):
+    ``wait4``'s ``ru_maxrss`` would count this process's memory the child
+    shared between fork and exec.
+    """
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", REPORT_COMMAND, str(run_dir)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"gridtwin report {run_dir}: exit status {proc.returncode}")
+    kib = int(proc.stderr.rsplit("peak_rss_kib ", 1)[1].split()[0])
+    return wall, kib / 1024
+
+
 def first_render_ms(driver, page: Path) -> float:
     driver.get("about:blank")
     driver.get(page.as_uri())
@@ -83,6 +122,7 @@ def main() -> None:
             run("mv-rural-year", year)
         import gridtwin.report.html  # noqa: F401  (imports are not part of the build time)
 
+        print(f"load average before: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
         driver = start_chromium(Path(tmp) / "profile")
         try:
             print("| run | report size [MB] | build [s] | first render in Chromium [ms] |")
@@ -96,6 +136,13 @@ def main() -> None:
                 )
         finally:
             driver.quit()
+        print()
+        print("| run | `gridtwin report` command [s] | peak memory [MB] |")
+        print("| --- | ---: | ---: |")
+        for label, folder in (("demo day", day), ("mv-rural-year", year)):
+            wall, rss_mb = report_command(folder)
+            print(f"| {label} | {wall:.2f} | {rss_mb:.0f} |")
+        print(f"load average after: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
