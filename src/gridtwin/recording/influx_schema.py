@@ -20,6 +20,7 @@ Parquet table          measurement       further tags
 ``estimation``         ``estimate``      ``kind=estimator``
 ``bad_data_removed``   ``estimate``      ``kind=bad_data_removed`` (field ``removed``)
 ``forecast``           ``forecast``      element = forecast target
+``forecast_issues``    ``fc_issue``      ``cadence``; element = target, time = issued
 ``control``            ``control``       ``kind=der``, ``feeder`` (voltage control set-points)
 ``reconfig``           ``control``       ``kind=reconfig``
 ``reconfig_plans``     ``control``       ``kind=reconfig_plan``
@@ -97,6 +98,7 @@ TABLES: dict[str, TableMap] = {
         "estimate", kind="bad_data_removed", per_row=True, empty_field="removed"
     ),
     "forecast": TableMap("forecast"),
+    "forecast_issues": TableMap("fc_issue", tag_columns=("cadence",), per_row=True),
     "control": TableMap("control", kind="der", net_table="sgen"),
     "reconfig": TableMap("control", kind="reconfig"),
     "reconfig_plans": TableMap("control", kind="reconfig_plan", element_column=None, per_row=True),

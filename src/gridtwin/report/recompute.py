@@ -276,7 +276,7 @@ def _forecast(t: _Tables, scenario: Any) -> dict[str, Any]:
     times = np.unique(table["sim_time_s"].to_numpy(np.int64))
     index = np.searchsorted(t.times, times)
     stems, known = quantile_names(quantiles), 0
-    for (_, known_s), rows in issues.groupby(["issue", "sim_time_s"], sort=True):
+    for (_, known_s), rows in issues.groupby(["issue", "scored_s"], sort=True):
         while known < len(times) and times[known] <= known_s:  # the truth known by then
             kpis.truth[int(times[known]) // scenario.time.step] = actual[index[known]]
             known += 1

@@ -66,7 +66,8 @@ def issue_rows(
     ``known`` is the last run step whose truth was known when they were
     scored (-1: none). Per issue (``issue``: its number in the order it was
     scored), lead and target (``element``, its ``group``): ``sim_time_s``
-    ``known`` as time [s], ``cadence``,
+    when it was issued (its last known step) [s], ``scored_s`` ``known`` as
+    time [s], ``cadence``,
     ``step`` the run step forecast (negative: before the run), ``daylight``,
     each quantile ``pNN_mw``, ``seasonal_naive_mw``, ``persistence_mw`` and
     the forecaster's ``actual_mw`` [MW], in lead-major order. ``start_s``:
@@ -77,12 +78,14 @@ def issue_rows(
     for k, c in enumerate(completed, start=first):
         issue = c.issue
         steps = issue.positions - n_hist
-        stamp = datetime.fromtimestamp(start_s + int(known) * step_s, tz=UTC)
+        issued_s = (int(issue.now) - n_hist) * step_s
+        stamp = datetime.fromtimestamp(start_s + issued_s, tz=UTC)
         for j, step in enumerate(steps):
             for m, name in enumerate(names):
                 row: dict[str, Any] = {
                     "time": stamp,
-                    "sim_time_s": int(known) * step_s,
+                    "sim_time_s": issued_s,
+                    "scored_s": int(known) * step_s,
                     "issue": k,
                     "cadence": issue.cadence,
                     "step": int(step),
