@@ -42,7 +42,8 @@ def _same(a: Any, b: Any, where: str = "") -> None:
     ("name", "duration", "sections"),
     [
         ("high-pv-voltage-central", "1d", {"grid", "voltage", "se"}),
-        ("mv-fault-flisr", "1d", {"grid", "reliability"}),
+        ("mv-fault-flisr", "1d", {"grid", "reliability", "flisr"}),
+        ("mv-rural-forecast", "2d", {"forecast"}),  # both cadences: intraday and day-ahead
     ],
 )
 def test_recomputed_kpis_equal_the_runs(name: str, duration: str, sections: set, tmp_path: Path):
@@ -53,6 +54,8 @@ def test_recomputed_kpis_equal_the_runs(name: str, duration: str, sections: set,
     _same(again, recorded)
     if "reliability" in sections:
         assert recorded["reliability"]["ens_mwh"] > 0  # the fault cut customers off
+    if "forecast" in sections:
+        assert {"intraday", "day_ahead"} <= set(recorded["forecast"])
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +78,21 @@ def test_forecast_reconfig_and_flisr_recompute_equal(all_functions_run: Path) ->
     assert recorded["flisr"]["incidents"] == 1
     assert recorded["forecast"]["intraday"]["issues"] > 0
     _same(recompute_kpis(all_functions_run), recorded)
+
+
+def test_cli_kpis_says_equal_with_every_function(all_functions_run: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "gridtwin", "kpis", str(all_functions_run)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "recomputed from the tables: equal to kpis.json" in proc.stderr
+    assert json.loads(proc.stdout)["flisr"]["faults_located_correctly"] == 1
 
 
 def test_function_sections_come_from_the_tables(all_functions_run: Path, tmp_path: Path) -> None:

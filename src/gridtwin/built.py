@@ -90,8 +90,9 @@ class BuiltWorld:
         finally:
             if pacer is not None:
                 pacer.finish()
-            for write in self.wiring.closing:  # rows a component writes once, at the end
-                write(self.store)
+            recording = self.wiring.recorder_params.get("store", self.store)
+            for write in self.wiring.closing:  # rows a component writes at the end
+                write(recording)  # where the recorder writes (InfluxDB too, if attached)
             self.store.close()
             wall_s = wallclock.perf_counter() - self.t0
             sections = self.kpis.sections(wall_s=wall_s, sim_seconds=self.kpis.steps * step_s)

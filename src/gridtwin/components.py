@@ -137,8 +137,8 @@ class Wiring:
     sections : list of callables
         Called after the run; each returns ``{section: {key: value}}`` for ``kpis.json``.
     closing : list of callables
-        Called with the run store when the run ends, before it closes: the
-        rows a component writes once (FLISR's ``flisr_incidents``).
+        Called with the recorder's store when the run ends, before it closes:
+        the rows a component writes then (FLISR's ``flisr_incidents``).
     resources : dict
         Shared objects the world prepares (``engine``, ``static_engine``, ``run_id``).
     previous_step : set of str

@@ -59,10 +59,10 @@ class ForecastKpis:
         ``aggregate(load_p_mw, sgen_p_mw)``: the target values [MW] of element powers.
     n_hist : int
         Forecaster buffer positions before the run's first step (position = n_hist + step).
-    kept : list, optional
-        If a list, every completed issue added is appended to it as ``(step, Completed)``,
-        ``step`` the last run step whose truth was known then (-1: none), so that
-        they can be recorded (``forecast_issues``) and the section recomputed.
+    sink : callable, optional
+        ``sink(step, completed)`` is given every list of completed issues as it is
+        added, ``step`` the last run step whose truth was known then (-1: none), so
+        that they can be recorded (``forecast_issues``) and the section recomputed.
     """
 
     group: np.ndarray
@@ -73,7 +73,7 @@ class ForecastKpis:
     aggregate: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
     n_hist: int = 0
     truth: dict[int, np.ndarray] = field(default_factory=dict)
-    kept: list | None = None
+    sink: Callable[[int, list], None] | None = None
     last_step: int = -1
 
     def add_truth(self, step: int, load_p_mw: np.ndarray, sgen_p_mw: np.ndarray) -> None:
@@ -94,9 +94,9 @@ class ForecastKpis:
         """Account completed issues (``Completed`` from the forecaster)."""
         levels = np.asarray(self.quantiles)
         mid = self.quantiles.index(0.5)
+        if self.sink is not None and completed:
+            self.sink(self.last_step, completed)
         for c in completed:
-            if self.kept is not None:
-                self.kept.append((self.last_step, c))
             issue = c.issue
             s = self.sums.setdefault(issue.cadence, _Sums())
             s.issues += 1

@@ -265,18 +265,20 @@ def _forecast(t: _Tables, scenario: Any) -> dict[str, Any]:
     spec = scenario.forecasting
     quantiles = tuple(float(q) for q in spec.quantiles)
     table = t.frame("forecast")
-    names = [str(n) for n in table["element"].cat.categories]
+    columns = [str(n) for n in table["element"].cat.categories]  # the truth matrix's order
     issues = t.frame(ISSUES)
     first = issues[issues["issue"] == 0] if len(issues) else issues
     group_of = dict(zip(first["element"].astype(str), first["group"], strict=True))
+    names = list(group_of) or columns  # the forecaster's target order (rows: lead-major)
     group = np.array([GROUPS.index(group_of.get(n, "other")) for n in names])
-    info = {"model": str(ModelKind(spec.model)), "level": spec.level, "targets": len(names)}
+    info = {"model": str(ModelKind(spec.model)), "level": spec.level, "targets": len(columns)}
     kpis = ForecastKpis(group, quantiles, info=info)
-    actual = t.matrix("forecast", "actual_mw")  # the truth per target, as add_truth had it
+    # the truth per target, as add_truth had it, in the forecaster's target order
+    actual = t.matrix("forecast", "actual_mw")[:, [columns.index(n) for n in names]]
     times = np.unique(table["sim_time_s"].to_numpy(np.int64))
     index = np.searchsorted(t.times, times)
     stems, known = quantile_names(quantiles), 0
-    for (_, known_s), rows in issues.groupby(["issue", "sim_time_s"], sort=True):
+    for (_, known_s), rows in issues.groupby(["issue", "scored_s"], sort=True):
         while known < len(times) and times[known] <= known_s:  # the truth known by then
             kpis.truth[int(times[known]) // scenario.time.step] = actual[index[known]]
             known += 1

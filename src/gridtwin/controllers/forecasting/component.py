@@ -15,8 +15,8 @@ class Forecasting:
 
     Reads the metered load and generator active power (its history is what
     the meters delivered); provides ``forecast`` and ``pseudo``. Records
-    ``forecast`` and, when the run ends, ``forecast_issues`` (every scored
-    issue); KPIs in section ``forecast``.
+    ``forecast`` and ``forecast_issues`` (every issue as the KPIs score it);
+    KPIs in section ``forecast``.
     """
 
     name = "forecasting"
@@ -38,32 +38,15 @@ class Forecasting:
             },
             aggregate=fc.targets.aggregate,  # scored against the truth, by the testbed
             n_hist=fc.n_hist,
-            kept=[],
+            sink=_IssueSink(wiring, fc),
         )
         wiring.feed(partial(_feed, kpis, wiring.step_s))
-
-        def closing(store: Any) -> None:  # the last issues, then every scored one recorded
-            from gridtwin.controllers.forecasting.features import GROUPS
-            from gridtwin.controllers.forecasting.tables import ISSUES, issue_rows
-
-            kpis.add(fc.finish())
-            groups = [GROUPS[g] for g in fc.targets.group]
-            rows = issue_rows(
-                kpis.kept or [],
-                fc.targets.names,
-                groups,
-                fc.config.quantiles,
-                fc.n_hist,
-                wiring.step_s,
-                int(wiring.scenario.time.start.timestamp()),
-            )
-            store.append_rows(ISSUES, rows)
 
         def section() -> dict:
             kpis.train_s = fc.train_s_total
             return {"forecast": kpis.section()}
 
-        wiring.closing.append(closing)
+        wiring.closing.append(lambda store: kpis.add(fc.finish()))  # the last issues
         wiring.sections.append(section)
 
     def add(self, wiring: Wiring) -> None:
@@ -86,3 +69,33 @@ def _feed(kpis: Any, step_s: int, time_s: int, inputs: Any, write_rows: RowWrite
     if result is not None:
         kpis.add_truth(time_s // step_s, result.load_p_mw, result.sgen_p_mw)
     kpis.add(forecast.completed)
+
+
+class _IssueSink:
+    """Writes the issues the forecast KPIs score to ``forecast_issues``, as they are scored."""
+
+    def __init__(self, wiring: Wiring, fc: Any) -> None:
+        from gridtwin.controllers.forecasting.features import GROUPS
+
+        self.wiring, self.fc = wiring, fc
+        self.groups = [GROUPS[g] for g in fc.targets.group]
+        self.start_s = int(wiring.scenario.time.start.timestamp())
+        self.n = 0
+
+    def __call__(self, known: int, completed: list) -> None:
+        from gridtwin.controllers.forecasting.tables import ISSUES, issue_rows
+
+        fc = self.fc
+        rows = issue_rows(
+            self.n,
+            known,
+            completed,
+            fc.targets.names,
+            self.groups,
+            fc.config.quantiles,
+            fc.n_hist,
+            self.wiring.step_s,
+            self.start_s,
+        )
+        self.n += len(completed)
+        self.wiring.recorder_params["store"].append_rows(ISSUES, rows)

@@ -5,8 +5,8 @@ naive forecast, the true actual (the testbed's truth aggregated per target,
 the forecaster's actual without it) and the metered value the forecaster
 was given [MW].
 
-The free-form ``forecast_issues`` rows (:func:`issue_rows`, written when the
-run ends) keep every completed issue the forecast KPIs scored: one row per
+The free-form ``forecast_issues`` rows (:func:`issue_rows`, written as the
+forecast KPIs score an issue) keep every completed issue they scored: one row per
 issue, lead and target, so that ``gridtwin kpis`` recomputes the section.
 """
 
@@ -51,7 +51,9 @@ def quantile_names(quantiles: Sequence[float]) -> list[str]:
 
 
 def issue_rows(
-    kept: list[tuple[int, Any]],
+    first: int,
+    known: int,
+    completed: list[Any],
     names: Sequence[str],
     groups: Sequence[str],
     quantiles: Sequence[float],
@@ -59,11 +61,13 @@ def issue_rows(
     step_s: int,
     start_s: int,
 ) -> list[dict[str, Any]]:
-    """The ``forecast_issues`` rows of the completed issues ``kept`` ((step, Completed)).
+    """The ``forecast_issues`` rows of ``completed`` issues, numbered from ``first``.
 
-    Per issue (``issue``: its number in the order it was scored), lead and
-    target (``element``, its ``group``): ``sim_time_s`` the last run step
-    whose truth was known when it was scored [s] (-step_s: none), ``cadence``,
+    ``known`` is the last run step whose truth was known when they were
+    scored (-1: none). Per issue (``issue``: its number in the order it was
+    scored), lead and target (``element``, its ``group``): ``sim_time_s``
+    when it was issued (its last known step) [s], ``scored_s`` ``known`` as
+    time [s], ``cadence``,
     ``step`` the run step forecast (negative: before the run), ``daylight``,
     each quantile ``pNN_mw``, ``seasonal_naive_mw``, ``persistence_mw`` and
     the forecaster's ``actual_mw`` [MW], in lead-major order. ``start_s``:
@@ -71,15 +75,17 @@ def issue_rows(
     """
     stems = quantile_names(quantiles)
     rows: list[dict[str, Any]] = []
-    for k, (known, c) in enumerate(kept):
+    for k, c in enumerate(completed, start=first):
         issue = c.issue
         steps = issue.positions - n_hist
-        stamp = datetime.fromtimestamp(start_s + int(known) * step_s, tz=UTC)
+        issued_s = (int(issue.now) - n_hist) * step_s
+        stamp = datetime.fromtimestamp(start_s + issued_s, tz=UTC)
         for j, step in enumerate(steps):
             for m, name in enumerate(names):
                 row: dict[str, Any] = {
                     "time": stamp,
-                    "sim_time_s": int(known) * step_s,
+                    "sim_time_s": issued_s,
+                    "scored_s": int(known) * step_s,
                     "issue": k,
                     "cadence": issue.cadence,
                     "step": int(step),
