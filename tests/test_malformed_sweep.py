@@ -159,7 +159,7 @@ CASES = _schema_cases() + _net_cases() + _csv_cases()
 
 def test_the_sweep_is_large():
     assert len(CASES) >= 200, len(CASES)
-    assert len(time_paths()) >= 25  # durations and waits of every section
+    assert len(time_paths()) >= 30  # durations and waits of every section
 
 
 def test_the_base_network_is_valid_as_a_whole(tmp_path):
