@@ -50,6 +50,7 @@ DECLARATIONS: list[str] = [
     "gridtwin.declarations.estimation:DECLARATION",
     "gridtwin.declarations.forecasting:DECLARATION",
     "gridtwin.declarations.reconfig:DECLARATION",
+    "gridtwin.declarations.flisr:DECLARATION",
     "gridtwin.declarations.voltage:DECLARATION",
 ]
 """``module:NAME`` of each built-in function's :class:`Declaration`; light modules."""

@@ -80,21 +80,6 @@ _SECTIONS: tuple[SummarySection, ...] = (
         60,
     ),
     SummarySection(
-        "FLISR",
-        "flisr",
-        (
-            R(
-                "faults located / restored share",
-                ("flisr.faults_located_correctly", "flisr.restored_share"),
-                "",
-                None,
-            ),
-            R("restoration time, mean", ("flisr.restoration_time_s_mean",), "s", 0),
-            R("FLISR switch operations", ("flisr.operations",)),
-        ),
-        70,
-    ),
-    SummarySection(
         "real time",
         "realtime",
         (
