@@ -205,3 +205,16 @@ def test_a_run_leaves_global_logging_as_it_was(tmp_path: Path) -> None:
     assert logging.getLogger("gridtwin").level == gridtwin_level
     assert logging.getLogger("power_grid_model_io").level == pgm_io_level
     logger.remove(marker)  # still there: the run removed only its own handler
+
+
+def test_the_readme_shows_every_file_of_the_example() -> None:
+    """ "Write your own automation function" shows both files whole, with their line counts."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Write your own automation function") :]
+    section = section[: section.index("\n## ", 5)]
+    for path in ("examples/peak_shaving.py", "scenarios/mv-rural-peak-shaving.yaml"):
+        text = (ROOT / path).read_text(encoding="utf-8")
+        assert text.rstrip() in section, path
+        assert f"`{path}`,\n{len(text.splitlines())} lines" in section or (
+            f"`{path}`, {len(text.splitlines())} lines" in section
+        ), path

@@ -48,6 +48,8 @@ class Flisr:
     Reads reported switch and line positions, fault passage indications,
     metered powers and crew repair reports; writes switch commands. KPIs in
     section ``flisr`` (with the testbed's reliability figures).
+
+    Summary rows: :mod:`gridtwin.declarations.flisr`.
     """
 
     name = "flisr"

@@ -13,6 +13,7 @@ class Forecasting:
     Reads the metered load and generator active power (its history is what
     the meters delivered); provides ``forecast`` and ``pseudo``. Records
     ``forecast``; KPIs in section ``forecast``.
+    Summary rows, InfluxDB mapping, dashboard: :mod:`gridtwin.declarations.forecasting`.
     """
 
     name = "forecasting"
