@@ -91,10 +91,11 @@ def check_declared_output(run: Any, tmp_path: Path, influx: Any) -> None:
         "export_estimate_max_mw": pytest.approx(float(table["export_estimate_mw"].max())),
     }
     assert 0 < len(limited) < 96
-    code = (  # show prints the declared rows without importing the example or mosaik
+    code = (  # show prints the declared rows, importing neither the example nor numpy
         "import sys\nfrom gridtwin.cli import app\n"
         f"app(['show', {str(run.run_dir)!r}], standalone_mode=False)\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mosaik', 'pandas')"
+        "heavy = ('numpy', 'pandas', 'pyarrow', 'mosaik', 'pandapower', 'bokeh')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy"
         " or m.startswith('gridtwin_user')))"
     )
     env = {**os.environ, "COLUMNS": "200"}
