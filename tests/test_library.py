@@ -91,10 +91,11 @@ def check_declared_output(run: Any, tmp_path: Path, influx: Any) -> None:
         "export_estimate_max_mw": pytest.approx(float(table["export_estimate_mw"].max())),
     }
     assert 0 < len(limited) < 96
-    code = (  # show prints the declared rows without importing the example or mosaik
+    code = (  # show prints the declared rows, importing neither the example nor numpy
         "import sys\nfrom gridtwin.cli import app\n"
         f"app(['show', {str(run.run_dir)!r}], standalone_mode=False)\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mosaik', 'pandas')"
+        "heavy = ('numpy', 'pandas', 'pyarrow', 'mosaik', 'pandapower', 'bokeh')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy"
         " or m.startswith('gridtwin_user')))"
     )
     env = {**os.environ, "COLUMNS": "200"}
@@ -205,3 +206,16 @@ def test_a_run_leaves_global_logging_as_it_was(tmp_path: Path) -> None:
     assert logging.getLogger("gridtwin").level == gridtwin_level
     assert logging.getLogger("power_grid_model_io").level == pgm_io_level
     logger.remove(marker)  # still there: the run removed only its own handler
+
+
+def test_the_readme_shows_every_file_of_the_example() -> None:
+    """ "Write your own automation function" shows both files whole, with their line counts."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Write your own automation function") :]
+    section = section[: section.index("\n## ", 5)]
+    for path in ("examples/peak_shaving.py", "scenarios/mv-rural-peak-shaving.yaml"):
+        text = (ROOT / path).read_text(encoding="utf-8")
+        assert text.rstrip() in section, path
+        assert f"`{path}`,\n{len(text.splitlines())} lines" in section or (
+            f"`{path}`, {len(text.splitlines())} lines" in section
+        ), path

@@ -1,8 +1,11 @@
-"""The gridtwin dashboards: overview, voltages, state estimation, forecasts, control actions.
+"""The gridtwin dashboards: the testbed's own (overview, voltages, control actions) and
+the functions' (:func:`boards` gathers them from :mod:`gridtwin.declarations`).
 
-Each function returns one dashboard as a dict (Grafana JSON model). Series
+Each builder returns one dashboard as a dict (Grafana JSON model). Series
 are simulated quantities with units in their field names (``vm_pu``,
 ``loading_percent``, ``p_mw``); the panels carry the matching Grafana unit.
+The control board holds the taps, DER reactive power and switch states; voltage
+control and reconfiguration add their panels to it (:class:`BoardPart`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ The declaration types (pure data and small builders; this package imports
 nothing heavy, so ``gridtwin show`` and ``--help`` read them without numpy,
 pandas or mosaik). Each built-in automation function declares itself in a
 module of this package (:mod:`gridtwin.declarations.estimation`, ...) that
-:data:`DECLARATIONS` lists (the registry's list of declarations); the central modules gather them:
+:data:`DECLARATIONS` lists (re-exported by :mod:`gridtwin.registry`; it lives
+here so that the light central modules need not import the registry's
+component loader). The central modules gather them:
 :mod:`gridtwin.report.summary` the summary rows,
 :mod:`gridtwin.recording.influx_schema` the InfluxDB mapping,
 :mod:`gridtwin.dashboards.boards` the dashboards and panels. A user's
@@ -50,6 +52,7 @@ DECLARATIONS: list[str] = [
     "gridtwin.declarations.estimation:DECLARATION",
     "gridtwin.declarations.forecasting:DECLARATION",
     "gridtwin.declarations.reconfig:DECLARATION",
+    "gridtwin.declarations.flisr:DECLARATION",
     "gridtwin.declarations.voltage:DECLARATION",
 ]
 """``module:NAME`` of each built-in function's :class:`Declaration`; light modules."""

@@ -5,6 +5,11 @@ show``, the HTML report and ``gridtwin compare``: each :class:`Row` names
 the ``kpis.json`` keys it shows, so a comparison can subtract the numbers
 behind a row instead of parsing text. A row whose figures are all absent is
 left out; a single absent figure in a row shows as ``n/a``.
+
+This module holds the testbed's own sections (run, grid, reliability, real
+time, process bus); each built-in function declares its section in
+:mod:`gridtwin.declarations`, a user's function carries its own in
+``kpis.json`` (``summary``); :func:`declared_sections` gathers them all.
 """
 
 from __future__ import annotations
@@ -78,21 +83,6 @@ _SECTIONS: tuple[SummarySection, ...] = (
             R("SAIDI / SAIFI", ("reliability.saidi_min", "reliability.saifi"), "min / -", 3),
         ),
         60,
-    ),
-    SummarySection(
-        "FLISR",
-        "flisr",
-        (
-            R(
-                "faults located / restored share",
-                ("flisr.faults_located_correctly", "flisr.restored_share"),
-                "",
-                None,
-            ),
-            R("restoration time, mean", ("flisr.restoration_time_s_mean",), "s", 0),
-            R("FLISR switch operations", ("flisr.operations",)),
-        ),
-        70,
     ),
     SummarySection(
         "real time",

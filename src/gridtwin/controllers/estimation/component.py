@@ -25,6 +25,7 @@ class Estimation:
     positions; provides ``estimate``. Records ``estimate_bus``,
     ``estimate_line``, ``estimation`` (and ``bad_data_removed`` rows); KPIs
     in section ``se``.
+    Summary rows, InfluxDB mapping, dashboard: :mod:`gridtwin.declarations.estimation`.
     """
 
     name = "estimation"

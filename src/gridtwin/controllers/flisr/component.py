@@ -49,6 +49,8 @@ class Flisr:
     metered powers and crew repair reports; writes switch commands. Records
     ``flisr_incidents`` when the run ends; KPIs in section ``flisr`` (with the
     testbed's reliability figures).
+
+    Summary rows: :mod:`gridtwin.declarations.flisr`.
     """
 
     name = "flisr"

@@ -17,6 +17,7 @@ class Forecasting:
     the meters delivered); provides ``forecast`` and ``pseudo``. Records
     ``forecast`` and ``forecast_issues`` (every issue as the KPIs score it);
     KPIs in section ``forecast``.
+    Summary rows, InfluxDB mapping, dashboard: :mod:`gridtwin.declarations.forecasting`.
     """
 
     name = "forecasting"

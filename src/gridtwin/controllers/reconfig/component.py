@@ -29,6 +29,7 @@ class Reconfiguration:
     operators' ``reconfigure`` requests; writes switch commands. Records
     ``reconfig`` (losses against the held starting configuration, from the
     testbed's static twin) and ``reconfig_plans``; KPIs in section ``reconfig``.
+    Summary rows, InfluxDB mapping, dashboard: :mod:`gridtwin.declarations.reconfig`.
     """
 
     name = "reconfiguration"

@@ -89,7 +89,8 @@ class VoltageControl:
     and lines, metered powers, DER telemetry and (the inverters' own curves)
     the terminal voltages; writes tap, reactive-power and curtailment
     commands. Records ``control``; KPIs (from the truth, by the testbed) in
-    section ``voltage``.
+    section ``voltage``. Summary rows, InfluxDB mapping, dashboard panel:
+    :mod:`gridtwin.declarations.voltage`.
     """
 
     name = "voltage_control"
