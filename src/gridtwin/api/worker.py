@@ -22,6 +22,7 @@ import math
 import os
 import pickle
 import signal
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -46,10 +47,14 @@ def init_worker(parent_pid: int) -> None:
     signal.signal(signal.SIGUSR1, _on_stop_signal)
 
     def watchdog() -> None:
-        while True:
-            if os.getppid() != parent_pid:
-                os._exit(1)
-            time.sleep(0.5)
+        main = threading.main_thread()
+        try:
+            while main.is_alive():  # ends with the worker (no daemon left at its shutdown)
+                if os.getppid() != parent_pid:
+                    os._exit(1)
+                time.sleep(0.5)
+        except BaseException:  # the interpreter is shutting down under it
+            return
 
     threading.Thread(target=watchdog, daemon=True, name="orphan-watchdog").start()
     import gridtwin.controllers.reconfig  # noqa: F401  (heavy: pandapower, power-grid-model)
@@ -234,15 +239,18 @@ def _progress(db: str, sid: str, problem: Any, t0: float, done: threading.Event)
     base = getattr(flow, "n_flows", 0)
     while not done.wait(0.5):
         n = getattr(flow, "n_flows", base) - base
-        con = connect(db)
         try:
-            con.execute(
-                "UPDATE sessions SET power_flows = ?, evaluations = ?, elapsed_s = ? "
-                "WHERE id = ? AND status IN ('running', 'stopping')",
-                (n, n, time.perf_counter() - t0, sid),
-            )
-        finally:
-            con.close()
+            con = connect(db)
+            try:
+                con.execute(
+                    "UPDATE sessions SET power_flows = ?, evaluations = ?, elapsed_s = ? "
+                    "WHERE id = ? AND status IN ('running', 'stopping')",
+                    (n, n, time.perf_counter() - t0, sid),
+                )
+            finally:
+                con.close()
+        except sqlite3.Error:  # a progress figure only: the session's end writes the final one
+            continue
 
 
 def _finish(
