@@ -47,9 +47,7 @@ def prepare(scenario: Any, *, check_only: bool = False) -> Prepared:
     from gridtwin.events import build_schedule
     from gridtwin.profiles import build_profiles
     from gridtwin.scenario import check_against_net
-    from gridtwin.scenario.limits import check_steps
 
-    check_steps(scenario)  # a run with too many steps is refused before the network loads
     if check_only and scenario.reconfiguration is None:
         from gridtwin.grid.netcache import load_tables
 
