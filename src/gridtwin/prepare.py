@@ -50,9 +50,7 @@ def prepare(scenario: Any, *, check_only: bool = False) -> Prepared:
     from gridtwin.grid.netcache import is_checked, mark_checked
     from gridtwin.profiles import build_profiles
     from gridtwin.scenario import check_against_net
-    from gridtwin.scenario.limits import check_steps
 
-    check_steps(scenario)  # a run with too many steps is refused before the network loads
     reconfig = scenario.reconfiguration
     section = None if reconfig is None else reconfig.model_dump(mode="json")
     known = reconfig is not None and is_checked(scenario.grid, "reconfiguration", section)
