@@ -131,7 +131,8 @@ def test_influxdb_freeze_is_reported_as_the_time_it_did_not_answer(tmp_path, tim
         session_s = time.monotonic() - frozen["at"]
         assert stats.points == 5 and stats.unsent_points == 0
         assert (stats.retries > 0) == (timeout_s is not None)
-        assert (stats.slow_answers == 1) == (timeout_s is None)
+        if timeout_s is None:  # the hanging request was answered after the thaw: slow
+            assert stats.slow_answers >= 1
         # from the first request (sent just after the freeze began) to the answer after the thaw
         assert 0.9 * frozen["s"] <= stats.outage_s <= session_s, (stats, frozen)
     finally:
