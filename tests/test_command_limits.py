@@ -36,7 +36,7 @@ def test_ranges_per_target(net) -> None:
     assert (q.lo[0], q.hi[0]) == (-6.0, 6.0)  # sn_mva 3 MVA x sgen_scale 2
     assert (p.lo[0], p.hi[0]) == (0.0, 6.0)
     storage = limits.ranges[Target.STORAGE_P_SET_MW]
-    assert list(storage.hi) == [1.0, np.inf] and list(storage.lo) == [-1.0, -np.inf]
+    assert list(storage.hi) == [1.0, 0.5] and list(storage.lo) == [-1.0, -0.5]  # else |p_mw|
     tap = limits.ranges[Target.TRAFO_TAP_POS]
     assert (tap.lo[0], tap.hi[0], tap.integer) == (-2.0, 2.0, True)
 

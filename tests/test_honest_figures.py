@@ -133,8 +133,9 @@ def test_influxdb_freeze_is_reported_as_the_time_it_did_not_answer(tmp_path, tim
         assert (stats.retries > 0) == (timeout_s is not None)
         if timeout_s is None:  # the hanging request was answered after the thaw: slow
             assert stats.slow_answers >= 1
-        # from the first request (sent just after the freeze began) to the answer after the thaw
-        assert 0.9 * frozen["s"] <= stats.outage_s <= session_s, (stats, frozen)
+        # from the first request (sent just after the freeze began) to the answer after the
+        # thaw; a busy machine may send it late, hence half the freeze as the lower bound
+        assert 0.5 * frozen["s"] <= stats.outage_s <= session_s, (stats, frozen)
     finally:
         os.kill(server.proc.pid, signal.SIGCONT)
         server.stop()

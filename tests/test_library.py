@@ -167,6 +167,8 @@ def test_a_functions_declarations_are_checked(tmp_path: Path) -> None:
     data = load_scenario(ROOT / "scenarios/mv-rural-peak-shaving.yaml").model_dump(mode="json")
     for use, name, field, expected in (
         ("declares.py:Named", "grid", "functions[0].name", "taken by gridtwin"),
+        ("declares.py:Named", "events", "functions[0].name", "taken by gridtwin"),
+        ("declares.py:Named", "command_rejected", "functions[0].name", "taken by gridtwin"),
         ("declares.py:BadOutput", None, "functions[0].use", "not a dataclass"),
     ):
         data["functions"] = [{"use": use, "name": name}]
@@ -175,6 +177,31 @@ def test_a_functions_declarations_are_checked(tmp_path: Path) -> None:
             gridtwin.build_world(scenario, out_dir=tmp_path / "run")
         assert err.value.field == field
         assert expected in str(err.value)
+
+
+def test_a_users_kpis_that_are_not_figures_leave_kpis_json_whole(tmp_path: Path) -> None:
+    """kpis() returning an array or failing: the run's kpis.json is written, the bad part out."""
+    module = tmp_path / "figures.py"
+    module.write_text(
+        "import numpy as np\n"
+        "from gridtwin.controllers.function import AutomationFunction\n"
+        "class Odd(AutomationFunction):\n    reads = ('metered_load_p_mw',)\n"
+        "    def step(self, time_s, view):\n        return []\n"
+        "    def kpis(self):\n"
+        "        return {'peak_mw': np.float64(1.5), 'trace': np.arange(3), 'nan_mw': float('nan')}\n"
+        "class Broken(Odd):\n    def kpis(self):\n        raise RuntimeError('no figures')\n"
+    )
+    data = load_scenario(ROOT / "scenarios/mv-rural-peak-shaving.yaml").model_dump(mode="json")
+    data["time"]["duration"] = "2h"
+    for use, expected in (
+        ("figures.py:Odd", {"peak_mw": 1.5, "nan_mw": None}),
+        ("figures.py:Broken", {}),
+    ):
+        data["functions"] = [{"use": use, "name": "mine"}]
+        scenario = scenario_from_dict(data, source=str(tmp_path / "s.yaml"))
+        result = gridtwin.run(scenario, out_dir=tmp_path / use.replace(":", "-"))
+        assert result.kpis["mine"] == expected
+        assert result.kpis["run"]["completed"]
 
 
 def test_a_users_mosaik_simulator_joins_the_world(tmp_path: Path) -> None:

@@ -169,7 +169,7 @@ class UserFunction:
     def _declare(self, wiring: Wiring) -> None:
         """Its table, KPI section and summary rows (checked against the names taken)."""
         source, field = wiring.scenario.source_file, f"functions[{self.index}].name"
-        if self.name in taken_sections() or self.name in wiring.tables:
+        if self.name in _taken_names(wiring):
             raise InputError(
                 source, field, f"{self.name!r} is taken by gridtwin; expected another name"
             )
@@ -197,7 +197,7 @@ class UserFunction:
                 t: element_names(net, t)
                 for t in ("bus", "line", "trafo", "switch", "load", "sgen", "storage")
             },
-            sgen_rating_mva=net.sgen["sn_mva"].fillna(net.sgen["p_mw"]).to_numpy(float)
+            sgen_rating_mva=net.sgen["sn_mva"].fillna(net.sgen["p_mw"].abs()).to_numpy(float)
             * wiring.scenario.profiles.sgen_scale,
             measurement_names=list(plan.sc_name) if plan is not None else [],
         )
@@ -216,6 +216,50 @@ class UserFunction:
         if self.cls.Output is not None:
             wiring.connect(entity, wiring.entities["recorder"], ("output", "outputs"))
         if type(function).kpis is not AutomationFunction.kpis:
-            wiring.sections.append(
-                lambda: {self.name: {k: _plain(v) for k, v in function.kpis().items()}}
+            wiring.sections.append(lambda: {self.name: _user_kpis(self.name, function)})
+
+
+_FREE_FORM = frozenset({"reconfig_plans", "forecast_issues", "functions_external"})
+"""Run-directory tables and kpis.json sections outside the declared ones."""
+
+
+def _taken_names(wiring: Wiring) -> set[str]:
+    """Names a user's function may not take: gridtwin's tables and kpis.json sections."""
+    from gridtwin.recording.store import ROW_SCHEMAS
+
+    return {*taken_sections(), *wiring.tables, *ROW_SCHEMAS, *_FREE_FORM, SUMMARY_KEY}
+
+
+def _user_kpis(name: str, function: AutomationFunction) -> dict[str, Any]:
+    """A user's ``kpis()`` as plain JSON values; what is not a number, text or null is left
+    out with a warning, and a ``kpis()`` that fails leaves the section empty (the run's
+    kpis.json is written either way)."""
+    import logging
+    import math
+
+    log = logging.getLogger("gridtwin")
+    try:
+        figures = dict(function.kpis())
+    except Exception as exc:  # the user's code: reported in one line, the run's figures kept
+        log.warning(
+            "function %s: kpis() failed (%s: %s); its section is empty",
+            name,
+            type(exc).__name__,
+            exc,
+        )
+        return {}
+    out: dict[str, Any] = {}
+    for key, value in figures.items():
+        plain = _plain(value)
+        if isinstance(plain, float) and not math.isfinite(plain):
+            plain = None
+        if plain is None or isinstance(plain, bool | int | float | str):
+            out[str(key)] = plain
+        else:
+            log.warning(
+                "function %s: kpis() %r: got %s; expected a number, text or null; left out",
+                name,
+                key,
+                type(value).__name__,
             )
+    return out

@@ -6,8 +6,8 @@ message — is checked here, the same way for both, before it reaches the
 command channel. A rejected command is never applied; the caller counts it
 and records it in the ``command_rejected`` table.
 
-Ranges (a rating is ``sn_mva``, else ``|p_mw|``, times the scenario's
-``sgen_scale`` for DER; a storage unit without ``sn_mva`` has no bound):
+Ranges (a rating is ``sn_mva``, else ``|p_mw|``, for DER times the
+scenario's ``sgen_scale``; a unit without either takes no set-point but 0):
 
 =====================  ==============================================
 switch_closed          0 (open) or 1 (closed)
@@ -67,7 +67,7 @@ class Range:
     names : list of str
         The elements the target addresses (their table's names).
     lo, hi : ndarray
-        Bounds per element, in the target's unit (``hi`` may be inf).
+        Bounds per element, in the target's unit.
     integer : bool
         Whether values must be whole numbers.
     unit : str
@@ -106,8 +106,7 @@ class CommandLimits:
     def from_net(cls, net: pp.pandapowerNet, sgen_scale: float = 1.0) -> CommandLimits:
         """The limits of ``net`` (DER ratings times the scenario's ``sgen_scale``)."""
         der = _rating(net.sgen) * float(sgen_scale)
-        storage = _column(net.storage, "sn_mva", np.nan)
-        storage = np.where(np.isfinite(storage), storage, np.inf)
+        storage = _rating(net.storage)
         tap_lo, tap_hi = _tap_range(net.trafo)
         bounds: dict[Target, tuple[np.ndarray, np.ndarray]] = {
             Target.SWITCH_CLOSED: _unit_interval(len(net.switch)),
@@ -163,9 +162,10 @@ def _column(frame: Any, name: str, default: float) -> np.ndarray:
     return np.asarray(frame[name].to_numpy(), dtype=float)
 
 
-def _rating(sgen: Any) -> np.ndarray:
-    rating = _column(sgen, "sn_mva", np.nan)
-    return np.where(np.isfinite(rating), rating, np.abs(_column(sgen, "p_mw", 0.0)))
+def _rating(units: Any) -> np.ndarray:
+    """Rated power per unit [MVA]: ``sn_mva``, else ``|p_mw|``."""
+    rating = _column(units, "sn_mva", np.nan)
+    return np.where(np.isfinite(rating), rating, np.abs(_column(units, "p_mw", 0.0)))
 
 
 def _unit_interval(n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -43,7 +43,7 @@ _TABLES = ("bus", "line", "trafo", "switch", "load", "sgen", "storage")
 def function_context(wiring: Wiring, name: str) -> dict[str, Any]:
     """What an external function gets at ``init`` as ``context`` (plain JSON)."""
     net, plan = wiring.prepared.net, wiring.prepared.plan
-    rating = net.sgen["sn_mva"].fillna(net.sgen["p_mw"]).to_numpy(float)
+    rating = net.sgen["sn_mva"].fillna(net.sgen["p_mw"].abs()).to_numpy(float)
     return {
         "name": name,
         "step_s": wiring.step_s,
@@ -123,9 +123,10 @@ class CommandGate:
     def _reject(self, sent_s: int, item: Any, reason: str, detail: str) -> None:
         if not self.rejected[reason]:
             log.warning(
-                "function %s: command rejected (%s), counted; further ones are not logged",
+                "function %s: command rejected (%s): %s; counted, further ones are not logged",
                 self.name,
                 reason,
+                detail,
             )
         self.rejected[reason] += 1
         try:
