@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from gridtwin.recording.influx_schema import Batch, RunTags, encode_table, kpi_batch
 from gridtwin.recording.influx_writer import InfluxWriter, WriteStats
-from gridtwin.recording.store import ParquetStore, TableSpec, arrow_column
+from gridtwin.recording.store import ParquetStore, TableSpec, arrow_column, columns_table
 
 __all__ = ["InfluxSink", "StoreFanout"]
 
@@ -97,7 +97,7 @@ class InfluxSink:
             name: _StepBuffer(spec, max(1, batch_points // max(1, len(spec.elements))))
             for name, spec in tables.items()
         }
-        self._rows: dict[str, list[dict]] = {}
+        self._rows: dict[str, list[Any]] = {}  # dicts, or Arrow tables of columns
         self._last_send = wallclock.monotonic()
         self._wall_of_step: tuple[int, int] = (-1, 0)
         self.queued: dict[str, int] = {}  # points handed to the writer, per measurement
@@ -128,13 +128,21 @@ class InfluxSink:
                 rows = [r | {"_wall_ns": self._wall_ns(int(r["sim_time_s"]))} for r in rows]
             self._rows.setdefault(table, []).extend(rows)
 
+    def append_columns(self, table: str, columns: Mapping[str, Any]) -> None:
+        """Add free-form rows given as columns (the ParquetStore's ``append_columns``)."""
+        data = columns_table(columns)
+        if self.real_time and data.num_rows:  # rows of one call come at one wall time
+            wall = np.full(data.num_rows, wallclock.time_ns(), dtype=np.int64)
+            data = data.append_column("_wall_ns", pa.array(wall))
+        self._rows.setdefault(table, []).append(data)
+
     def flush(self) -> None:
         """Encode and queue everything buffered."""
         for table in self._buffers:
             self._send_table(table)
         for table, rows in self._rows.items():
             if rows:
-                data = pa.Table.from_pylist(rows)
+                data = _rows_arrow(rows)
                 wall = None
                 if "_wall_ns" in data.column_names:
                     wall = data.column("_wall_ns").to_numpy()
@@ -183,6 +191,15 @@ class InfluxSink:
         return self.writer.close(drain_timeout_s)
 
 
+def _rows_arrow(rows: list[Any]) -> pa.Table:
+    """Buffered free-form rows (dicts, or Arrow tables of columns) as one Arrow table."""
+    chunks = [r for r in rows if isinstance(r, pa.Table)]
+    dicts = [r for r in rows if not isinstance(r, pa.Table)]
+    if dicts:
+        chunks.append(pa.Table.from_pylist(dicts))
+    return chunks[0] if len(chunks) == 1 else pa.concat_tables(chunks, promote_options="default")
+
+
 class StoreFanout:
     """Looks like a :class:`ParquetStore` to the recorder; feeds the store, then the sink.
 
@@ -219,6 +236,11 @@ class StoreFanout:
         """Both stores' ``append_rows``."""
         self.store.append_rows(table, rows)
         self._to_sink("append_rows", table, rows)
+
+    def append_columns(self, table: str, columns: Mapping[str, Any]) -> None:
+        """Both stores' ``append_columns``."""
+        self.store.append_columns(table, dict(columns))
+        self._to_sink("append_columns", table, columns)
 
     def flush(self) -> None:
         """Flush both."""

@@ -40,6 +40,7 @@ __all__ = [
     "ParquetStore",
     "TableSpec",
     "arrow_column",
+    "columns_table",
     "new_run_id",
 ]
 
@@ -180,7 +181,7 @@ class ParquetStore:
         self.start_s = int(start.timestamp())
         self.flush_every = flush_every_steps
         self._buffers = {name: _Buffer(spec, flush_every_steps) for name, spec in tables.items()}
-        self._rows: dict[str, list[dict]] = {}
+        self._rows: dict[str, list[Any]] = {}  # dicts, or Arrow tables of columns
         self._parts: dict[str, int] = {}
         self.rows_written: dict[str, int] = {}
 
@@ -201,6 +202,11 @@ class ParquetStore:
         empty with its schema (:data:`ROW_SCHEMAS`) if no row ever comes.
         """
         self._rows.setdefault(table, []).extend(rows)
+
+    def append_columns(self, table: str, columns: dict[str, Any]) -> None:
+        """Add free-form rows given as columns (arrays of equal length); written at the next
+        flush, ``time`` as ``timestamp[ms, UTC]`` and ``element`` as a dictionary."""
+        self._rows.setdefault(table, []).append(columns_table(columns))
 
     def flush(self) -> None:
         """Write everything buffered."""
@@ -269,17 +275,39 @@ def _arrow_type(dtype: np.dtype) -> pa.DataType:
     return pa.from_numpy_dtype(dtype)
 
 
-def _rows_table(table: str, rows: list[dict]) -> pa.Table:
+def _rows_table(table: str, rows: list[Any]) -> pa.Table:
     """Free-form rows as Arrow: with the table's schema if it has one, else inferred with
-    ``time`` as ``timestamp[ms, UTC]`` and ``element`` as a dictionary, like every table."""
-    if table in ROW_SCHEMAS:
-        return pa.Table.from_pylist(rows, schema=ROW_SCHEMAS[table])
-    data = pa.Table.from_pylist(rows)
+    ``time`` as ``timestamp[ms, UTC]`` and ``element`` as a dictionary, like every table.
+    Rows given as columns (:meth:`ParquetStore.append_columns`) come as Arrow tables."""
+    chunks = [r for r in rows if isinstance(r, pa.Table)]
+    dicts = [r for r in rows if not isinstance(r, pa.Table)]
+    if dicts:
+        if table in ROW_SCHEMAS:
+            chunks.append(pa.Table.from_pylist(dicts, schema=ROW_SCHEMAS[table]))
+        else:
+            chunks.append(_typed(pa.Table.from_pylist(dicts)))
+    return chunks[0] if len(chunks) == 1 else pa.concat_tables(chunks, promote_options="default")
+
+
+def _typed(data: pa.Table) -> pa.Table:
     for name, kind in (("time", TIME), ("element", ELEMENT)):
         if name in data.column_names:
             i = data.column_names.index(name)
             data = data.set_column(i, name, data.column(name).cast(kind))
     return data
+
+
+def columns_table(columns: Mapping[str, Any]) -> pa.Table:
+    """Columns as Arrow; ``time`` (datetime64, UTC) as ``timestamp[ms, UTC]``."""
+    arrays = {
+        key: (
+            pa.array(np.asarray(value, "datetime64[ms]").astype(np.int64), type=TIME)
+            if key == "time"
+            else pa.array(value)
+        )
+        for key, value in columns.items()
+    }
+    return _typed(pa.table(arrays))
 
 
 def new_run_id(run_dir: Path) -> str:

@@ -84,10 +84,10 @@ class _IssueSink:
         self.n = 0
 
     def __call__(self, known: int, completed: list) -> None:
-        from gridtwin.controllers.forecasting.tables import ISSUES, issue_rows
+        from gridtwin.controllers.forecasting.tables import ISSUES, issue_columns
 
         fc = self.fc
-        rows = issue_rows(
+        columns = issue_columns(
             self.n,
             known,
             completed,
@@ -99,4 +99,5 @@ class _IssueSink:
             self.start_s,
         )
         self.n += len(completed)
-        self.wiring.recorder_params["store"].append_rows(ISSUES, rows)
+        if columns:
+            self.wiring.recorder_params["store"].append_columns(ISSUES, columns)

@@ -5,7 +5,7 @@ naive forecast, the true actual (the testbed's truth aggregated per target,
 the forecaster's actual without it) and the metered value the forecaster
 was given [MW].
 
-The free-form ``forecast_issues`` rows (:func:`issue_rows`, written as the
+The free-form ``forecast_issues`` rows (:func:`issue_columns`, written as the
 forecast KPIs score an issue) keep every completed issue they scored: one row per
 issue, lead and target, so that ``gridtwin kpis`` recomputes the section.
 """
@@ -13,14 +13,13 @@ issue, lead and target, so that ``gridtwin kpis`` recomputes the section.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
 from gridtwin.recording.tables import F8, Column, StepTable, attr
 
-__all__ = ["CADENCES", "ISSUES", "forecast_table", "issue_rows", "quantile_names"]
+__all__ = ["CADENCES", "ISSUES", "forecast_table", "issue_columns", "quantile_names"]
 
 ISSUES = "forecast_issues"
 """The free-form table of the completed issues."""
@@ -50,7 +49,7 @@ def quantile_names(quantiles: Sequence[float]) -> list[str]:
     return [f"p{round(100 * q):02d}" for q in quantiles]
 
 
-def issue_rows(
+def issue_columns(
     first: int,
     known: int,
     completed: list[Any],
@@ -60,8 +59,8 @@ def issue_rows(
     n_hist: int,
     step_s: int,
     start_s: int,
-) -> list[dict[str, Any]]:
-    """The ``forecast_issues`` rows of ``completed`` issues, numbered from ``first``.
+) -> dict[str, np.ndarray]:
+    """The ``forecast_issues`` columns of ``completed`` issues, numbered from ``first``.
 
     ``known`` is the last run step whose truth was known when they were
     scored (-1: none). Per issue (``issue``: its number in the order it was
@@ -71,35 +70,51 @@ def issue_rows(
     ``step`` the run step forecast (negative: before the run), ``daylight``,
     each quantile ``pNN_mw``, ``seasonal_naive_mw``, ``persistence_mw`` and
     the forecaster's ``actual_mw`` [MW], in lead-major order. ``start_s``:
-    the epoch of the run's start [s] (the ``time`` column).
+    the epoch of the run's start [s] (``time`` is ``start_s + sim_time_s``).
     """
-    stems = quantile_names(quantiles)
-    rows: list[dict[str, Any]] = []
-    for k, c in enumerate(completed, start=first):
-        issue = c.issue
-        steps = issue.positions - n_hist
-        issued_s = (int(issue.now) - n_hist) * step_s
-        stamp = datetime.fromtimestamp(start_s + issued_s, tz=UTC)
-        for j, step in enumerate(steps):
-            for m, name in enumerate(names):
-                row: dict[str, Any] = {
-                    "time": stamp,
-                    "sim_time_s": issued_s,
-                    "scored_s": int(known) * step_s,
-                    "issue": k,
-                    "cadence": issue.cadence,
-                    "step": int(step),
-                    "element": name,
-                    "group": groups[m],
-                    "daylight": bool(c.daylight[j]),
-                }
-                for i, stem in enumerate(stems):
-                    row[f"{stem}_mw"] = float(issue.q[i, j, m])
-                row["seasonal_naive_mw"] = float(issue.seasonal_naive[j, m])
-                row["persistence_mw"] = float(issue.persistence[j, m])
-                row["actual_mw"] = float(c.actual[j, m])
-                rows.append(row)
-    return rows
+    parts = [
+        _issue_columns(k, c, known, names, groups, quantiles, n_hist, step_s, start_s)
+        for k, c in enumerate(completed, start=first)
+    ]
+    if not parts:
+        return {}
+    return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+
+
+def _issue_columns(
+    k: int,
+    c: Any,
+    known: int,
+    names: Sequence[str],
+    groups: Sequence[str],
+    quantiles: Sequence[float],
+    n_hist: int,
+    step_s: int,
+    start_s: int,
+) -> dict[str, np.ndarray]:
+    """One completed issue's columns: lead-major, targets within a lead."""
+    issue = c.issue
+    n_lead, n_target = len(issue.positions), len(names)
+    n = n_lead * n_target
+    issued_s = (int(issue.now) - n_hist) * step_s
+    out: dict[str, np.ndarray] = {
+        "time": np.full(n, (start_s + issued_s) * 1000, dtype="datetime64[ms]"),
+        "sim_time_s": np.full(n, issued_s, dtype=np.int64),
+        "scored_s": np.full(n, int(known) * step_s, dtype=np.int64),
+        "issue": np.full(n, k, dtype=np.int64),
+        "cadence": np.full(n, issue.cadence, dtype=object),
+        "step": np.repeat(np.asarray(issue.positions, dtype=np.int64) - n_hist, n_target),
+        "element": np.tile(np.asarray(names, dtype=object), n_lead),
+        "group": np.tile(np.asarray(groups, dtype=object), n_lead),
+        "daylight": np.repeat(np.asarray(c.daylight, dtype=bool), n_target),
+    }
+    q = np.asarray(issue.q, dtype=float)
+    for i, stem in enumerate(quantile_names(quantiles)):
+        out[f"{stem}_mw"] = q[i].reshape(n)
+    out["seasonal_naive_mw"] = np.asarray(issue.seasonal_naive, dtype=float).reshape(n)
+    out["persistence_mw"] = np.asarray(issue.persistence, dtype=float).reshape(n)
+    out["actual_mw"] = np.asarray(c.actual, dtype=float).reshape(n)
+    return out
 
 
 def forecast_table(quantiles: Sequence[float], aggregate: Aggregate | None) -> StepTable:
