@@ -194,6 +194,25 @@ def test_all_functions_report_in_chromium(browser, all_functions_run, tmp_path):
     assert "Skill (vs seasonal naive)" in body and "Bad data" in body and "Plans" in body
 
 
+def test_a_user_functions_section_in_chromium(browser, repo, tmp_path):
+    """The peak-shaving example's Output fields plotted with data, its KPIs listed."""
+    from gridtwin.scenario import load_scenario
+    from gridtwin.world import run_scenario
+
+    sc = load_scenario(repo / "scenarios" / "mv-rural-peak-shaving.yaml")
+    sc.time.duration = 12 * 3600
+    run = run_scenario(sc, out_dir=tmp_path / "peak").run_dir
+    from gridtwin.report.html import write_report
+
+    roots = load_page(browser, write_report(run), tmp_path / "peak-shaving-report.png")
+    name = sc.functions[0].name or "PeakShaving"
+    assert f"function-{name}" in sections_of(browser)
+    assert_plots_hold_data(roots, {f"fn_{name}_export_estimate_mw", f"fn_{name}_limit_active"})
+    body = browser.find_element("tag name", "body").text
+    kpis = json.loads((run / "kpis.json").read_text())[name]
+    assert kpis and all(str(k) in body for k in kpis)
+
+
 def test_switch_actions_follow_the_commands_and_events(flisr_runs):
     """Trip and isolation/restoration from the recorded tables; no FLISR: reclose at repair."""
     from gridtwin.report.switch_timeline import switch_actions

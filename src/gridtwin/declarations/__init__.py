@@ -7,7 +7,8 @@ module of this package (:mod:`gridtwin.declarations.estimation`, ...) that
 :data:`DECLARATIONS` lists (re-exported by :mod:`gridtwin.registry`; it lives
 here so that the light central modules need not import the registry's
 component loader). The central modules gather them:
-:mod:`gridtwin.report.summary` the summary rows,
+:mod:`gridtwin.report.summary` the summary rows, :mod:`gridtwin.report.html` the
+report sections,
 :mod:`gridtwin.recording.influx_schema` the InfluxDB mapping,
 :mod:`gridtwin.dashboards.boards` the dashboards and panels. A user's
 :class:`~gridtwin.controllers.function.AutomationFunction` declares the same
@@ -275,6 +276,10 @@ class Declaration:
         position among the dashboards (``(order, builder)``).
     panels : tuple of BoardPart
         Panels it adds to dashboards others own.
+    report : tuple of (int, str) or None
+        Its section of the run report: the position among the report's function
+        sections and ``module:function`` of the builder (``Context -> Section | None``,
+        imported only when a report is built: it may import Bokeh).
     """
 
     name: str
@@ -282,6 +287,7 @@ class Declaration:
     influx: Mapping[str, InfluxTable] = field(default_factory=dict)
     boards: Mapping[str, tuple[int, Callable[[], dict]]] = field(default_factory=dict)
     panels: tuple[BoardPart, ...] = ()
+    report: tuple[int, str] | None = None
 
 
 @cache

@@ -166,5 +166,11 @@ def estimation() -> dict:
     )
 
 
-DECLARATION = Declaration("estimation", (SUMMARY,), INFLUX, boards={"estimation": (20, estimation)})
+DECLARATION = Declaration(
+    "estimation",
+    (SUMMARY,),
+    INFLUX,
+    boards={"estimation": (20, estimation)},
+    report=(10, "gridtwin.report.sections_functions:estimation"),
+)
 """What state estimation declares (:data:`gridtwin.declarations.DECLARATIONS`)."""

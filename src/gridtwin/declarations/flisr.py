@@ -28,5 +28,7 @@ SUMMARY = SummarySection(
 )
 
 
-DECLARATION = Declaration("flisr", (SUMMARY,))
+DECLARATION = Declaration(
+    "flisr", (SUMMARY,), report=(50, "gridtwin.report.sections_functions:faults")
+)
 """What FLISR declares (:data:`gridtwin.declarations.DECLARATIONS`)."""

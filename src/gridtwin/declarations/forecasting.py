@@ -116,5 +116,11 @@ def forecasts() -> dict:
     )
 
 
-DECLARATION = Declaration("forecasting", (SUMMARY,), INFLUX, boards={"forecasts": (30, forecasts)})
+DECLARATION = Declaration(
+    "forecasting",
+    (SUMMARY,),
+    INFLUX,
+    boards={"forecasts": (30, forecasts)},
+    report=(20, "gridtwin.report.sections_functions:forecasting"),
+)
 """What forecasting declares (:data:`gridtwin.declarations.DECLARATIONS`)."""

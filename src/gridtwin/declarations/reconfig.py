@@ -76,7 +76,11 @@ def _reconfig_panels() -> list[dict]:
 
 
 DECLARATION = Declaration(
-    "reconfig", (SUMMARY,), INFLUX, panels=(BoardPart("control", 40, _reconfig_panels),)
+    "reconfig",
+    (SUMMARY,),
+    INFLUX,
+    panels=(BoardPart("control", 40, _reconfig_panels),),
+    report=(40, "gridtwin.report.sections_functions:reconfiguration"),
 )
 """What reconfiguration declares (:data:`gridtwin.declarations.DECLARATIONS`); its panels
 close the control board."""

@@ -56,7 +56,11 @@ def _der_setpoints() -> list[dict]:
 
 
 DECLARATION = Declaration(
-    "voltage", (SUMMARY,), INFLUX, panels=(BoardPart("control", 20, _der_setpoints),)
+    "voltage",
+    (SUMMARY,),
+    INFLUX,
+    panels=(BoardPart("control", 20, _der_setpoints),),
+    report=(30, "gridtwin.report.sections_functions:voltage"),
 )
 """What voltage control declares (:data:`gridtwin.declarations.DECLARATIONS`); its
 panel goes to the control board, between the DER reactive power and the switch states."""

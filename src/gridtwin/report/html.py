@@ -3,21 +3,27 @@
 ``write_report(run_dir)`` reads kpis.json, scenario.yaml and the Parquet
 tables and writes ``report.html``: the summary (the figures of the end of
 ``gridtwin run``), the scenario, the events, the grid's plots, then one
-section per automation function that ran, found from the tables present.
+section per automation function that ran, found from the tables present: the
+built-in functions' sections as they declare them (``report`` of their
+:class:`~gridtwin.declarations.Declaration`), then one per user function with
+an ``Output`` table (:mod:`gridtwin.report.sections_user`).
 The plots are Bokeh figures; Bokeh's JavaScript is inlined, so the file
 opens offline and asks no other host for anything.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from gridtwin.report import sections_functions as fn
+from gridtwin.declarations import declarations
 from gridtwin.report import sections_grid as grid
 from gridtwin.report import sections_realtime as rt
 from gridtwin.report.page import Context, Section, page
 from gridtwin.report.rundir import RunDir, open_run_dir
+from gridtwin.report.sections_user import user_functions
 
 __all__ = ["build_report_html", "write_report"]
 
@@ -47,22 +53,25 @@ def _context(run: RunDir) -> Context:
     return ctx
 
 
+def _function_builders() -> list[Callable[[Context], Section | None]]:
+    """The report sections the built-in functions declare, in their declared order."""
+    declared = sorted(d.report for d in declarations() if d.report is not None)
+    out = []
+    for _, path in declared:
+        module, _, name = path.partition(":")
+        out.append(getattr(importlib.import_module(module), name))
+    return out
+
+
 def _sections(ctx: Context) -> list[Section]:
     out = [grid.summary(ctx), grid.scenario(ctx), grid.events(ctx)]
     if ctx.run.has("grid"):
         out.append(grid.grid(ctx))
-    for build in (
-        fn.estimation,
-        fn.forecasting,
-        fn.voltage,
-        fn.reconfiguration,
-        fn.faults,
-        rt.realtime,
-    ):
+    for build in (*_function_builders(), rt.realtime):
         section = build(ctx)
         if section is not None:
             out.append(section)
-    return out
+    return out + user_functions(ctx)
 
 
 def build_report_html(run: RunDir) -> str:
