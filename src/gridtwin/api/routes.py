@@ -141,7 +141,7 @@ async def get_session(
 ) -> dict[str, Any]:
     """The session's status; with ``wait_s`` > 0 a running session's answer waits until
     it ends or ``wait_s`` seconds have passed (instead of polling)."""
-    row = svc.session_row(session_id)
+    row = await asyncio.to_thread(svc.session_row, session_id)  # SQLite off the event loop
     if wait_s > 0 and row["status"] in RUNNING:
         ended = svc.running().ended_event(session_id)
         if ended is not None:
@@ -150,8 +150,8 @@ async def get_session(
             while not ended.is_set() and loop.time() < deadline:
                 await asyncio.sleep(0.005)  # an in-memory flag: no database, no thread held
             svc.running().forget(session_id)
-        row = svc.session_row(session_id)
-    return svc.session_view(row)
+        row = await asyncio.to_thread(svc.session_row, session_id)
+    return await asyncio.to_thread(svc.session_view, row)
 
 
 @router.post("/sessions/{session_id}/start", status_code=202)
