@@ -134,6 +134,10 @@ ROW_SCHEMAS: dict[str, pa.Schema] = {
 announced table without rows is written empty with its schema."""
 
 
+ROWS_PER_PART = 20_000
+"""Free-form rows given as columns that are written as a part once this many wait."""
+
+
 @dataclass(slots=True)
 class TableSpec:
     """A per-step, per-element table: element names and field dtypes."""
@@ -204,9 +208,15 @@ class ParquetStore:
         self._rows.setdefault(table, []).extend(rows)
 
     def append_columns(self, table: str, columns: dict[str, Any]) -> None:
-        """Add free-form rows given as columns (arrays of equal length); written at the next
-        flush, ``time`` as ``timestamp[ms, UTC]`` and ``element`` as a dictionary."""
-        self._rows.setdefault(table, []).append(columns_table(columns))
+        """Add free-form rows given as columns (arrays of equal length), ``time`` as
+        ``timestamp[ms, UTC]`` and ``element`` as a dictionary; written at the next flush,
+        or as a part of their own once :data:`ROWS_PER_PART` rows are waiting (one
+        schema for every part: the columns' types do not depend on the values)."""
+        rows = self._rows.setdefault(table, [])
+        rows.append(columns_table(columns))
+        if sum(r.num_rows for r in rows if isinstance(r, pa.Table)) >= ROWS_PER_PART:
+            self._write(table, _rows_table(table, rows))
+            rows.clear()
 
     def flush(self) -> None:
         """Write everything buffered."""
