@@ -72,49 +72,38 @@ def issue_columns(
     the forecaster's ``actual_mw`` [MW], in lead-major order. ``start_s``:
     the epoch of the run's start [s] (``time`` is ``start_s + sim_time_s``).
     """
-    parts = [
-        _issue_columns(k, c, known, names, groups, quantiles, n_hist, step_s, start_s)
-        for k, c in enumerate(completed, start=first)
-    ]
+    stems = quantile_names(quantiles)
+    scored_s = int(known) * step_s
+
+    def one(k: int, c: Any) -> dict[str, np.ndarray]:
+        """One completed issue's columns: lead-major, targets within a lead."""
+        issue = c.issue
+        n_lead, n_target = len(issue.positions), len(names)
+        n = n_lead * n_target
+        issued_s = (int(issue.now) - n_hist) * step_s
+        out: dict[str, np.ndarray] = {
+            "time": np.full(n, (start_s + issued_s) * 1000, dtype="datetime64[ms]"),
+            "sim_time_s": np.full(n, issued_s, dtype=np.int64),
+            "scored_s": np.full(n, scored_s, dtype=np.int64),
+            "issue": np.full(n, k, dtype=np.int64),
+            "cadence": np.full(n, issue.cadence, dtype=object),
+            "step": np.repeat(np.asarray(issue.positions, dtype=np.int64) - n_hist, n_target),
+            "element": np.tile(np.asarray(names, dtype=object), n_lead),
+            "group": np.tile(np.asarray(groups, dtype=object), n_lead),
+            "daylight": np.repeat(np.asarray(c.daylight, dtype=bool), n_target),
+        }
+        q = np.asarray(issue.q, dtype=float)
+        for i, stem in enumerate(stems):
+            out[f"{stem}_mw"] = q[i].reshape(n)
+        out["seasonal_naive_mw"] = np.asarray(issue.seasonal_naive, dtype=float).reshape(n)
+        out["persistence_mw"] = np.asarray(issue.persistence, dtype=float).reshape(n)
+        out["actual_mw"] = np.asarray(c.actual, dtype=float).reshape(n)
+        return out
+
+    parts = [one(k, c) for k, c in enumerate(completed, start=first)]
     if not parts:
         return {}
     return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
-
-
-def _issue_columns(
-    k: int,
-    c: Any,
-    known: int,
-    names: Sequence[str],
-    groups: Sequence[str],
-    quantiles: Sequence[float],
-    n_hist: int,
-    step_s: int,
-    start_s: int,
-) -> dict[str, np.ndarray]:
-    """One completed issue's columns: lead-major, targets within a lead."""
-    issue = c.issue
-    n_lead, n_target = len(issue.positions), len(names)
-    n = n_lead * n_target
-    issued_s = (int(issue.now) - n_hist) * step_s
-    out: dict[str, np.ndarray] = {
-        "time": np.full(n, (start_s + issued_s) * 1000, dtype="datetime64[ms]"),
-        "sim_time_s": np.full(n, issued_s, dtype=np.int64),
-        "scored_s": np.full(n, int(known) * step_s, dtype=np.int64),
-        "issue": np.full(n, k, dtype=np.int64),
-        "cadence": np.full(n, issue.cadence, dtype=object),
-        "step": np.repeat(np.asarray(issue.positions, dtype=np.int64) - n_hist, n_target),
-        "element": np.tile(np.asarray(names, dtype=object), n_lead),
-        "group": np.tile(np.asarray(groups, dtype=object), n_lead),
-        "daylight": np.repeat(np.asarray(c.daylight, dtype=bool), n_target),
-    }
-    q = np.asarray(issue.q, dtype=float)
-    for i, stem in enumerate(quantile_names(quantiles)):
-        out[f"{stem}_mw"] = q[i].reshape(n)
-    out["seasonal_naive_mw"] = np.asarray(issue.seasonal_naive, dtype=float).reshape(n)
-    out["persistence_mw"] = np.asarray(issue.persistence, dtype=float).reshape(n)
-    out["actual_mw"] = np.asarray(c.actual, dtype=float).reshape(n)
-    return out
 
 
 def forecast_table(quantiles: Sequence[float], aggregate: Aggregate | None) -> StepTable:
